@@ -1,0 +1,3 @@
+from wattson.cli import main
+
+main()

@@ -1,0 +1,56 @@
+"""The ASGI application: OCPP WebSockets under /ocpp/, the HTTP API everywhere else."""
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from wattson import __version__
+from wattson.access.routes import router as access_router
+from wattson.api import errors
+from wattson.ocpp.gateway import PREFIX as OCPP_PREFIX
+from wattson.runtime import Runtime
+from wattson.sessions.routes import router as sessions_router
+from wattson.settings import Settings, get_settings
+from wattson.stations.routes import router as stations_router
+
+
+def create_app(settings: Settings | None = None):
+    runtime = Runtime(settings or get_settings())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    api = FastAPI(title="Wattson", version=__version__, lifespan=lifespan,
+                  openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None,
+                  description="Charge point management: stations, sessions, id tokens and commands.")
+    api.state.services = runtime.services
+    api.state.runtime = runtime
+    errors.install(api)
+    for router in (stations_router, sessions_router, access_router):
+        api.include_router(router)
+
+    @api.get("/health", tags=["system"])
+    async def health():
+        """Liveness: no key needed."""
+        return {"status": "ok", "version": __version__, "connected_stations": len(runtime.gateway.connections)}
+
+    return WattsonApp(api, runtime)
+
+
+class WattsonApp:
+    """Sends OCPP WebSockets straight to the gateway, skipping the web framework per frame."""
+
+    def __init__(self, api: FastAPI, runtime: Runtime):
+        self.api = api
+        self.runtime = runtime
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket" and scope["path"].startswith(OCPP_PREFIX):
+            await self.runtime.gateway(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)

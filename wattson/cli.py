@@ -1,0 +1,254 @@
+"""The ``wattson`` command: serve, demo, simulate, and manage the database, keys, stations, tags."""
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import datetime, timezone
+
+from wattson.settings import Settings, get_settings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        sys.exit(2)
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        args.run(args, settings)
+    except KeyboardInterrupt:
+        pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wattson", description="Wattson charge point management system.")
+    sub = p.add_subparsers(title="commands")
+
+    serve = sub.add_parser("serve", help="run the OCPP gateway and the HTTP API on one port")
+    serve.add_argument("--host", help="default WATTSON_HOST (127.0.0.1)")
+    serve.add_argument("--port", type=int, help="default WATTSON_PORT (8180)")
+    serve.set_defaults(run=_serve)
+
+    demo = sub.add_parser("demo", help="serve with simulated stations charging (what `make run` starts)")
+    demo.add_argument("--host")
+    demo.add_argument("--port", type=int)
+    demo.add_argument("--stations", type=int, default=3)
+    demo.set_defaults(run=_demo)
+
+    sim = sub.add_parser("simulate", help="run simulated OCPP stations against a central system")
+    sim.add_argument("--url", required=True, help="e.g. ws://127.0.0.1:8180/ocpp")
+    sim.add_argument("--stations", type=int, default=1)
+    sim.add_argument("--ocpp", default="1.6", choices=["1.6"])
+    sim.add_argument("--prefix", default="SIM-", help="station ids are PREFIX0001, PREFIX0002, ...")
+    sim.add_argument("--meter-interval", type=float, default=10.0, help="seconds between meter values")
+    sim.add_argument("--id-tag", action="append", dest="id_tags", help="tag to charge with (repeatable)")
+    sim.set_defaults(run=_simulate)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(title="db commands")
+    up = db.add_parser("upgrade", help="apply migrations (also done at start-up)")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(run=lambda a, s: asyncio.run(_db_upgrade(s, a.revision)))
+    db.add_parser("current", help="print the applied revision").set_defaults(run=lambda a, s: asyncio.run(_db_current(s)))
+
+    keys = sub.add_parser("api-keys", help="API keys").add_subparsers(title="api-keys commands")
+    create = keys.add_parser("create", help="create a key; the key is the last line printed")
+    create.add_argument("--name", required=True)
+    create.add_argument("--role", required=True, choices=["admin", "operator", "viewer"])
+    create.set_defaults(run=lambda a, s: _with_services(s, _create_key(a)))
+    keys.add_parser("list").set_defaults(run=lambda a, s: _with_services(s, _list_keys))
+    revoke = keys.add_parser("revoke")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(run=lambda a, s: _with_services(s, lambda sv: sv.access.revoke_api_key(a.id)))
+
+    cps = sub.add_parser("charge-points", help="registered stations").add_subparsers(title="charge-points commands")
+    add = cps.add_parser("add", help="register a station so that it may connect")
+    add.add_argument("id")
+    add.add_argument("--name")
+    add.add_argument("--registration-status", default="Accepted", choices=["Accepted", "Pending", "Rejected"])
+    add.set_defaults(run=lambda a, s: _with_services(s, _add_charge_point(a)))
+    cps.add_parser("list").set_defaults(run=lambda a, s: _with_services(s, _list_charge_points))
+
+    tags = sub.add_parser("id-tokens", help="drivers' tags").add_subparsers(title="id-tokens commands")
+    tag = tags.add_parser("add", help="add a tag")
+    tag.add_argument("uid")
+    tag.add_argument("--status", default="Accepted", choices=["Accepted", "Blocked", "Expired", "Invalid"])
+    tag.add_argument("--expires-at", type=_utc_datetime, help="ISO 8601; UTC when no zone is given")
+    tag.add_argument("--parent-id-tag")
+    tag.set_defaults(run=lambda a, s: _with_services(s, _add_tag(a)))
+    tags.add_parser("list").set_defaults(run=lambda a, s: _with_services(s, _list_tags))
+    return p
+
+
+def _utc_datetime(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+# --- servers -------------------------------------------------------------------------------
+def _serve(args, settings: Settings) -> None:
+    settings = _with_address(settings, args)
+    asyncio.run(_run_server(settings))
+
+
+def _with_address(settings: Settings, args) -> Settings:
+    update = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    return settings.model_copy(update=update)
+
+
+def _server(settings: Settings):
+    import uvicorn
+
+    from wattson.app import create_app
+
+    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, ws="websockets-sansio",
+                            ws_per_message_deflate=False, lifespan="on", log_level=settings.log_level.lower(),
+                            access_log=False)
+    return uvicorn.Server(config)
+
+
+async def _run_server(settings: Settings) -> None:
+    await _server(settings).serve()
+
+
+def _demo(args, settings: Settings) -> None:
+    settings = _with_address(settings, args).model_copy(update={"auto_register": True})
+    asyncio.run(_run_demo(settings, args.stations))
+
+
+async def _run_demo(settings: Settings, stations: int) -> None:
+    from wattson.runtime import build_services
+    from wattson.db.migrate import upgrade
+    from wattson.sim import default_id_tags, run_stations
+
+    services = build_services(settings)
+    await upgrade(services.db)
+    tags = default_id_tags(5)
+    for uid in tags:
+        try:
+            await services.access.create_id_token(uid)
+        except Exception:  # noqa: BLE001 - already there from an earlier demo
+            pass
+    _, key = await services.access.create_api_key(f"demo {datetime.now(timezone.utc):%Y-%m-%d %H:%M}", "admin")
+    await services.db.dispose()
+
+    server = _server(settings)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            return await serving
+        await asyncio.sleep(0.05)
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"""
+Wattson is running with {stations} simulated stations (sessions start within seconds).
+  API docs    {base}/api/docs
+  OCPP        ws://{settings.host}:{settings.port}/ocpp/<charge point id>
+  API key     {key}
+  Sessions    curl -s -H 'Authorization: Bearer {key}' {base}/api/v1/sessions
+  Stations    curl -s -H 'Authorization: Bearer {key}' {base}/api/v1/charge-points
+Press Ctrl+C to stop.
+""", flush=True)
+    sim = asyncio.create_task(run_stations(f"ws://{settings.host}:{settings.port}/ocpp", stations, id_tags=tags,
+                                           meter_interval=5.0, session_gap=(2, 8), session_duration=(30, 120)))
+    try:
+        await serving
+    finally:
+        sim.cancel()
+        await asyncio.gather(sim, return_exceptions=True)
+
+
+def _simulate(args, settings: Settings) -> None:
+    from wattson.sim import default_id_tags, run_stations
+
+    try:
+        asyncio.run(run_stations(args.url, args.stations, prefix=args.prefix, ocpp=args.ocpp,
+                                 id_tags=args.id_tags or default_id_tags(5), meter_interval=args.meter_interval))
+    except ValueError as error:
+        sys.exit(f"wattson simulate: {error}")
+
+
+# --- data management -----------------------------------------------------------------------
+def _with_services(settings: Settings, action) -> None:
+    from wattson.errors import WattsonError
+
+    async def run():
+        from wattson.db.migrate import upgrade
+        from wattson.runtime import build_services
+
+        services = build_services(settings)
+        try:
+            await upgrade(services.db)
+            result = await action(services)
+            if result is not None and not isinstance(result, str):
+                print(f"done: {type(result).__name__} {getattr(result, 'id', '')}")
+        finally:
+            await services.db.dispose()
+
+    try:
+        asyncio.run(run())
+    except WattsonError as error:
+        sys.exit(f"wattson: {error.message}")
+
+
+async def _db_upgrade(settings: Settings, revision: str) -> None:
+    from wattson.db import Database
+    from wattson.db.migrate import current, upgrade
+
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db, revision)
+        print(f"database at revision {await current(db)}")
+    finally:
+        await db.dispose()
+
+
+async def _db_current(settings: Settings) -> None:
+    from wattson.db import Database
+    from wattson.db.migrate import current
+
+    db = Database(settings.database_url)
+    try:
+        print(await current(db) or "empty (no migration applied)")
+    finally:
+        await db.dispose()
+
+
+def _create_key(args):
+    async def run(services):
+        row, secret = await services.access.create_api_key(args.name, args.role)
+        print(f"created API key {row.id} ({row.name}, {row.role}); store it now, it is not shown again:")
+        print(secret)
+        return secret
+
+    return run
+
+
+async def _list_keys(services):
+    for k in await services.access.list_api_keys():
+        state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+        print(f"{k.id}\t{k.name}\t{k.role}\t{k.prefix}…\t{state}\tlast used {k.last_used_at or 'never'}")
+    return ""
+
+
+def _add_charge_point(args):
+    return lambda services: services.stations.create(args.id, args.name, args.registration_status)
+
+
+async def _list_charge_points(services):
+    for cp in await services.stations.find(10_000):
+        print(f"{cp.id}\t{cp.registration_status}\t{cp.network_status}\t{cp.vendor or '-'} {cp.model or ''}")
+    return ""
+
+
+def _add_tag(args):
+    return lambda services: services.access.create_id_token(args.uid, args.status, expires_at=args.expires_at,
+                                                            parent_id_tag=args.parent_id_tag)
+
+
+async def _list_tags(services):
+    for t in await services.access.list_id_tokens(100_000, None):
+        print(f"{t.uid}\t{t.status}\texpires {t.expires_at or 'never'}\tparent {t.parent_id_tag or '-'}")
+    return ""

@@ -1,0 +1,8 @@
+"""Imports every feature's models so that ``Base.metadata`` knows all tables (Alembic needs it)."""
+
+from wattson.access import models as access  # noqa: F401
+from wattson.db.base import Base
+from wattson.sessions import models as sessions  # noqa: F401
+from wattson.stations import models as stations  # noqa: F401
+
+metadata = Base.metadata

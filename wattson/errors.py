@@ -1,0 +1,36 @@
+"""Domain errors. Services raise them; the HTTP layer turns them into JSON error bodies."""
+
+
+class WattsonError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, details: object = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(WattsonError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(WattsonError):
+    status = 409
+    code = "conflict"
+
+
+class Invalid(WattsonError):
+    status = 422
+    code = "validation_error"
+
+
+class StationOffline(WattsonError):
+    status = 409
+    code = "station_offline"
+
+
+class CommandNotSupported(WattsonError):
+    status = 422
+    code = "command_not_supported"

@@ -1,0 +1,121 @@
+"""One station's OCPP-J connection: answers its calls in order, sends ours one at a time.
+
+The connection knows nothing about the transport: it is fed text frames and given a
+coroutine to send them, so any WebSocket server (or a test) can drive it.
+"""
+
+import asyncio
+import logging
+import uuid
+from typing import Awaitable, Callable
+
+from wattson.ocpp import rpc
+from wattson.ocpp.protocol import Protocol
+from wattson.ocpp.rpc import RpcError
+
+log = logging.getLogger("wattson.ocpp")
+
+
+class StationCallError(Exception):
+    """The station answered our call with a CALLERROR."""
+
+    def __init__(self, code: str, description: str, details: dict):
+        super().__init__(f"{code}: {description}")
+        self.code, self.description, self.details = code, description, details
+
+
+class ConnectionClosed(Exception):
+    pass
+
+
+class Connection:
+    __slots__ = ("charge_point_id", "protocol", "registration", "_send", "_close", "_call_lock", "_pending")
+
+    def __init__(self, charge_point_id: str, protocol: Protocol, registration: str,
+                 send: Callable[[str], Awaitable[None]], close: Callable[[int, str], Awaitable[None]]):
+        self.charge_point_id = charge_point_id
+        self.protocol = protocol
+        self.registration = registration
+        self._send = send
+        self._close = close
+        self._call_lock = asyncio.Lock()
+        self._pending: tuple[str, asyncio.Future] | None = None
+
+    # --- inbound --------------------------------------------------------------------------
+    async def receive(self, text: str | bytes) -> None:
+        try:
+            frame = rpc.parse(text)
+        except RpcError as error:
+            log.warning("%s sent a malformed frame: %s", self.charge_point_id, error.description)
+            await self._send_error(error)
+            return
+        if isinstance(frame, rpc.Call):
+            await self._answer(frame)
+        else:
+            self._resolve(frame)
+
+    async def _answer(self, call: rpc.Call) -> None:
+        protocol = self.protocol
+        try:
+            handler = protocol.handlers.get(call.action)
+            if handler is None:
+                if protocol.schemas.knows(call.action):
+                    raise RpcError("NotSupported", f"{call.action} is not supported by this central system")
+                raise RpcError("NotImplemented", f"Unknown action {call.action!r}")
+            if not protocol.allows(self.registration, call.action):
+                raise RpcError("SecurityError", f"{call.action} is not allowed while registration is "
+                                                f"{self.registration}; send BootNotification")
+            protocol.schemas.validate_request(call.action, call.payload)
+            response = await handler(self, call.payload)
+            protocol.schemas.validate_response(call.action, response)
+        except RpcError as error:
+            error.unique_id = call.unique_id
+            log.info("%s %s answered with %s: %s", self.charge_point_id, call.action, error.code, error.description)
+            await self._send_error(error)
+            return
+        except Exception:
+            log.exception("%s %s failed", self.charge_point_id, call.action)
+            await self._send_error(RpcError("InternalError", f"{call.action} could not be processed",
+                                            unique_id=call.unique_id))
+            return
+        await self._send(rpc.result_frame(call.unique_id, response))
+
+    def _resolve(self, frame: rpc.CallResult | rpc.CallError) -> None:
+        pending = self._pending
+        if pending is None or pending[0] != frame.unique_id or pending[1].done():
+            log.warning("%s sent a reply to no outstanding call (id %s); dropped", self.charge_point_id,
+                        frame.unique_id)
+            return
+        future = pending[1]
+        if isinstance(frame, rpc.CallResult):
+            future.set_result(frame.payload)
+        else:
+            future.set_exception(StationCallError(frame.code, frame.description, frame.details))
+
+    async def _send_error(self, error: RpcError) -> None:
+        await self._send(rpc.error_frame(error.unique_id, self.protocol.error_code(error.code),
+                                         error.description, error.details))
+
+    # --- outbound -------------------------------------------------------------------------
+    async def call(self, action: str, payload: dict, timeout: float) -> dict:
+        """Send a CALL and wait for its reply. OCPP-J allows one outstanding call per
+        direction, so later calls queue here; the timeout covers the wait in the queue."""
+        async with asyncio.timeout(timeout):
+            async with self._call_lock:
+                unique_id = str(uuid.uuid4())
+                future = asyncio.get_running_loop().create_future()
+                self._pending = (unique_id, future)
+                try:
+                    await self._send(rpc.call_frame(unique_id, action, payload))
+                    return await future
+                finally:
+                    self._pending = None
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        await self._close(code, reason)
+
+    def closed(self) -> None:
+        """The transport is gone: fail the outstanding call instead of letting it time out."""
+        pending = self._pending
+        if pending is not None and not pending[1].done():
+            pending[1].set_exception(ConnectionClosed("the station disconnected"))

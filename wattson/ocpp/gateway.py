@@ -1,0 +1,161 @@
+"""The OCPP WebSocket endpoint: handshake, subprotocol negotiation and the live connections.
+
+An ASGI WebSocket app mounted at ``/ocpp/{charge_point_id}``. It talks to ASGI directly
+(no framework routing per message) because every station message passes through it.
+"""
+
+import asyncio
+import logging
+
+import orjson
+from pydantic import BaseModel
+
+from wattson.errors import Invalid, StationOffline
+from wattson.ocpp.connection import Connection, ConnectionClosed, StationCallError
+from wattson.ocpp.protocol import Protocol
+from wattson.ocpp.rpc import RpcError
+from wattson.stations import commands as c
+
+log = logging.getLogger("wattson.ocpp")
+PREFIX = "/ocpp/"
+MAX_IDENTITY = 48
+
+
+def negotiate(offered: list[str], supported: list[Protocol]) -> Protocol | None:
+    """The first of our protocols (best first) that the station also offers."""
+    for protocol in supported:
+        if protocol.subprotocol in offered:
+            return protocol
+    return None
+
+
+def identity_problem(identity: str) -> str | None:
+    if not 0 < len(identity) <= MAX_IDENTITY:
+        return f"charge point identity must be 1 to {MAX_IDENTITY} characters"
+    if "/" in identity or not identity.isprintable():
+        return "charge point identity must be one printable path segment"
+    return None
+
+
+class Gateway:
+    def __init__(self, stations, protocols: list[Protocol]):
+        self.stations = stations
+        self.protocols = protocols  # best first
+        self.connections: dict[str, Connection] = {}
+
+    # --- the WebSocket endpoint ------------------------------------------------------------
+    async def __call__(self, scope, receive, send) -> None:
+        identity = scope["path"][len(PREFIX):]
+        if (await receive())["type"] != "websocket.connect":
+            return
+        problem = identity_problem(identity)
+        if problem:
+            log.warning("refused connection to %r: %s", scope["path"], problem)
+            await _deny(scope, send, 400, "invalid_identity", problem)
+            return
+        offered = scope.get("subprotocols") or []
+        protocol = negotiate(offered, self.protocols)
+        if protocol is None:
+            reason = (f"no supported OCPP subprotocol offered (offered {offered or 'none'}, "
+                      f"supported {[p.subprotocol for p in self.protocols]})")
+            log.warning("refused %s: %s", identity, reason)
+            # OCPP-J: complete the handshake without a subprotocol, then close at once.
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": 1002, "reason": reason[:120]})
+            return
+        registration = await self.stations.connect(identity, protocol.version)
+        if registration is None:
+            log.warning("refused %s: unknown charge point (register it, or set WATTSON_AUTO_REGISTER)", identity)
+            await _deny(scope, send, 404, "unknown_charge_point", f"charge point {identity!r} is not registered")
+            return
+        await send({"type": "websocket.accept", "subprotocol": protocol.subprotocol})
+        await self._serve(identity, protocol, registration, receive, send)
+
+    async def _serve(self, identity: str, protocol: Protocol, registration: str, receive, send) -> None:
+        async def send_text(text: str) -> None:
+            await send({"type": "websocket.send", "text": text})
+
+        async def close(code: int, reason: str) -> None:
+            await send({"type": "websocket.close", "code": code, "reason": reason})
+
+        conn = Connection(identity, protocol, registration, send_text, close)
+        previous = self.connections.get(identity)
+        self.connections[identity] = conn
+        log.info("%s connected (OCPP %s, %s)", identity, protocol.version, registration)
+        if previous is not None:
+            log.info("%s: closing its previous connection", identity)
+            previous.closed()
+            await _quietly(previous.close(1000, "replaced by a new connection"))
+        try:
+            while True:
+                message = await receive()
+                if message["type"] == "websocket.receive":
+                    await conn.receive(message.get("text") or message.get("bytes") or "")
+                elif message["type"] == "websocket.disconnect":
+                    break
+        finally:
+            conn.closed()
+            if self.connections.get(identity) is conn:
+                del self.connections[identity]
+                log.info("%s disconnected", identity)
+                await asyncio.shield(self.stations.disconnect(identity))
+
+    # --- commands --------------------------------------------------------------------------
+    def is_online(self, charge_point_id: str) -> bool:
+        return charge_point_id in self.connections
+
+    def prepare(self, charge_point_id: str, name: str, params: BaseModel) -> tuple[str, dict]:
+        """The OCPP call for a command on this station's version, checked against its schema."""
+        conn = self.connections.get(charge_point_id)
+        if conn is None:
+            raise StationOffline(f"charge point {charge_point_id!r} is not connected")
+        action, payload = conn.protocol.build_command(name, params)
+        try:
+            conn.protocol.schemas.validate_request(action, payload)
+        except RpcError as error:
+            raise Invalid(f"{action} is not valid for OCPP {conn.protocol.version}: {error.description}",
+                          error.details) from None
+        return action, payload
+
+    async def send(self, charge_point_id: str, action: str, payload: dict, timeout: float) -> c.Outcome:
+        conn = self.connections.get(charge_point_id)
+        if conn is None:
+            return c.Outcome(c.FAILED, action, payload, error_code="StationOffline",
+                             error_description="the station is not connected")
+        try:
+            response = await conn.call(action, payload, timeout)
+        except TimeoutError:
+            return c.Outcome(c.TIMEOUT, action, payload, error_description=f"no reply within {timeout:g} s")
+        except StationCallError as error:
+            return c.Outcome(c.FAILED, action, payload, error_code=error.code, error_description=error.description)
+        except (ConnectionClosed, OSError, RuntimeError) as error:
+            return c.Outcome(c.FAILED, action, payload, error_code="ConnectionClosed", error_description=str(error))
+        try:
+            conn.protocol.schemas.validate_response(action, response)
+        except RpcError as error:
+            return c.Outcome(c.FAILED, action, payload, response, error_code=error.code,
+                             error_description=f"the station's reply breaks the schema: {error.description}")
+        return c.Outcome(c.COMPLETED, action, payload, response, status=response.get("status"))
+
+    async def close_all(self) -> None:
+        for conn in list(self.connections.values()):
+            conn.closed()
+            await _quietly(conn.close(1001, "server shutting down"))
+
+
+async def _deny(scope, send, status: int, code: str, message: str) -> None:
+    """Refuse a handshake with an HTTP status and a JSON body where the server supports it."""
+    if "websocket.http.response" in scope.get("extensions", {}):
+        body = orjson.dumps({"error": {"code": code, "message": message}})
+        await send({"type": "websocket.http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "websocket.http.response.body", "body": body})
+    else:
+        await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})
+
+
+async def _quietly(coro) -> None:
+    try:
+        await coro
+    except Exception:  # the peer is gone already; nothing left to tell it
+        pass

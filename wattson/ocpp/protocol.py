@@ -1,0 +1,55 @@
+"""What every OCPP version adapter provides to the gateway.
+
+One subclass per version (as CitrineOS keeps one API class per version): a declarative
+action → handler table for station-initiated calls, and a translation of the neutral
+command catalogue into that version's calls.
+"""
+
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+from pydantic import BaseModel
+
+from wattson.errors import CommandNotSupported
+from wattson.ocpp.validation import SchemaSet
+
+if TYPE_CHECKING:
+    from wattson.ocpp.connection import Connection
+    from wattson.runtime import Services
+
+Handler = Callable[["Connection", dict], Awaitable[dict]]
+CommandBuilder = Callable[[BaseModel], tuple[str, dict]]
+
+
+class Protocol:
+    version: str  # "1.6"
+    subprotocol: str  # "ocpp1.6"
+    schema_dir: str  # folder of the ocpp package holding this version's schemas
+    #: 2.x error code -> this version's name for it
+    error_names: dict[str, str] = {}
+    #: actions a station may send while its registration is Pending / Rejected
+    allowed_when: dict[str, frozenset[str] | None] = {"Accepted": None}
+
+    def __init__(self, services: "Services", schemas: SchemaSet):
+        self.services = services
+        self.schemas = schemas
+        self.handlers: dict[str, Handler] = self.action_table()
+        self.commands: dict[str, CommandBuilder] = self.command_table()
+
+    def action_table(self) -> dict[str, Handler]:
+        raise NotImplementedError
+
+    def command_table(self) -> dict[str, CommandBuilder]:
+        raise NotImplementedError
+
+    def error_code(self, code: str) -> str:
+        return self.error_names.get(code, code)
+
+    def allows(self, registration: str, action: str) -> bool:
+        allowed = self.allowed_when.get(registration, frozenset())
+        return allowed is None or action in allowed
+
+    def build_command(self, name: str, params: BaseModel) -> tuple[str, dict]:
+        builder = self.commands.get(name)
+        if builder is None:
+            raise CommandNotSupported(f"{name} has no equivalent in OCPP {self.version}")
+        return builder(params)

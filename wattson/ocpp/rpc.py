@@ -1,0 +1,92 @@
+"""OCPP-J framing: parse frames into calls/results/errors and build frames to send.
+
+Pure functions over text; orjson on both sides because JSON is on every message's path.
+Error codes are named the OCPP 2.x way; ``ErrorCodes`` of each version renames the few
+that 1.6 spells differently.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+CALL, CALLRESULT, CALLERROR = 2, 3, 4
+MAX_UNIQUE_ID = 36
+
+
+class RpcError(Exception):
+    """A failure to answer with a CALLERROR; ``code`` is the OCPP 2.x name."""
+
+    def __init__(self, code: str, description: str, details: dict | None = None, unique_id: str = "-1"):
+        super().__init__(f"{code}: {description}")
+        self.code = code
+        self.description = description
+        self.details = details or {}
+        self.unique_id = unique_id
+
+
+@dataclass(slots=True)
+class Call:
+    unique_id: str
+    action: str
+    payload: dict
+
+
+@dataclass(slots=True)
+class CallResult:
+    unique_id: str
+    payload: dict
+
+
+@dataclass(slots=True)
+class CallError:
+    unique_id: str
+    code: str
+    description: str
+    details: dict
+
+
+Frame = Call | CallResult | CallError
+
+
+def parse(text: str | bytes) -> Frame:
+    """Parse one frame or raise RpcError with the unique id when it can be recovered."""
+    try:
+        msg = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise RpcError("FormatViolation", "Frame is not valid JSON") from None
+    if not isinstance(msg, list) or not msg:
+        raise RpcError("RpcFrameworkError", "Frame is not a JSON array [MessageTypeId, UniqueId, ...]")
+    type_id = msg[0]
+    unique_id = msg[1] if len(msg) > 1 and isinstance(msg[1], str) else "-1"
+    if len(msg) < 2 or not isinstance(msg[1], str) or not 0 < len(msg[1]) <= MAX_UNIQUE_ID:
+        raise RpcError("RpcFrameworkError", "UniqueId must be a string of 1 to 36 characters")
+    if type_id == CALL:
+        if len(msg) != 4 or not isinstance(msg[2], str):
+            raise RpcError("RpcFrameworkError", "CALL must be [2, UniqueId, Action, Payload]", unique_id=unique_id)
+        if not isinstance(msg[3], dict):
+            raise RpcError("FormatViolation", "CALL payload must be a JSON object", unique_id=unique_id)
+        return Call(unique_id, msg[2], msg[3])
+    if type_id == CALLRESULT:
+        if len(msg) != 3 or not isinstance(msg[2], dict):
+            raise RpcError("RpcFrameworkError", "CALLRESULT must be [3, UniqueId, Payload]", unique_id=unique_id)
+        return CallResult(unique_id, msg[2])
+    if type_id == CALLERROR:
+        if len(msg) < 4 or not isinstance(msg[2], str):
+            raise RpcError("RpcFrameworkError", "CALLERROR must be [4, UniqueId, Code, Description, Details]",
+                           unique_id=unique_id)
+        details = msg[4] if len(msg) > 4 and isinstance(msg[4], dict) else {}
+        return CallError(unique_id, msg[2], str(msg[3]), details)
+    raise RpcError("MessageTypeNotSupported", f"MessageTypeId {type_id!r} is not supported", unique_id=unique_id)
+
+
+def call_frame(unique_id: str, action: str, payload: dict) -> str:
+    return orjson.dumps([CALL, unique_id, action, payload]).decode()
+
+
+def result_frame(unique_id: str, payload: dict) -> str:
+    return orjson.dumps([CALLRESULT, unique_id, payload]).decode()
+
+
+def error_frame(unique_id: str, code: str, description: str, details: Any = None) -> str:
+    return orjson.dumps([CALLERROR, unique_id, code, description[:255], details or {}]).decode()

@@ -1,0 +1,3 @@
+from wattson.ocpp.v16.protocol import Ocpp16
+
+__all__ = ["Ocpp16"]

@@ -1,0 +1,144 @@
+"""OCPP 1.6J: station-initiated calls mapped onto the services, and commands mapped to calls.
+
+1.6 has no EVSE level: connectorId N is EVSE N with connector 1, connectorId 0 the station.
+"""
+
+from datetime import datetime, timezone
+
+from wattson.access.rules import AuthResult
+from wattson.ocpp.convert import drop_none, format_time, parse_time
+from wattson.ocpp.protocol import Protocol
+from wattson.ocpp.rpc import RpcError
+from wattson.ocpp.v16 import commands
+from wattson.sessions.meter import Sample
+from wattson.stations.service import BootInfo, StatusReport
+
+_BOOT_EXTRA = ("chargeBoxSerialNumber", "iccid", "imsi", "meterType", "meterSerialNumber")
+
+
+def id_tag_info(auth: AuthResult) -> dict:
+    return drop_none({"status": auth.status, "expiryDate": format_time(auth.expires_at),
+                      "parentIdTag": auth.parent_id_tag})
+
+
+def samples_of(meter_values: list[dict]) -> list[Sample]:
+    """Flatten meterValue[].sampledValue[] with 1.6's defaults made explicit."""
+    return [
+        Sample(timestamp=parse_time(mv["timestamp"]), value=sv["value"],
+               measurand=sv.get("measurand", "Energy.Active.Import.Register"), unit=sv.get("unit", "Wh"),
+               phase=sv.get("phase"), context=sv.get("context", "Sample.Periodic"),
+               location=sv.get("location", "Outlet"), format=sv.get("format", "Raw"))
+        for mv in meter_values
+        for sv in mv["sampledValue"]
+    ]
+
+
+class Ocpp16(Protocol):
+    version = "1.6"
+    subprotocol = "ocpp1.6"
+    schema_dir = "v16"
+    error_names = {
+        "FormatViolation": "FormationViolation",
+        "OccurrenceConstraintViolation": "OccurenceConstraintViolation",  # sic, as 1.6 spells it
+        "RpcFrameworkError": "ProtocolError",
+        "MessageTypeNotSupported": "ProtocolError",
+    }
+    allowed_when = {
+        "Accepted": None,
+        "Pending": frozenset({"BootNotification", "Heartbeat", "StatusNotification", "MeterValues",
+                              "StopTransaction", "DataTransfer", "DiagnosticsStatusNotification",
+                              "FirmwareStatusNotification"}),
+        "Rejected": frozenset({"BootNotification"}),
+    }
+
+    def action_table(self):
+        return {
+            "BootNotification": self.boot_notification,
+            "Heartbeat": self.heartbeat,
+            "StatusNotification": self.status_notification,
+            "Authorize": self.authorize,
+            "StartTransaction": self.start_transaction,
+            "MeterValues": self.meter_values,
+            "StopTransaction": self.stop_transaction,
+            "DataTransfer": self.data_transfer,
+            "DiagnosticsStatusNotification": self.diagnostics_status,
+            "FirmwareStatusNotification": self.firmware_status,
+        }
+
+    def command_table(self):
+        return commands.TABLE
+
+    # --- station-initiated ------------------------------------------------------------------
+    async def boot_notification(self, conn, p: dict) -> dict:
+        info = BootInfo(vendor=p["chargePointVendor"], model=p["chargePointModel"],
+                        serial_number=p.get("chargePointSerialNumber"), firmware_version=p.get("firmwareVersion"),
+                        extra={k: p[k] for k in _BOOT_EXTRA if k in p})
+        status = await self.services.stations.boot(conn.charge_point_id, info)
+        conn.registration = status
+        settings = self.services.settings
+        interval = settings.heartbeat_interval if status == "Accepted" else settings.boot_retry_interval
+        return {"status": status, "currentTime": _now(), "interval": interval}
+
+    async def heartbeat(self, conn, p: dict) -> dict:
+        await self.services.stations.heartbeat(conn.charge_point_id)
+        return {"currentTime": _now()}
+
+    async def status_notification(self, conn, p: dict) -> dict:
+        connector_id = p["connectorId"]
+        report = StatusReport(
+            evse=connector_id or None, connector=1 if connector_id else None, status=p["status"],
+            timestamp=parse_time(p.get("timestamp"), datetime.now(timezone.utc)),
+            error_code=p["errorCode"], info=p.get("info"), vendor_id=p.get("vendorId"),
+            vendor_error_code=p.get("vendorErrorCode"))
+        await self.services.stations.report_status(conn.charge_point_id, report)
+        return {}
+
+    async def authorize(self, conn, p: dict) -> dict:
+        auth = await self.services.sessions.authorize(p["idTag"])
+        return {"idTagInfo": id_tag_info(auth)}
+
+    async def start_transaction(self, conn, p: dict) -> dict:
+        if p["connectorId"] < 1:
+            raise RpcError("PropertyConstraintViolation", "connectorId of a transaction must be 1 or more")
+        session, auth = await self.services.sessions.start(
+            conn.charge_point_id, evse=p["connectorId"], connector=1, id_tag=p["idTag"],
+            meter_start=p["meterStart"], timestamp=parse_time(p["timestamp"]),
+            reservation_id=p.get("reservationId"))
+        return {"transactionId": int(session.transaction_id), "idTagInfo": id_tag_info(auth)}
+
+    async def meter_values(self, conn, p: dict) -> dict:
+        connector_id = p["connectorId"]
+        tx = p.get("transactionId")
+        await self.services.sessions.add_meter_values(
+            conn.charge_point_id, evse=connector_id, connector=1 if connector_id else None,
+            transaction_id=None if tx is None else str(tx), samples=samples_of(p["meterValue"]))
+        return {}
+
+    async def stop_transaction(self, conn, p: dict) -> dict:
+        id_tag = p.get("idTag")
+        session = await self.services.sessions.stop(
+            conn.charge_point_id, transaction_id=str(p["transactionId"]), meter_stop=p["meterStop"],
+            timestamp=parse_time(p["timestamp"]), reason=p.get("reason", "Local"), id_tag=id_tag,
+            samples=samples_of(p.get("transactionData", [])))
+        if id_tag is None:
+            return {}
+        auth = await self.services.sessions.authorize(id_tag, exclude_session=session.id if session else None)
+        return {"idTagInfo": id_tag_info(auth)}
+
+    async def data_transfer(self, conn, p: dict) -> dict:
+        await self.services.stations.record_event(conn.charge_point_id, "data_transfer", p)
+        return {"status": "Accepted"}
+
+    async def diagnostics_status(self, conn, p: dict) -> dict:
+        await self.services.stations.record_event(conn.charge_point_id, "diagnostics_status", p,
+                                                  diagnostics_status=p["status"])
+        return {}
+
+    async def firmware_status(self, conn, p: dict) -> dict:
+        await self.services.stations.record_event(conn.charge_point_id, "firmware_status", p,
+                                                  firmware_status=p["status"])
+        return {}
+
+
+def _now() -> str:
+    return format_time(datetime.now(timezone.utc))

@@ -1,0 +1,69 @@
+"""Wires settings, database, services and the OCPP gateway into one running system."""
+
+import logging
+from dataclasses import dataclass
+
+from wattson.access.service import AccessService
+from wattson.db import Database
+from wattson.db.migrate import upgrade
+from wattson.ocpp.gateway import Gateway
+from wattson.ocpp.v16 import Ocpp16
+from wattson.ocpp.validation import SchemaSet
+from wattson.sessions.service import SessionService
+from wattson.settings import Settings
+from wattson.stations.command_service import CommandService
+from wattson.stations.service import StationService
+
+log = logging.getLogger("wattson")
+
+#: OCPP versions served, best first: negotiation picks the first one a station offers.
+PROTOCOLS = (Ocpp16,)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    access: AccessService
+    stations: StationService
+    sessions: SessionService
+    commands: CommandService | None = None
+
+
+def build_services(settings: Settings) -> Services:
+    db = Database(settings.database_url)
+    access = AccessService(db)
+    return Services(settings=settings, db=db, access=access,
+                    stations=StationService(db, auto_register=settings.auto_register),
+                    sessions=SessionService(db, access))
+
+
+class Runtime:
+    """Everything one Wattson process runs; ``start``/``stop`` bracket its life."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.services = build_services(settings)
+        protocols = [cls(self.services, SchemaSet(cls.schema_dir)) for cls in PROTOCOLS]
+        self.gateway = Gateway(self.services.stations, protocols)
+        self.services.commands = CommandService(self.services.db, self.gateway, self.services.sessions,
+                                                settings.command_timeout)
+
+    async def start(self) -> None:
+        if self.settings.migrate_on_start:
+            await upgrade(self.services.db)
+        # One process holds every connection, so none can be online before it starts.
+        await self.services.stations.mark_all_offline()
+        log.info("Wattson ready on %s", _redact(self.settings.database_url))
+
+    async def stop(self) -> None:
+        await self.gateway.close_all()
+        await self.services.commands.drain()
+        await self.services.db.dispose()
+
+
+def _redact(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

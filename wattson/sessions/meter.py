@@ -1,0 +1,57 @@
+"""Meter readings: the neutral sample type and how energy is read from samples. No I/O."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+ENERGY_REGISTER = "Energy.Active.Import.Register"
+_WH_PER_UNIT = {"Wh": 1.0, "kWh": 1000.0}
+
+
+@dataclass(slots=True)
+class Sample:
+    timestamp: datetime
+    value: str
+    measurand: str = ENERGY_REGISTER
+    unit: str | None = "Wh"
+    phase: str | None = None
+    context: str | None = None
+    location: str | None = None
+    format: str | None = None
+
+    @property
+    def numeric(self) -> float | None:
+        if self.format == "SignedData":
+            return None
+        try:
+            return float(self.value)
+        except ValueError:
+            return None
+
+
+def to_wh(value: float, unit: str | None) -> float | None:
+    """Energy in Wh; None for a unit that is not an energy unit."""
+    factor = _WH_PER_UNIT.get(unit or "Wh")
+    return None if factor is None else value * factor
+
+
+def energy_reading(samples: list[Sample]) -> tuple[datetime, int] | None:
+    """The latest reading of the station's energy register, in whole Wh.
+
+    Per-phase registers are ignored: the register of the whole outlet is what is billed.
+    """
+    best: tuple[datetime, int] | None = None
+    for sample in samples:
+        if sample.measurand != ENERGY_REGISTER or sample.phase is not None:
+            continue
+        number = sample.numeric
+        wh = None if number is None else to_wh(number, sample.unit)
+        if wh is not None and (best is None or sample.timestamp >= best[0]):
+            best = (sample.timestamp, round(wh))
+    return best
+
+
+def energy_between(meter_start_wh: int, meter_now_wh: int | None) -> int:
+    """Energy delivered; a register that went backwards (meter swap, reset) counts as zero."""
+    if meter_now_wh is None:
+        return 0
+    return max(0, meter_now_wh - meter_start_wh)

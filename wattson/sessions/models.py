@@ -1,0 +1,68 @@
+"""Charging sessions (transactions) and their meter value time series."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from wattson.db import Base, utcnow
+
+ACTIVE = "active"
+FINISHED = "finished"
+
+
+class Session(Base):
+    __tablename__ = "sessions"
+    __table_args__ = (
+        Index("ix_sessions_cp_tx", "charge_point_id", "transaction_id", unique=True),
+        Index("ix_sessions_started", "started_at"),
+        Index("ix_sessions_id_tag_status", "id_tag", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # Wattson's own session id
+    charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
+    evse_id: Mapped[int | None] = mapped_column(ForeignKey("evses.id", ondelete="SET NULL"))
+    evse: Mapped[int]  # the OCPP EVSE number
+    connector: Mapped[int]
+    transaction_id: Mapped[str | None] = mapped_column(String(36))  # the protocol's id
+    id_tag: Mapped[str | None] = mapped_column(String(36))
+    auth_status: Mapped[str | None] = mapped_column(String(16))  # what we answered at start
+    status: Mapped[str] = mapped_column(String(16), default=ACTIVE)
+    started_at: Mapped[datetime]
+    stopped_at: Mapped[datetime | None]
+    meter_start: Mapped[int] = mapped_column(BigInteger)  # Wh
+    meter_stop: Mapped[int | None] = mapped_column(BigInteger)
+    meter_last: Mapped[int | None] = mapped_column(BigInteger)  # latest energy register reading, Wh
+    meter_last_at: Mapped[datetime | None]
+    energy_wh: Mapped[int] = mapped_column(BigInteger, default=0)
+    stop_reason: Mapped[str | None] = mapped_column(String(32))
+    stop_id_tag: Mapped[str | None] = mapped_column(String(36))
+    reservation_id: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MeterValue(Base):
+    """One sampled value: a measurand at a time, with its phase, unit, context and location."""
+
+    __tablename__ = "meter_values"
+    __table_args__ = (
+        Index("ix_meter_values_session_time", "session_id", "timestamp"),
+        Index("ix_meter_values_cp_time", "charge_point_id", "timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
+    evse: Mapped[int]  # 0: the station's main meter
+    connector: Mapped[int | None]
+    timestamp: Mapped[datetime]
+    measurand: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(2500))  # as sent; signed data can be long
+    numeric: Mapped[float | None]
+    unit: Mapped[str | None] = mapped_column(String(16))
+    phase: Mapped[str | None] = mapped_column(String(8))
+    context: Mapped[str | None] = mapped_column(String(32))
+    location: Mapped[str | None] = mapped_column(String(8))
+    format: Mapped[str | None] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

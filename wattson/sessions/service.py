@@ -1,0 +1,154 @@
+"""Charging sessions: start, meter values and stop, each persisted as it arrives."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wattson.access.rules import CONCURRENT_TX, AuthResult
+from wattson.access.service import AccessService
+from wattson.db import Database
+from wattson.errors import NotFound
+from wattson.sessions.meter import Sample, energy_between, energy_reading
+from wattson.sessions.models import ACTIVE, FINISHED, MeterValue, Session
+from wattson.stations.models import StationEvent
+from wattson.stations.service import StationService
+
+
+@dataclass(slots=True)
+class SessionFilter:
+    charge_point_id: str | None = None
+    status: str | None = None
+    id_tag: str | None = None
+
+
+class SessionService:
+    def __init__(self, db: Database, access: AccessService):
+        self.db = db
+        self.access = access
+
+    async def authorize(self, id_tag: str, exclude_session: int | None = None) -> AuthResult:
+        """The token's own answer, or ConcurrentTx when it already runs another session."""
+        result = await self.access.authorize_token(id_tag)
+        if result.accepted:
+            async with self.db.session() as s:
+                query = select(Session.id).where(Session.id_tag == id_tag, Session.status == ACTIVE).limit(1)
+                if exclude_session is not None:
+                    query = query.where(Session.id != exclude_session)
+                if await s.scalar(query) is not None:
+                    return AuthResult(CONCURRENT_TX, result.expires_at, result.parent_id_tag)
+        return result
+
+    async def start(self, charge_point_id: str, evse: int, connector: int, id_tag: str | None,
+                    meter_start: int, timestamp: datetime, reservation_id: int | None = None,
+                    transaction_id: str | None = None) -> tuple[Session, AuthResult | None]:
+        """Open a session. A retry of the same start (after a lost response) returns the
+        session it created the first time, so the station gets the same transaction id."""
+        async with self.db.session() as s:
+            existing = await s.scalar(select(Session).where(
+                Session.charge_point_id == charge_point_id, Session.evse == evse, Session.connector == connector,
+                Session.id_tag == id_tag, Session.started_at == timestamp, Session.meter_start == meter_start))
+        if existing is not None:
+            return existing, await self._auth_for(id_tag, existing.id)
+        auth = await self.authorize(id_tag) if id_tag else None
+        async with self.db.session() as s:
+            evse_row = await StationService.ensure_evse(s, charge_point_id, evse)
+            session = Session(charge_point_id=charge_point_id, evse_id=evse_row.id, evse=evse, connector=connector,
+                              id_tag=id_tag, auth_status=auth.status if auth else None, started_at=timestamp,
+                              meter_start=meter_start, reservation_id=reservation_id, transaction_id=transaction_id,
+                              status=ACTIVE, energy_wh=0)
+            s.add(session)
+            await s.flush()
+            if session.transaction_id is None:
+                session.transaction_id = str(session.id)
+        return session, auth
+
+    async def _auth_for(self, id_tag: str | None, session_id: int) -> AuthResult | None:
+        return await self.authorize(id_tag, exclude_session=session_id) if id_tag else None
+
+    async def add_meter_values(self, charge_point_id: str, evse: int, connector: int | None,
+                               transaction_id: str | None, samples: list[Sample]) -> Session | None:
+        async with self.db.session() as s:
+            session = await self._by_transaction(s, charge_point_id, transaction_id) if transaction_id else None
+            self._store_samples(s, charge_point_id, evse, connector, session, samples)
+            if session is not None and session.status == ACTIVE:
+                self._apply_reading(session, samples)
+            return session
+
+    async def stop(self, charge_point_id: str, transaction_id: str, meter_stop: int, timestamp: datetime,
+                   reason: str | None = None, id_tag: str | None = None,
+                   samples: list[Sample] = ()) -> Session | None:
+        """Close a session; None (and a station event) when the transaction is unknown.
+        A repeated stop of a finished session changes nothing."""
+        async with self.db.session() as s:
+            session = await self._by_transaction(s, charge_point_id, transaction_id)
+            if session is None:
+                s.add(StationEvent(charge_point_id=charge_point_id, kind="unknown_transaction",
+                                   data={"transaction_id": transaction_id, "meter_stop": meter_stop,
+                                         "reason": reason, "id_tag": id_tag}, timestamp=timestamp))
+                return None
+            if session.status == FINISHED:
+                return session
+            self._store_samples(s, charge_point_id, session.evse, session.connector, session, list(samples))
+            self._apply_reading(session, list(samples))
+            session.status, session.stopped_at, session.meter_stop = FINISHED, timestamp, meter_stop
+            session.stop_reason, session.stop_id_tag = reason, id_tag
+            session.energy_wh = energy_between(session.meter_start, meter_stop)
+            return session
+
+    async def get(self, session_id: int) -> Session:
+        async with self.db.session() as s:
+            session = await s.get(Session, session_id)
+        if session is None:
+            raise NotFound(f"session {session_id} not found")
+        return session
+
+    async def by_transaction(self, charge_point_id: str, transaction_id: str) -> Session | None:
+        async with self.db.session() as s:
+            return await self._by_transaction(s, charge_point_id, transaction_id)
+
+    async def find(self, where: SessionFilter, limit: int,
+                   before: tuple[datetime, int] | None = None) -> list[Session]:
+        """Newest first; ``before`` is the (started_at, id) of the last item of the previous page."""
+        query = select(Session).order_by(Session.started_at.desc(), Session.id.desc()).limit(limit)
+        if where.charge_point_id:
+            query = query.where(Session.charge_point_id == where.charge_point_id)
+        if where.status:
+            query = query.where(Session.status == where.status)
+        if where.id_tag:
+            query = query.where(Session.id_tag == where.id_tag)
+        if before is not None:
+            started, sid = before
+            query = query.where((Session.started_at < started) | ((Session.started_at == started) & (Session.id < sid)))
+        async with self.db.session() as s:
+            return list(await s.scalars(query))
+
+    async def meter_values(self, session_id: int, limit: int = 10_000) -> list[MeterValue]:
+        async with self.db.session() as s:
+            return list(await s.scalars(select(MeterValue).where(MeterValue.session_id == session_id)
+                                        .order_by(MeterValue.timestamp, MeterValue.id).limit(limit)))
+
+    @staticmethod
+    async def _by_transaction(s: AsyncSession, charge_point_id: str, transaction_id: str) -> Session | None:
+        return await s.scalar(select(Session).where(Session.charge_point_id == charge_point_id,
+                                                    Session.transaction_id == transaction_id))
+
+    @staticmethod
+    def _store_samples(s: AsyncSession, charge_point_id: str, evse: int, connector: int | None,
+                       session: Session | None, samples: list[Sample]) -> None:
+        session_id = session.id if session is not None else None
+        s.add_all(MeterValue(session_id=session_id, charge_point_id=charge_point_id, evse=evse, connector=connector,
+                             timestamp=x.timestamp, measurand=x.measurand, value=x.value, numeric=x.numeric,
+                             unit=x.unit, phase=x.phase, context=x.context, location=x.location, format=x.format)
+                  for x in samples)
+
+    @staticmethod
+    def _apply_reading(session: Session, samples: list[Sample]) -> None:
+        reading = energy_reading(samples)
+        if reading is None:
+            return
+        at, wh = reading
+        if session.meter_last_at is None or at >= session.meter_last_at:
+            session.meter_last, session.meter_last_at = wh, at
+            session.energy_wh = energy_between(session.meter_start, wh)

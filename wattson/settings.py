@@ -1,0 +1,48 @@
+"""Every setting Wattson reads, in one place: environment variables prefixed ``WATTSON_``.
+
+docs/configuration.md documents each of them; keep the two in step.
+"""
+
+from functools import lru_cache
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WATTSON_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite+aiosqlite:///./wattson.db",
+        description="SQLAlchemy URL; sqlite:/// and postgresql:// get their async drivers added.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8180, ge=0, le=65535)
+    auto_register: bool = Field(False, description="Accept unknown stations and register them on connect.")
+    heartbeat_interval: int = Field(300, ge=1, description="Seconds, sent in BootNotification responses.")
+    command_timeout: float = Field(30.0, gt=0, description="Seconds to wait for a station's reply.")
+    boot_retry_interval: int = Field(60, ge=1, description="Seconds a Pending or Rejected station waits before booting again.")
+    migrate_on_start: bool = True
+    log_level: str = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        return async_database_url(url)
+
+
+def async_database_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, sqlite:///) and add the async driver."""
+    for plain, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain):]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

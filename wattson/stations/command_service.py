@@ -1,0 +1,98 @@
+"""Commands to stations as domain operations: validated, recorded, sent, answered."""
+
+import asyncio
+import secrets
+import uuid
+
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from wattson.bus import CommandBus
+from wattson.db import Database, utcnow
+from wattson.errors import Invalid, NotFound
+from wattson.sessions.service import SessionService
+from wattson.stations import commands as c
+from wattson.stations.models import ChargePoint, Command
+
+
+class CommandService:
+    def __init__(self, db: Database, bus: CommandBus, sessions: SessionService, timeout: float):
+        self.db = db
+        self.bus = bus
+        self.sessions = sessions
+        self.timeout = timeout
+        self._background: set[asyncio.Task] = set()
+
+    async def submit(self, charge_point_id: str, name: str, raw_params: dict, wait: bool = True) -> Command:
+        """Send a command; with ``wait`` the record comes back completed, otherwise pending."""
+        params = self.parse(name, raw_params)
+        async with self.db.session() as s:
+            if await s.get(ChargePoint, charge_point_id) is None:
+                raise NotFound(f"charge point {charge_point_id!r} not found")
+        params = await self._resolve(charge_point_id, params)
+        action, payload = self.bus.prepare(charge_point_id, name, params)
+        record = Command(id=str(uuid.uuid4()), charge_point_id=charge_point_id, name=name,
+                         params=params.model_dump(mode="json", exclude_none=True), action=action, request=payload,
+                         state=c.PENDING, created_at=utcnow())
+        async with self.db.session() as s:
+            s.add(record)
+        if wait:
+            return await self._run(record)
+        task = asyncio.create_task(self._run(record))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return record
+
+    @staticmethod
+    def parse(name: str, raw_params: dict) -> c.Params:
+        model = c.CATALOGUE.get(name)
+        if model is None:
+            raise NotFound(f"unknown command {name!r}", {"commands": sorted(c.CATALOGUE)})
+        try:
+            return model.model_validate(raw_params)
+        except ValidationError as error:
+            raise Invalid(f"invalid parameters for {name}",
+                          [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in error.errors()]
+                          ) from None
+
+    async def _resolve(self, charge_point_id: str, params: c.Params) -> c.Params:
+        """Fill what only Wattson knows: a session's transaction id, a fresh reservation id."""
+        if isinstance(params, c.RemoteStop) and params.session_id is not None:
+            session = await self.sessions.get(params.session_id)
+            if session.charge_point_id != charge_point_id or session.transaction_id is None:
+                raise Invalid(f"session {params.session_id} is not a transaction of {charge_point_id!r}")
+            return c.RemoteStop(transaction_id=session.transaction_id)
+        if isinstance(params, c.ReserveNow) and params.reservation_id is None:
+            return params.model_copy(update={"reservation_id": secrets.randbelow(2**31)})
+        return params
+
+    async def _run(self, record: Command) -> Command:
+        outcome = await self.bus.send(record.charge_point_id, record.action, record.request, self.timeout)
+        async with self.db.session() as s:
+            row = await s.get(Command, record.id)
+            row.state, row.response, row.status = outcome.state, outcome.response, outcome.status
+            row.error_code, row.error_description = outcome.error_code, outcome.error_description
+            row.completed_at = utcnow()
+        return row
+
+    async def get(self, command_id: str) -> Command:
+        async with self.db.session() as s:
+            row = await s.get(Command, command_id)
+        if row is None:
+            raise NotFound(f"command {command_id!r} not found")
+        return row
+
+    async def history(self, charge_point_id: str, limit: int, before: tuple | None = None) -> list[Command]:
+        query = (select(Command).where(Command.charge_point_id == charge_point_id)
+                 .order_by(Command.created_at.desc(), Command.id.desc()).limit(limit))
+        if before is not None:
+            at, cid = before
+            query = query.where((Command.created_at < at) | ((Command.created_at == at) & (Command.id < cid)))
+        async with self.db.session() as s:
+            return list(await s.scalars(query))
+
+    async def drain(self) -> None:
+        """Let commands sent with wait=false finish (or time out) before shutting down."""
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+

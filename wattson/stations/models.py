@@ -1,0 +1,127 @@
+"""Charge points, their EVSEs and connectors, status history, station events and commands.
+
+The model is version-neutral: a station has EVSEs, an EVSE has connectors. OCPP 1.6's
+connectorId N is EVSE N with connector 1; connectorId 0 is the station itself.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from wattson.db import Base, utcnow
+
+
+class ChargePoint(Base):
+    __tablename__ = "charge_points"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)  # the OCPP identity
+    name: Mapped[str | None] = mapped_column(String(255))
+    registration_status: Mapped[str] = mapped_column(String(16), default="Accepted")
+    ocpp_version: Mapped[str | None] = mapped_column(String(8))
+    vendor: Mapped[str | None] = mapped_column(String(50))
+    model: Mapped[str | None] = mapped_column(String(50))
+    serial_number: Mapped[str | None] = mapped_column(String(50))
+    firmware_version: Mapped[str | None] = mapped_column(String(50))
+    boot_info: Mapped[dict | None]  # everything else the boot reported (ICCID, meter type, ...)
+    booted_at: Mapped[datetime | None]
+    # Hardware status of the station as a whole (1.6 connector 0); null until reported.
+    hardware_status: Mapped[str | None] = mapped_column(String(32))
+    error_code: Mapped[str | None] = mapped_column(String(50))
+    status_at: Mapped[datetime | None]
+    network_status: Mapped[str] = mapped_column(String(16), default="never_connected")
+    last_seen: Mapped[datetime | None]
+    connected_at: Mapped[datetime | None]
+    firmware_status: Mapped[str | None] = mapped_column(String(32))
+    diagnostics_status: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    evses: Mapped[list["Evse"]] = relationship(
+        back_populates="charge_point", order_by="Evse.number", cascade="all, delete-orphan"
+    )
+
+
+class Evse(Base):
+    __tablename__ = "evses"
+    __table_args__ = (UniqueConstraint("charge_point_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
+    number: Mapped[int]  # the OCPP EVSE id (1.6: the connectorId)
+    evse_id: Mapped[str | None] = mapped_column(String(48))  # eMI3 EVSE ID, e.g. DE*AB7*E840*6487
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    charge_point: Mapped[ChargePoint] = relationship(back_populates="evses")
+    connectors: Mapped[list["Connector"]] = relationship(
+        back_populates="evse", order_by="Connector.number", cascade="all, delete-orphan"
+    )
+
+
+class Connector(Base):
+    __tablename__ = "connectors"
+    __table_args__ = (UniqueConstraint("evse_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evse_id: Mapped[int] = mapped_column(ForeignKey("evses.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    hardware_status: Mapped[str | None] = mapped_column(String(32))  # as last reported
+    error_code: Mapped[str | None] = mapped_column(String(50))
+    status_at: Mapped[datetime | None]
+
+    evse: Mapped[Evse] = relationship(back_populates="connectors")
+
+
+class StatusEvent(Base):
+    """Every status a station reported, in order: the status history."""
+
+    __tablename__ = "status_events"
+    __table_args__ = (Index("ix_status_events_cp_time", "charge_point_id", "timestamp"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
+    evse: Mapped[int | None]  # null: the station itself
+    connector: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(32))
+    error_code: Mapped[str | None] = mapped_column(String(50))
+    info: Mapped[str | None] = mapped_column(String(255))
+    vendor_id: Mapped[str | None] = mapped_column(String(255))
+    vendor_error_code: Mapped[str | None] = mapped_column(String(50))
+    timestamp: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StationEvent(Base):
+    """Station-reported facts with no table of their own: data transfers, firmware and
+    diagnostics progress, connections, unknown transactions."""
+
+    __tablename__ = "station_events"
+    __table_args__ = (Index("ix_station_events_cp_time", "charge_point_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict]
+    timestamp: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Command(Base):
+    """One central-system-initiated operation and its outcome: the command history."""
+
+    __tablename__ = "commands"
+    __table_args__ = (Index("ix_commands_cp_created", "charge_point_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(40))  # version-neutral, e.g. "remote-start"
+    params: Mapped[dict]
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|completed|failed|timeout
+    action: Mapped[str | None] = mapped_column(String(64))  # the OCPP action sent
+    request: Mapped[dict | None]
+    response: Mapped[dict | None]
+    status: Mapped[str | None] = mapped_column(String(40))  # the station's answer, e.g. Accepted
+    error_code: Mapped[str | None] = mapped_column(String(50))
+    error_description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
