@@ -60,7 +60,8 @@ def parse(text: str | bytes) -> Frame:
     type_id = msg[0]
     unique_id = msg[1] if len(msg) > 1 and isinstance(msg[1], str) else "-1"
     if len(msg) < 2 or not isinstance(msg[1], str) or not 0 < len(msg[1]) <= MAX_UNIQUE_ID:
-        raise RpcError("RpcFrameworkError", "UniqueId must be a string of 1 to 36 characters")
+        # A string id is echoed even when invalid, so the station can match the error.
+        raise RpcError("RpcFrameworkError", "UniqueId must be a string of 1 to 36 characters", unique_id=unique_id)
     if type_id == CALL:
         if len(msg) != 4 or not isinstance(msg[2], str):
             raise RpcError("RpcFrameworkError", "CALL must be [2, UniqueId, Action, Payload]", unique_id=unique_id)

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wattson.access.rules import CONCURRENT_TX, AuthResult
+from wattson.access.rules import ACCEPTED, CONCURRENT_TX, AuthResult
 from wattson.access.service import AccessService
 from wattson.db import Database
 from wattson.errors import NotFound
@@ -33,7 +33,9 @@ class SessionService:
         result = await self.access.authorize_token(id_tag)
         if result.accepted:
             async with self.db.session() as s:
-                query = select(Session.id).where(Session.id_tag == id_tag, Session.status == ACTIVE).limit(1)
+                # Only sessions the tag was accepted for count: a refused start blocks nothing.
+                query = select(Session.id).where(Session.id_tag == id_tag, Session.status == ACTIVE,
+                                                 Session.auth_status == ACCEPTED).limit(1)
                 if exclude_session is not None:
                     query = query.where(Session.id != exclude_session)
                 if await s.scalar(query) is not None:

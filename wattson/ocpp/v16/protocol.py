@@ -116,14 +116,13 @@ class Ocpp16(Protocol):
 
     async def stop_transaction(self, conn, p: dict) -> dict:
         id_tag = p.get("idTag")
-        session = await self.services.sessions.stop(
+        await self.services.sessions.stop(
             conn.charge_point_id, transaction_id=str(p["transactionId"]), meter_stop=p["meterStop"],
             timestamp=parse_time(p["timestamp"]), reason=p.get("reason", "Local"), id_tag=id_tag,
             samples=samples_of(p.get("transactionData", [])))
         if id_tag is None:
             return {}
-        auth = await self.services.sessions.authorize(id_tag, exclude_session=session.id if session else None)
-        return {"idTagInfo": id_tag_info(auth)}
+        return {"idTagInfo": id_tag_info(await self.services.access.authorize_token(id_tag))}
 
     async def data_transfer(self, conn, p: dict) -> dict:
         await self.services.stations.record_event(conn.charge_point_id, "data_transfer", p)

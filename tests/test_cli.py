@@ -1,0 +1,50 @@
+"""The `wattson` command line against a real SQLite file."""
+
+import os
+import subprocess
+import sys
+
+from conftest import run_cli
+
+
+def env_for(tmp_path) -> dict:
+    return {**os.environ, "WATTSON_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+
+def test_db_upgrade_and_current(tmp_path):
+    env = env_for(tmp_path)
+    assert "empty" in run_cli(env, "db", "current")
+    assert "database at revision 0001" in run_cli(env, "db", "upgrade")
+    assert run_cli(env, "db", "current").strip() == "0001"
+
+
+def test_api_key_create_list_revoke(tmp_path):
+    env = env_for(tmp_path)
+    out = run_cli(env, "api-keys", "create", "--name", "ci", "--role", "operator")
+    key = out.strip().splitlines()[-1]
+    assert key.startswith("wsk_") and len(key) > 40
+    listed = run_cli(env, "api-keys", "list")
+    assert "ci\toperator" in listed and key not in listed
+    run_cli(env, "api-keys", "revoke", "1")
+    assert "revoked" in run_cli(env, "api-keys", "list")
+
+
+def test_charge_points_and_tags(tmp_path):
+    env = env_for(tmp_path)
+    run_cli(env, "charge-points", "add", "CP-CLI", "--registration-status", "Pending")
+    assert "CP-CLI\tPending\tnever_connected" in run_cli(env, "charge-points", "list")
+    run_cli(env, "id-tokens", "add", "TAG-CLI", "--expires-at", "2031-05-01T00:00:00", "--parent-id-tag", "P")
+    assert "TAG-CLI\tAccepted\texpires 2031-05-01 00:00:00+00:00\tparent P" in run_cli(env, "id-tokens", "list")
+
+
+def test_errors_are_messages_not_tracebacks(tmp_path):
+    env = env_for(tmp_path)
+    run_cli(env, "charge-points", "add", "CP-DUP")
+    for args in (["charge-points", "add", "CP-DUP"], ["api-keys", "create", "--name", " ", "--role", "admin"],
+                 ["api-keys", "revoke", "42"]):
+        result = subprocess.run([sys.executable, "-m", "wattson", *args], env=env, capture_output=True, text=True)
+        assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.startswith("wattson: ")
+    bad = subprocess.run([sys.executable, "-m", "wattson", "api-keys", "create", "--name", "x", "--role", "root"],
+                         env=env, capture_output=True, text=True)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr

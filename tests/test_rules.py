@@ -1,0 +1,99 @@
+"""Rules without I/O: authorisation, energy, status ordering, negotiation, settings."""
+
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from wattson.access.rules import AuthResult, evaluate
+from wattson.ocpp.gateway import identity_problem, negotiate
+from wattson.sessions.meter import Sample, energy_between, energy_reading, to_wh
+from wattson.settings import async_database_url
+from wattson.stations.status import is_newer
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+
+
+def token(status="Accepted", valid_from=None, expires_at=None, parent=None):
+    return SimpleNamespace(status=status, valid_from=valid_from, expires_at=expires_at, parent_id_tag=parent)
+
+
+@pytest.mark.parametrize("tok, expected", [
+    (None, "Invalid"),
+    (token(), "Accepted"),
+    (token("Blocked"), "Blocked"),
+    (token("Expired"), "Expired"),
+    (token("Invalid"), "Invalid"),
+    (token(expires_at=NOW - timedelta(seconds=1)), "Expired"),
+    (token(expires_at=NOW), "Expired"),
+    (token(expires_at=NOW + timedelta(days=1)), "Accepted"),
+    (token(valid_from=NOW + timedelta(hours=1)), "Invalid"),
+    (token(valid_from=NOW - timedelta(hours=1)), "Accepted"),
+    (token("Blocked", expires_at=NOW + timedelta(days=1)), "Blocked"),
+])
+def test_token_evaluation(tok, expected):
+    assert evaluate(tok, NOW).status == expected
+
+
+def test_evaluation_carries_expiry_and_parent():
+    result = evaluate(token(expires_at=NOW + timedelta(days=3), parent="FLEET-1"), NOW)
+    assert result == AuthResult("Accepted", NOW + timedelta(days=3), "FLEET-1") and result.accepted
+
+
+@pytest.mark.parametrize("value, unit, wh", [(1.5, "kWh", 1500.0), (1500, "Wh", 1500.0), (7, None, 7.0),
+                                             (3, "W", None), (3, "varh", None)])
+def test_to_wh(value, unit, wh):
+    assert to_wh(value, unit) == wh
+
+
+def sample(minute, value, measurand="Energy.Active.Import.Register", unit="Wh", phase=None, fmt="Raw"):
+    return Sample(NOW + timedelta(minutes=minute), value, measurand, unit, phase, format=fmt)
+
+
+def test_energy_reading_takes_the_latest_phaseless_register():
+    samples = [sample(2, "2.0", unit="kWh"), sample(1, "1500"), sample(3, "9999", phase="L1"),
+               sample(4, "7000", "Power.Active.Import", "W"), sample(5, "not a number"),
+               sample(6, "abc", fmt="SignedData")]
+    assert energy_reading(samples) == (NOW + timedelta(minutes=2), 2000)
+
+
+def test_energy_reading_without_register_is_none():
+    assert energy_reading([sample(1, "11000", "Power.Active.Import", "W")]) is None
+    assert energy_reading([]) is None
+
+
+def test_energy_between_never_negative():
+    assert energy_between(1000, 4500) == 3500
+    assert energy_between(1000, None) == 0
+    assert energy_between(5000, 10) == 0  # meter replaced or reset mid-session
+
+
+def test_older_status_does_not_replace_newer():
+    assert is_newer(NOW, None)
+    assert is_newer(NOW, NOW)
+    assert is_newer(NOW + timedelta(seconds=1), NOW)
+    assert not is_newer(NOW - timedelta(seconds=1), NOW)
+
+
+def test_negotiation_prefers_our_order():
+    v201, v16 = SimpleNamespace(subprotocol="ocpp2.0.1"), SimpleNamespace(subprotocol="ocpp1.6")
+    assert negotiate(["ocpp1.6", "ocpp2.0.1"], [v201, v16]) is v201
+    assert negotiate(["ocpp1.6"], [v201, v16]) is v16
+    assert negotiate(["ocpp1.5", "wamp"], [v201, v16]) is None
+    assert negotiate([], [v16]) is None
+
+
+@pytest.mark.parametrize("identity, ok", [("CP-1", True), ("x" * 48, True), ("x" * 49, False), ("", False),
+                                           ("a/b", False), ("tab\there", False), ("DE*ABC*E1", True)])
+def test_identity_rules(identity, ok):
+    assert (identity_problem(identity) is None) == ok
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("sqlite:///./w.db", "sqlite+aiosqlite:///./w.db"),
+    ("postgresql://u@h/db", "postgresql+asyncpg://u@h/db"),
+    ("postgres://u@h/db", "postgresql+asyncpg://u@h/db"),
+    ("postgresql+asyncpg://u@h/db", "postgresql+asyncpg://u@h/db"),
+])
+def test_database_url_gets_async_driver(given, expected):
+    assert async_database_url(given) == expected
