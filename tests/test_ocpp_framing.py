@@ -33,7 +33,7 @@ def test_parse_frames():
     ('[2, "' + "x" * 37 + '", "Heartbeat", {}]', "RpcFrameworkError", "x" * 37),
     ('[2, "a", "Heartbeat"]', "RpcFrameworkError", "a"),
     ('[2, "a", "Heartbeat", []]', "FormatViolation", "a"),
-    ('[3, "a"]', "RpcFrameworkError", "a"),
+    ('[3, "a"]', "FormatViolation", "a"),
     ('[7, "a", {}]', "MessageTypeNotSupported", "a"),
 ])
 def test_malformed_frames(text, code, unique_id):
@@ -41,6 +41,21 @@ def test_malformed_frames(text, code, unique_id):
         rpc.parse(text)
     assert err.value.code == code
     assert err.value.unique_id == unique_id
+
+
+def test_broken_replies_are_marked_as_replies():
+    for text in ('[3, "a", "Accepted"]', '[4, "a", 5]', '[3, 7, {}]'):
+        with pytest.raises(RpcError) as err:
+            rpc.parse(text)
+        assert err.value.is_reply, text
+    with pytest.raises(RpcError) as err:
+        rpc.parse('[2, "a", "Heartbeat"]')
+    assert not err.value.is_reply
+
+
+def test_response_names_are_not_actions():
+    assert V16.knows("BootNotification") and V16.knows("Reset")
+    assert not V16.knows("BootNotificationResponse") and not V16.knows("Nonsense")
 
 
 def test_frames_round_trip():
@@ -138,3 +153,29 @@ def test_1_6_cannot_express_everything():
         Ocpp16.command_table(None)["unlock"](c.Unlock(evse=1, connector=2))
     with pytest.raises(CommandNotSupported):
         Ocpp16.command_table(None)["remote-stop"](c.RemoteStop(transaction_id="a-uuid"))
+
+
+def test_nul_characters_are_refused_but_escaped_backslashes_are_not():
+    with pytest.raises(RpcError) as err:
+        rpc.parse('[2, "a", "Authorize", {"idTag": "x\\u0000y"}]')
+    assert (err.value.code, err.value.unique_id) == ("PropertyConstraintViolation", "a")
+    assert rpc.parse('[2, "a", "Authorize", {"idTag": "x\\\\u0000y"}]').payload == {"idTag": "x\\u0000y"}
+
+
+def test_integers_are_bounded_to_what_is_stored():
+    status = {"errorCode": "NoError", "status": "Available"}
+    V16.validate_request("StatusNotification", {**status, "connectorId": 2**31 - 1})
+    with pytest.raises(RpcError) as err:
+        V16.validate_request("StatusNotification", {**status, "connectorId": 2**31})
+    assert err.value.code == "PropertyConstraintViolation"
+    stop = {"transactionId": 1, "timestamp": "2026-01-01T00:00:00Z"}
+    V16.validate_request("StopTransaction", {**stop, "meterStop": 2**40})  # energy registers are 64-bit
+    with pytest.raises(RpcError):
+        V16.validate_request("StopTransaction", {**stop, "meterStop": 2**63})
+
+
+def test_timestamps_out_of_range_in_utc():
+    for value in ("9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"):
+        with pytest.raises(RpcError) as err:
+            parse_time(value)
+        assert err.value.code == "PropertyConstraintViolation"

@@ -30,7 +30,11 @@ class Database:
 
 def _create_engine(url: str, echo: bool) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        # SQLite has one writer at a time, and its busy handler waits by sleeping in coarse
+        # steps: with several pooled connections, concurrent writers stall each other for
+        # tens of milliseconds. One connection queues them in asyncio instead.
+        engine = create_async_engine(url, echo=echo, pool_size=1, max_overflow=0, pool_timeout=60,
+                                     connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)

@@ -47,7 +47,10 @@ class Connection:
             frame = rpc.parse(text)
         except RpcError as error:
             log.warning("%s sent a malformed frame: %s", self.charge_point_id, error.description)
-            await self._send_error(error)
+            if error.is_reply:
+                self._fail_pending(error)
+            else:
+                await self._send_error(error)
             return
         if isinstance(frame, rpc.Call):
             await self._answer(frame)
@@ -81,16 +84,26 @@ class Connection:
         await self._send(rpc.result_frame(call.unique_id, response))
 
     def _resolve(self, frame: rpc.CallResult | rpc.CallError) -> None:
-        pending = self._pending
-        if pending is None or pending[0] != frame.unique_id or pending[1].done():
-            log.warning("%s sent a reply to no outstanding call (id %s); dropped", self.charge_point_id,
-                        frame.unique_id)
+        future = self._waiting_for(frame.unique_id)
+        if future is None:
             return
-        future = pending[1]
         if isinstance(frame, rpc.CallResult):
             future.set_result(frame.payload)
         else:
             future.set_exception(StationCallError(frame.code, frame.description, frame.details))
+
+    def _fail_pending(self, error: RpcError) -> None:
+        """A reply we cannot read still ends the call it answers, rather than a timeout later."""
+        future = self._waiting_for(error.unique_id)
+        if future is not None:
+            future.set_exception(StationCallError(error.code, f"unreadable reply: {error.description}", {}))
+
+    def _waiting_for(self, unique_id: str) -> asyncio.Future | None:
+        pending = self._pending
+        if pending is None or pending[0] != unique_id or pending[1].done():
+            log.warning("%s sent a reply to no outstanding call (id %s); dropped", self.charge_point_id, unique_id)
+            return None
+        return pending[1]
 
     async def _send_error(self, error: RpcError) -> None:
         await self._send(rpc.error_frame(error.unique_id, self.protocol.error_code(error.code),

@@ -15,7 +15,10 @@ def parse_time(value: str | None, default: datetime | None = None) -> datetime |
         raise RpcError("PropertyConstraintViolation", f"{value!r} is not an ISO 8601 date-time") from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is past year 9999 in UTC
+        raise RpcError("PropertyConstraintViolation", f"{value!r} is out of range in UTC") from None
 
 
 def format_time(value: datetime | None) -> str | None:

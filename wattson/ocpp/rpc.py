@@ -17,12 +17,14 @@ MAX_UNIQUE_ID = 36
 class RpcError(Exception):
     """A failure to answer with a CALLERROR; ``code`` is the OCPP 2.x name."""
 
-    def __init__(self, code: str, description: str, details: dict | None = None, unique_id: str = "-1"):
+    def __init__(self, code: str, description: str, details: dict | None = None, unique_id: str = "-1",
+                 is_reply: bool = False):
         super().__init__(f"{code}: {description}")
         self.code = code
         self.description = description
         self.details = details or {}
         self.unique_id = unique_id
+        self.is_reply = is_reply  # a broken CALLRESULT/CALLERROR: OCPP-J answers only calls
 
 
 @dataclass(slots=True)
@@ -61,24 +63,40 @@ def parse(text: str | bytes) -> Frame:
     unique_id = msg[1] if len(msg) > 1 and isinstance(msg[1], str) else "-1"
     if len(msg) < 2 or not isinstance(msg[1], str) or not 0 < len(msg[1]) <= MAX_UNIQUE_ID:
         # A string id is echoed even when invalid, so the station can match the error.
-        raise RpcError("RpcFrameworkError", "UniqueId must be a string of 1 to 36 characters", unique_id=unique_id)
+        raise RpcError("RpcFrameworkError", "UniqueId must be a string of 1 to 36 characters", unique_id=unique_id,
+                       is_reply=type_id in (CALLRESULT, CALLERROR))
     if type_id == CALL:
         if len(msg) != 4 or not isinstance(msg[2], str):
             raise RpcError("RpcFrameworkError", "CALL must be [2, UniqueId, Action, Payload]", unique_id=unique_id)
         if not isinstance(msg[3], dict):
             raise RpcError("FormatViolation", "CALL payload must be a JSON object", unique_id=unique_id)
+        if (b"\\u0000" if isinstance(text, bytes) else "\\u0000") in text and _has_nul(msg[3]):
+            # No database stores NUL in text, and no OCPP string may hold one.
+            raise RpcError("PropertyConstraintViolation", "strings must not contain NUL characters",
+                           unique_id=unique_id)
         return Call(unique_id, msg[2], msg[3])
     if type_id == CALLRESULT:
         if len(msg) != 3 or not isinstance(msg[2], dict):
-            raise RpcError("RpcFrameworkError", "CALLRESULT must be [3, UniqueId, Payload]", unique_id=unique_id)
+            raise RpcError("FormatViolation", "CALLRESULT must be [3, UniqueId, Payload]", unique_id=unique_id,
+                           is_reply=True)
         return CallResult(unique_id, msg[2])
     if type_id == CALLERROR:
         if len(msg) < 4 or not isinstance(msg[2], str):
-            raise RpcError("RpcFrameworkError", "CALLERROR must be [4, UniqueId, Code, Description, Details]",
-                           unique_id=unique_id)
+            raise RpcError("FormatViolation", "CALLERROR must be [4, UniqueId, Code, Description, Details]",
+                           unique_id=unique_id, is_reply=True)
         details = msg[4] if len(msg) > 4 and isinstance(msg[4], dict) else {}
         return CallError(unique_id, msg[2], str(msg[3]), details)
     raise RpcError("MessageTypeNotSupported", f"MessageTypeId {type_id!r} is not supported", unique_id=unique_id)
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def call_frame(unique_id: str, action: str, payload: dict) -> str:

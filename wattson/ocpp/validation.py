@@ -24,10 +24,12 @@ class SchemaSet:
             name = path.stem
             if name.endswith("Request"):  # 2.x files are called <Action>Request.json
                 name = name[: -len("Request")]
-            self._validators[name] = jsonschema_rs.validator_for(orjson.loads(path.read_bytes()))
+            schema = bound_integers(orjson.loads(path.read_bytes()))
+            self._validators[name] = jsonschema_rs.validator_for(schema)
 
     def knows(self, action: str) -> bool:
-        return action in self._validators
+        """Whether ``action`` is an action of this version (not a response schema's name)."""
+        return action in self._validators and action + "Response" in self._validators
 
     def validate_request(self, action: str, payload: dict) -> None:
         self._validate(action, payload)
@@ -42,6 +44,33 @@ class SchemaSet:
         error = next(validator.iter_errors(payload), None) if not validator.is_valid(payload) else None
         if error is not None:
             raise RpcError(error_code(error), _describe(error), {"path": "/".join(map(str, error.instance_path))})
+
+
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+#: Energy registers in Wh may outgrow 32 bits over a meter's life; every other integer is an
+#: id, a count or a duration.
+INT64_FIELDS = frozenset({"meterStart", "meterStop"})
+
+
+def bound_integers(schema, name: str | None = None):
+    """Give every unbounded integer the range Wattson stores (the published schemas set none),
+    so an oversized number is a PropertyConstraintViolation rather than a database error."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "integer":
+            low, high = INT64 if name in INT64_FIELDS else INT32
+            schema.setdefault("minimum", low)
+            schema.setdefault("maximum", high)
+        for key, value in schema.items():
+            if key == "properties":
+                for prop, sub in value.items():
+                    bound_integers(sub, prop)
+            else:
+                bound_integers(value, name if key == "items" else None)
+    elif isinstance(schema, list):
+        for item in schema:
+            bound_integers(item, name)
+    return schema
 
 
 def error_code(error: jsonschema_rs.ValidationError) -> str:

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wattson.db import Base, utcnow
@@ -58,7 +58,7 @@ class MeterValue(Base):
     connector: Mapped[int | None]
     timestamp: Mapped[datetime]
     measurand: Mapped[str] = mapped_column(String(64))
-    value: Mapped[str] = mapped_column(String(2500))  # as sent; signed data can be long
+    value: Mapped[str] = mapped_column(Text)  # as sent; signed data can be long
     numeric: Mapped[float | None]
     unit: Mapped[str | None] = mapped_column(String(16))
     phase: Mapped[str | None] = mapped_column(String(8))

@@ -178,7 +178,7 @@ def upgrade() -> None:
     sa.Column('connector', sa.Integer(), nullable=True),
     sa.Column('timestamp', sa.DateTime(timezone=True), nullable=False),
     sa.Column('measurand', sa.String(length=64), nullable=False),
-    sa.Column('value', sa.String(length=2500), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
     sa.Column('numeric', sa.Double(), nullable=True),
     sa.Column('unit', sa.String(length=16), nullable=True),
     sa.Column('phase', sa.String(length=8), nullable=True),
