@@ -168,6 +168,10 @@ def test_integers_are_bounded_to_what_is_stored():
     with pytest.raises(RpcError) as err:
         V16.validate_request("StatusNotification", {**status, "connectorId": 2**31})
     assert err.value.code == "PropertyConstraintViolation"
+    with pytest.raises(RpcError) as err:
+        V16.validate_request("StatusNotification", {**status, "connectorId": -1})
+    assert err.value.code == "PropertyConstraintViolation"
+    V16.validate_response("GetLocalListVersion", {"listVersion": -1})  # -1 means: no local list support
     stop = {"transactionId": 1, "timestamp": "2026-01-01T00:00:00Z"}
     V16.validate_request("StopTransaction", {**stop, "meterStop": 2**40})  # energy registers are 64-bit
     with pytest.raises(RpcError):

@@ -120,8 +120,9 @@ def _demo(args, settings: Settings) -> None:
 
 
 async def _run_demo(settings: Settings, stations: int) -> None:
-    from wattson.runtime import build_services
     from wattson.db.migrate import upgrade
+    from wattson.errors import Conflict
+    from wattson.runtime import build_services
     from wattson.sim import default_id_tags, run_stations
 
     services = build_services(settings)
@@ -130,7 +131,7 @@ async def _run_demo(settings: Settings, stations: int) -> None:
     for uid in tags:
         try:
             await services.access.create_id_token(uid)
-        except Exception:  # noqa: BLE001 - already there from an earlier demo
+        except Conflict:  # there from an earlier demo
             pass
     _, key = await services.access.create_api_key(f"demo {datetime.now(timezone.utc):%Y-%m-%d %H:%M}", "admin")
     await services.db.dispose()

@@ -51,6 +51,8 @@ INT64 = (-(2**63), 2**63 - 1)
 #: Energy registers in Wh may outgrow 32 bits over a meter's life; every other integer is an
 #: id, a count or a duration.
 INT64_FIELDS = frozenset({"meterStart", "meterStop"})
+#: EVSE and connector numbers index real hardware: 0 is the station, nothing is below it.
+NON_NEGATIVE_FIELDS = frozenset({"connectorId", "evseId"})
 
 
 def bound_integers(schema, name: str | None = None):
@@ -59,7 +61,7 @@ def bound_integers(schema, name: str | None = None):
     if isinstance(schema, dict):
         if schema.get("type") == "integer":
             low, high = INT64 if name in INT64_FIELDS else INT32
-            schema.setdefault("minimum", low)
+            schema.setdefault("minimum", 0 if name in NON_NEGATIVE_FIELDS else low)
             schema.setdefault("maximum", high)
         for key, value in schema.items():
             if key == "properties":

@@ -1,5 +1,6 @@
 """Charging sessions: start, meter values and stop, each persisted as it arrives."""
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from wattson.sessions.models import ACTIVE, FINISHED, MeterValue, Session
 from wattson.stations.models import StationEvent
 from wattson.stations.service import StationService
 
+log = logging.getLogger("wattson.sessions")
 
 @dataclass(slots=True)
 class SessionFilter:
@@ -64,6 +66,8 @@ class SessionService:
             await s.flush()
             if session.transaction_id is None:
                 session.transaction_id = str(session.id)
+        log.info("session %s started on %s EVSE %s for %s (%s)", session.id, charge_point_id, evse, id_tag,
+                 auth.status if auth else "no tag")
         return session, auth
 
     async def _auth_for(self, id_tag: str | None, session_id: int) -> AuthResult | None:
@@ -80,9 +84,10 @@ class SessionService:
 
     async def stop(self, charge_point_id: str, transaction_id: str, meter_stop: int, timestamp: datetime,
                    reason: str | None = None, id_tag: str | None = None,
-                   samples: list[Sample] = ()) -> Session | None:
+                   samples: list[Sample] | None = None) -> Session | None:
         """Close a session; None (and a station event) when the transaction is unknown.
         A repeated stop of a finished session changes nothing."""
+        samples = samples or []
         async with self.db.session() as s:
             session = await self._by_transaction(s, charge_point_id, transaction_id)
             if session is None:
@@ -92,12 +97,13 @@ class SessionService:
                 return None
             if session.status == FINISHED:
                 return session
-            self._store_samples(s, charge_point_id, session.evse, session.connector, session, list(samples))
-            self._apply_reading(session, list(samples))
+            self._store_samples(s, charge_point_id, session.evse, session.connector, session, samples)
+            self._apply_reading(session, samples)
             session.status, session.stopped_at, session.meter_stop = FINISHED, timestamp, meter_stop
             session.stop_reason, session.stop_id_tag = reason, id_tag
             session.energy_wh = energy_between(session.meter_start, meter_stop)
-            return session
+        log.info("session %s stopped on %s: %s Wh, %s", session.id, charge_point_id, session.energy_wh, reason)
+        return session
 
     async def get(self, session_id: int) -> Session:
         async with self.db.session() as s:
@@ -105,10 +111,6 @@ class SessionService:
         if session is None:
             raise NotFound(f"session {session_id} not found")
         return session
-
-    async def by_transaction(self, charge_point_id: str, transaction_id: str) -> Session | None:
-        async with self.db.session() as s:
-            return await self._by_transaction(s, charge_point_id, transaction_id)
 
     async def find(self, where: SessionFilter, limit: int,
                    before: tuple[datetime, int] | None = None) -> list[Session]:
