@@ -29,7 +29,8 @@ class ConnectionClosed(Exception):
 
 
 class Connection:
-    __slots__ = ("charge_point_id", "protocol", "registration", "_send", "_close", "_call_lock", "_pending")
+    __slots__ = ("charge_point_id", "protocol", "registration", "_send", "_close", "_call_lock", "_pending",
+                 "_open")
 
     def __init__(self, charge_point_id: str, protocol: Protocol, registration: str,
                  send: Callable[[str], Awaitable[None]], close: Callable[[int, str], Awaitable[None]]):
@@ -40,6 +41,7 @@ class Connection:
         self._close = close
         self._call_lock = asyncio.Lock()
         self._pending: tuple[str, asyncio.Future] | None = None
+        self._open = True
 
     # --- inbound --------------------------------------------------------------------------
     async def receive(self, text: str | bytes) -> None:
@@ -115,6 +117,8 @@ class Connection:
         direction, so later calls queue here; the timeout covers the wait in the queue."""
         async with asyncio.timeout(timeout):
             async with self._call_lock:
+                if not self._open:  # gone while this call queued behind another
+                    raise ConnectionClosed("the station disconnected")
                 unique_id = str(uuid.uuid4())
                 future = asyncio.get_running_loop().create_future()
                 self._pending = (unique_id, future)
@@ -129,6 +133,7 @@ class Connection:
 
     def closed(self) -> None:
         """The transport is gone: fail the outstanding call instead of letting it time out."""
+        self._open = False
         pending = self._pending
         if pending is not None and not pending[1].done():
             pending[1].set_exception(ConnectionClosed("the station disconnected"))

@@ -91,6 +91,8 @@ class SessionService:
         async with self.db.session() as s:
             session = await self._by_transaction(s, charge_point_id, transaction_id)
             if session is None:
+                log.warning("%s stopped unknown transaction %s; recorded as a station event", charge_point_id,
+                            transaction_id)
                 s.add(StationEvent(charge_point_id=charge_point_id, kind="unknown_transaction",
                                    data={"transaction_id": transaction_id, "meter_stop": meter_stop,
                                          "reason": reason, "id_tag": id_tag}, timestamp=timestamp))
