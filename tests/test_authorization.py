@@ -76,3 +76,25 @@ async def test_start_with_refused_tag_is_recorded_with_its_status(server):
     async with server.api() as api:
         (session,) = (await api.get("/api/v1/sessions", params={"charge_point_id": cp})).json()["data"]
     assert session["auth_status"] == "Blocked" and session["transaction_id"] == str(reply["transactionId"])
+
+
+async def test_a_reboot_releases_the_tag_but_keeps_the_session_open(server):
+    cp1, cp2 = await server.add_station(), await server.add_station()
+    tag = await server.add_tag()
+    async with station(server.ws_url, cp1) as st:
+        await st.boot()
+        start = await st.ok("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 0, "timestamp": now()})
+    async with station(server.ws_url, cp2) as other:
+        await other.boot()
+        assert (await authorize(other, tag))["status"] == "ConcurrentTx"  # cp1 only went offline
+        async with station(server.ws_url, cp1) as st:
+            await st.boot()  # cp1 rebooted: its transaction is over on the station
+            assert (await authorize(other, tag))["status"] == "Accepted"
+            async with server.api() as api:
+                (session,) = (await api.get("/api/v1/sessions", params={"charge_point_id": cp1})).json()["data"]
+            assert session["status"] == "active"  # until the station's queued StopTransaction arrives
+            await st.ok("StopTransaction", {"transactionId": start["transactionId"], "meterStop": 900,
+                                            "timestamp": now(), "reason": "Reboot"})
+        async with server.api() as api:
+            (session,) = (await api.get("/api/v1/sessions", params={"charge_point_id": cp1})).json()["data"]
+        assert (session["status"], session["energy_wh"], session["stop_reason"]) == ("finished", 900, "Reboot")

@@ -4,7 +4,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wattson.access.rules import ACCEPTED, CONCURRENT_TX, AuthResult
@@ -13,7 +13,7 @@ from wattson.db import Database
 from wattson.errors import NotFound
 from wattson.sessions.meter import Sample, energy_between, energy_reading
 from wattson.sessions.models import ACTIVE, FINISHED, MeterValue, Session
-from wattson.stations.models import StationEvent
+from wattson.stations.models import ChargePoint, StationEvent
 from wattson.stations.service import StationService
 
 log = logging.getLogger("wattson.sessions")
@@ -35,9 +35,14 @@ class SessionService:
         result = await self.access.authorize_token(id_tag)
         if result.accepted:
             async with self.db.session() as s:
-                # Only sessions the tag was accepted for count: a refused start blocks nothing.
-                query = select(Session.id).where(Session.id_tag == id_tag, Session.status == ACTIVE,
-                                                 Session.auth_status == ACCEPTED).limit(1)
+                # Only sessions the tag was accepted for count: a refused start blocks nothing. And a
+                # transaction does not outlive a reboot of its station: one started before the
+                # station's last boot waits for its StopTransaction but no longer holds the tag.
+                query = (select(Session.id).join(ChargePoint, ChargePoint.id == Session.charge_point_id)
+                         .where(Session.id_tag == id_tag, Session.status == ACTIVE,
+                                Session.auth_status == ACCEPTED,
+                                or_(ChargePoint.booted_at.is_(None), ChargePoint.booted_at <= Session.started_at))
+                         .limit(1))
                 if exclude_session is not None:
                     query = query.where(Session.id != exclude_session)
                 if await s.scalar(query) is not None:

@@ -1,0 +1,39 @@
+"""Run many simulated stations in one process: the demo, the tests and the benchmarks use this."""
+
+import asyncio
+from collections.abc import Sequence
+
+from wattson.sim.station import SimStation, StationConfig, default_id_tags
+
+__all__ = ["run_stations", "default_id_tags"]
+
+SUPPORTED_OCPP = ("1.6",)
+STAGGER = 0.05  # seconds between two stations connecting ...
+STAGGER_TOTAL = 5.0  # ... but all of them connected within this
+
+
+async def run_stations(url: str, count: int, *, prefix: str = "SIM-", ocpp: str = "1.6",
+                       id_tags: Sequence[str] | None = None, meter_interval: float = 10.0, connectors: int = 2,
+                       session_gap: tuple[float, float] = (5, 20), session_duration: tuple[float, float] = (60, 300),
+                       stop_event: asyncio.Event | None = None) -> None:
+    """Run ``count`` stations ``{prefix}0001``... against ``url`` until ``stop_event`` is set or the
+    task is cancelled, then stop them all."""
+    if ocpp not in SUPPORTED_OCPP:
+        raise ValueError(f"the simulator speaks OCPP {', '.join(SUPPORTED_OCPP)}, not {ocpp!r}")
+    if count < 1:
+        raise ValueError(f"the number of stations must be at least 1, not {count}")
+    tags = list(id_tags) if id_tags is not None else default_id_tags(5)
+    stations = [
+        SimStation(StationConfig(f"{prefix}{i:04d}", url, connectors=connectors, id_tags=tags,
+                                 meter_interval=meter_interval, session_gap=tuple(session_gap),
+                                 session_duration=tuple(session_duration)))
+        for i in range(1, count + 1)
+    ]
+    stagger = min(STAGGER, STAGGER_TOTAL / count)
+    try:
+        for station in stations:
+            station.start()
+            await asyncio.sleep(stagger)  # not all at once: a CSMS restart should not see a thundering herd
+        await (stop_event.wait() if stop_event is not None else asyncio.Future())
+    finally:
+        await asyncio.gather(*(station.stop() for station in stations))
