@@ -72,38 +72,29 @@ class Server:
         return uid
 
 
-def _postgres_database(name: str) -> str:
-    """Create database ``name`` on the test server; its URL, or a skip/fail with the reason."""
+def _postgres_admin(statement: str) -> None:
     import asyncpg
 
-    async def create():
+    async def run():
         conn = await asyncpg.connect(PG_URL, timeout=5)
         try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
+            await conn.execute(statement)
         finally:
             await conn.close()
 
+    asyncio.run(run())
+
+
+def _postgres_database(name: str) -> str:
+    """Create database ``name`` on the test server; its URL, or a skip/fail with the reason."""
     try:
-        asyncio.run(create())
+        _postgres_admin(f'CREATE DATABASE "{name}"')
     except Exception as error:  # noqa: BLE001 - any failure means: no usable PostgreSQL here
         reason = f"PostgreSQL at {PG_URL} not usable ({type(error).__name__}: {error})"
         if REQUIRE_PG:
             pytest.fail(reason + " and WATTSON_TEST_REQUIRE_POSTGRES=1")
         pytest.skip(reason)
     return PG_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_postgres_database(name: str) -> None:
-    import asyncpg
-
-    async def drop():
-        conn = await asyncpg.connect(PG_URL, timeout=5)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    asyncio.run(drop())
 
 
 def start_server(tmp: Path, backend: str, **settings: str):
@@ -137,7 +128,7 @@ def start_server(tmp: Path, backend: str, **settings: str):
         except subprocess.TimeoutExpired:
             proc.kill()
         if backend == "postgresql":
-            _drop_postgres_database(name)
+            _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     # Bad input must be answered, never crash a handler: no traceback may reach the log.
     text = log.read_text()
     assert "Traceback" not in text, f"the server logged an unhandled error:\n{text[-5000:]}"

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wattson.access.rules import ACCEPTED, CONCURRENT_TX, AuthResult
 from wattson.access.service import AccessService
 from wattson.db import Database
+from wattson.db.paging import newest_first
 from wattson.errors import NotFound
 from wattson.sessions.meter import Sample, energy_between, energy_reading
 from wattson.sessions.models import ACTIVE, FINISHED, MeterValue, Session
@@ -122,16 +123,13 @@ class SessionService:
     async def find(self, where: SessionFilter, limit: int,
                    before: tuple[datetime, int] | None = None) -> list[Session]:
         """Newest first; ``before`` is the (started_at, id) of the last item of the previous page."""
-        query = select(Session).order_by(Session.started_at.desc(), Session.id.desc()).limit(limit)
+        query = newest_first(select(Session), Session.started_at, Session.id, limit, before)
         if where.charge_point_id:
             query = query.where(Session.charge_point_id == where.charge_point_id)
         if where.status:
             query = query.where(Session.status == where.status)
         if where.id_tag:
             query = query.where(Session.id_tag == where.id_tag)
-        if before is not None:
-            started, sid = before
-            query = query.where((Session.started_at < started) | ((Session.started_at == started) & (Session.id < sid)))
         async with self.db.session() as s:
             return list(await s.scalars(query))
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from wattson.bus import CommandBus
 from wattson.db import Database, utcnow
+from wattson.db.paging import newest_first
 from wattson.errors import Invalid, NotFound
 from wattson.sessions.service import SessionService
 from wattson.stations import commands as c
@@ -83,11 +84,8 @@ class CommandService:
         return row
 
     async def history(self, charge_point_id: str, limit: int, before: tuple | None = None) -> list[Command]:
-        query = (select(Command).where(Command.charge_point_id == charge_point_id)
-                 .order_by(Command.created_at.desc(), Command.id.desc()).limit(limit))
-        if before is not None:
-            at, cid = before
-            query = query.where((Command.created_at < at) | ((Command.created_at == at) & (Command.id < cid)))
+        query = newest_first(select(Command).where(Command.charge_point_id == charge_point_id),
+                             Command.created_at, Command.id, limit, before)
         async with self.db.session() as s:
             return list(await s.scalars(query))
 
