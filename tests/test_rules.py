@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from wattson.access.rules import AuthResult, evaluate
+from wattson.access.rules import AuthResult, evaluate, refused_here, rights_allow
 from wattson.ocpp.gateway import identity_problem, negotiate
 from wattson.sessions.meter import Sample, energy_between, energy_reading, to_wh
 from wattson.settings import async_database_url
@@ -14,8 +14,9 @@ from wattson.stations.status import is_newer
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
 
 
-def token(status="Accepted", valid_from=None, expires_at=None, parent=None):
-    return SimpleNamespace(status=status, valid_from=valid_from, expires_at=expires_at, parent_id_tag=parent)
+def token(status="Accepted", valid_from=None, expires_at=None, parent=None, driver=None):
+    return SimpleNamespace(status=status, valid_from=valid_from, expires_at=expires_at, parent_id_tag=parent,
+                           driver_id=driver)
 
 
 @pytest.mark.parametrize("tok, expected", [
@@ -36,8 +37,23 @@ def test_token_evaluation(tok, expected):
 
 
 def test_evaluation_carries_expiry_and_parent():
-    result = evaluate(token(expires_at=NOW + timedelta(days=3), parent="FLEET-1"), NOW)
-    assert result == AuthResult("Accepted", NOW + timedelta(days=3), "FLEET-1") and result.accepted
+    result = evaluate(token(expires_at=NOW + timedelta(days=3), parent="FLEET-1", driver=9), NOW)
+    assert result == AuthResult("Accepted", NOW + timedelta(days=3), "FLEET-1", 9) and result.accepted
+
+
+@pytest.mark.parametrize("charger_groups, granted, allowed", [
+    (set(), set(), True),  # a charger in no group is open
+    (set(), {1}, True),
+    ({1}, set(), False),
+    ({1, 2}, {2}, True),
+    ({1}, {3}, False),
+])
+def test_access_rights(charger_groups, granted, allowed):
+    assert rights_allow(charger_groups, granted) == allowed
+
+
+def test_refused_here_is_invalid_but_keeps_the_driver():
+    assert refused_here(AuthResult("Accepted", None, "P", 4)) == AuthResult("Invalid", None, "P", 4)
 
 
 @pytest.mark.parametrize("value, unit, wh", [(1.5, "kWh", 1500.0), (1500, "Wh", 1500.0), (7, None, 7.0),

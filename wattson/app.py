@@ -5,9 +5,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from wattson import __version__
+from wattson.access.directory_routes import router as directory_router
 from wattson.access.routes import router as access_router
 from wattson.api import errors
 from wattson.ocpp.gateway import PREFIX as OCPP_PREFIX
+from wattson.locations.routes import router as locations_router
 from wattson.runtime import Runtime
 from wattson.sessions.routes import router as sessions_router
 from wattson.settings import Settings, get_settings
@@ -31,7 +33,7 @@ def create_app(settings: Settings | None = None):
     api.state.services = runtime.services
     api.state.runtime = runtime
     errors.install(api)
-    for router in (stations_router, sessions_router, access_router):
+    for router in (stations_router, locations_router, sessions_router, access_router, directory_router):
         api.include_router(router)
 
     @api.get("/health", tags=["system"])

@@ -3,12 +3,15 @@
 import logging
 from dataclasses import dataclass
 
+from wattson.access.directory import DirectoryService
 from wattson.access.service import AccessService
 from wattson.db import Database
 from wattson.db.migrate import upgrade
+from wattson.locations.service import LocationService
 from wattson.ocpp.gateway import Gateway
 from wattson.ocpp.v16 import Ocpp16
 from wattson.ocpp.validation import SchemaSet
+from wattson.sessions.query import SessionQueryService
 from wattson.sessions.service import SessionService
 from wattson.settings import Settings
 from wattson.stations.command_service import CommandService
@@ -27,6 +30,9 @@ class Services:
     access: AccessService
     stations: StationService
     sessions: SessionService
+    locations: LocationService
+    directory: DirectoryService
+    session_query: SessionQueryService
     commands: CommandService | None = None
 
 
@@ -35,7 +41,8 @@ def build_services(settings: Settings) -> Services:
     access = AccessService(db)
     return Services(settings=settings, db=db, access=access,
                     stations=StationService(db, auto_register=settings.auto_register),
-                    sessions=SessionService(db, access))
+                    sessions=SessionService(db, access), locations=LocationService(db),
+                    directory=DirectoryService(db), session_query=SessionQueryService(db))
 
 
 class Runtime:

@@ -7,8 +7,8 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from wattson.access import keys
-from wattson.access.models import ApiKey, IdToken
-from wattson.access.rules import TOKEN_STATUSES, AuthResult, evaluate
+from wattson.access.models import AccessRight, ApiKey, ChargerGroupMember, Driver, IdToken
+from wattson.access.rules import TOKEN_STATUSES, AuthResult, evaluate, refused_here, rights_allow
 from wattson.db import Database, utcnow
 from wattson.errors import Conflict, Invalid, NotFound
 
@@ -82,7 +82,18 @@ class AccessService:
         async with self.db.session() as s:
             return list(await s.scalars(query))
 
-    async def authorize_token(self, uid: str) -> AuthResult:
+    async def authorize(self, uid: str, charge_point_id: str) -> AuthResult:
+        """The token's own answer, narrowed by the access rights to this charger."""
         async with self.db.session() as s:
             token = await s.scalar(select(IdToken).where(IdToken.uid == uid))
-        return evaluate(token, utcnow())
+            result = evaluate(token, utcnow())
+            if not result.accepted:
+                return result
+            charger_groups = set(await s.scalars(select(ChargerGroupMember.charger_group_id)
+                                                 .where(ChargerGroupMember.charge_point_id == charge_point_id)))
+            if not charger_groups:
+                return result
+            granted = set(await s.scalars(
+                select(AccessRight.charger_group_id).join(Driver, Driver.home_group_id == AccessRight.driver_group_id)
+                .where(Driver.id == token.driver_id))) if token.driver_id is not None else set()
+        return result if rights_allow(charger_groups, granted) else refused_here(result)

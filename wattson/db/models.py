@@ -2,6 +2,7 @@
 
 from wattson.access import models as access  # noqa: F401
 from wattson.db.base import Base
+from wattson.locations import models as locations  # noqa: F401
 from wattson.sessions import models as sessions  # noqa: F401
 from wattson.stations import models as stations  # noqa: F401
 

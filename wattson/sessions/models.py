@@ -17,6 +17,10 @@ class Session(Base):
         Index("ix_sessions_cp_tx", "charge_point_id", "transaction_id", unique=True),
         Index("ix_sessions_started", "started_at"),
         Index("ix_sessions_id_tag_status", "id_tag", "status"),
+        Index("ix_sessions_cp_started", "charge_point_id", "started_at"),
+        Index("ix_sessions_driver_started", "driver_id", "started_at"),
+        Index("ix_sessions_location_started", "location_id", "started_at"),
+        Index("ix_sessions_stopped", "stopped_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)  # Wattson's own session id
@@ -26,6 +30,9 @@ class Session(Base):
     connector: Mapped[int]
     transaction_id: Mapped[str | None] = mapped_column(String(36))  # the protocol's id
     id_tag: Mapped[str | None] = mapped_column(String(36))
+    # Who and where, as they were at the start: later edits to tags or stations don't move history.
+    driver_id: Mapped[int | None] = mapped_column(ForeignKey("drivers.id", ondelete="SET NULL"))
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"))
     auth_status: Mapped[str | None] = mapped_column(String(16))  # what we answered at start
     status: Mapped[str] = mapped_column(String(16), default=ACTIVE)
     started_at: Mapped[datetime]

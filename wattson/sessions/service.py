@@ -31,9 +31,9 @@ class SessionService:
         self.db = db
         self.access = access
 
-    async def authorize(self, id_tag: str, exclude_session: int | None = None) -> AuthResult:
-        """The token's own answer, or ConcurrentTx when it already runs another session."""
-        result = await self.access.authorize_token(id_tag)
+    async def authorize(self, id_tag: str, charge_point_id: str, exclude_session: int | None = None) -> AuthResult:
+        """The token's answer at this charger, or ConcurrentTx when it already runs another session."""
+        result = await self.access.authorize(id_tag, charge_point_id)
         if result.accepted:
             async with self.db.session() as s:
                 # Only sessions the tag was accepted for count: a refused start blocks nothing. And a
@@ -47,7 +47,7 @@ class SessionService:
                 if exclude_session is not None:
                     query = query.where(Session.id != exclude_session)
                 if await s.scalar(query) is not None:
-                    return AuthResult(CONCURRENT_TX, result.expires_at, result.parent_id_tag)
+                    return AuthResult(CONCURRENT_TX, result.expires_at, result.parent_id_tag, result.driver_id)
         return result
 
     async def start(self, charge_point_id: str, evse: int, connector: int, id_tag: str | None,
@@ -60,12 +60,14 @@ class SessionService:
                 Session.charge_point_id == charge_point_id, Session.evse == evse, Session.connector == connector,
                 Session.id_tag == id_tag, Session.started_at == timestamp, Session.meter_start == meter_start))
         if existing is not None:
-            return existing, await self._auth_for(id_tag, existing.id)
-        auth = await self.authorize(id_tag) if id_tag else None
+            return existing, await self._auth_for(id_tag, charge_point_id, existing.id)
+        auth = await self.authorize(id_tag, charge_point_id) if id_tag else None
         async with self.db.session() as s:
             evse_row = await StationService.ensure_evse(s, charge_point_id, evse)
+            location_id = await s.scalar(select(ChargePoint.location_id).where(ChargePoint.id == charge_point_id))
             session = Session(charge_point_id=charge_point_id, evse_id=evse_row.id, evse=evse, connector=connector,
-                              id_tag=id_tag, auth_status=auth.status if auth else None, started_at=timestamp,
+                              id_tag=id_tag, driver_id=auth.driver_id if auth else None, location_id=location_id,
+                              auth_status=auth.status if auth else None, started_at=timestamp,
                               meter_start=meter_start, reservation_id=reservation_id, transaction_id=transaction_id,
                               status=ACTIVE, energy_wh=0)
             s.add(session)
@@ -76,8 +78,8 @@ class SessionService:
                  auth.status if auth else "no tag")
         return session, auth
 
-    async def _auth_for(self, id_tag: str | None, session_id: int) -> AuthResult | None:
-        return await self.authorize(id_tag, exclude_session=session_id) if id_tag else None
+    async def _auth_for(self, id_tag: str | None, charge_point_id: str, session_id: int) -> AuthResult | None:
+        return await self.authorize(id_tag, charge_point_id, exclude_session=session_id) if id_tag else None
 
     async def add_meter_values(self, charge_point_id: str, evse: int, connector: int | None,
                                transaction_id: str | None, samples: list[Sample]) -> Session | None:

@@ -17,7 +17,11 @@ class ChargePoint(Base):
 
     id: Mapped[str] = mapped_column(String(48), primary_key=True)  # the OCPP identity
     name: Mapped[str | None] = mapped_column(String(255))
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"), index=True)
     registration_status: Mapped[str] = mapped_column(String(16), default="Accepted")
+    admin_status: Mapped[str] = mapped_column(String(16), default="enabled")  # enabled|disabled|out_of_order
+    security_profile: Mapped[int] = mapped_column(default=0)  # 0: none, 1: HTTP Basic auth
+    password_hash: Mapped[str | None] = mapped_column(String(128))  # for security profile 1
     ocpp_version: Mapped[str | None] = mapped_column(String(8))
     vendor: Mapped[str | None] = mapped_column(String(50))
     model: Mapped[str | None] = mapped_column(String(50))
@@ -50,7 +54,18 @@ class Evse(Base):
     charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
     number: Mapped[int]  # the OCPP EVSE id (1.6: the connectorId)
     evse_id: Mapped[str | None] = mapped_column(String(48))  # eMI3 EVSE ID, e.g. DE*AB7*E840*6487
+    evse_code: Mapped[str | None] = mapped_column(String(48), unique=True)  # evse_id normalised, for look-ups
+    physical_reference: Mapped[str | None] = mapped_column(String(16))
+    label: Mapped[str | None] = mapped_column(String(100))
+    current_type: Mapped[str | None] = mapped_column(String(2))  # AC | DC
+    max_power_w: Mapped[int | None]
+    max_voltage_v: Mapped[int | None]
+    max_amperage_a: Mapped[int | None]
+    phases: Mapped[int | None]
+    admin_status: Mapped[str] = mapped_column(String(16), default="enabled")  # enabled|disabled|out_of_order
+    allows_reservation: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     charge_point: Mapped[ChargePoint] = relationship(back_populates="evses")
     connectors: Mapped[list["Connector"]] = relationship(
@@ -65,6 +80,9 @@ class Connector(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     evse_id: Mapped[int] = mapped_column(ForeignKey("evses.id", ondelete="CASCADE"))
     number: Mapped[int]
+    standard: Mapped[str | None] = mapped_column(String(32))  # OCPI ConnectorType, e.g. IEC_62196_T2
+    format: Mapped[str | None] = mapped_column(String(8))  # SOCKET | CABLE
+    power_type: Mapped[str | None] = mapped_column(String(16))  # AC_1_PHASE | AC_3_PHASE | DC
     hardware_status: Mapped[str | None] = mapped_column(String(32))  # as last reported
     error_code: Mapped[str | None] = mapped_column(String(50))
     status_at: Mapped[datetime | None]

@@ -94,7 +94,7 @@ class Ocpp16(Protocol):
         return {}
 
     async def authorize(self, conn, p: dict) -> dict:
-        auth = await self.services.sessions.authorize(p["idTag"])
+        auth = await self.services.sessions.authorize(p["idTag"], conn.charge_point_id)
         return {"idTagInfo": id_tag_info(auth)}
 
     async def start_transaction(self, conn, p: dict) -> dict:
@@ -122,7 +122,7 @@ class Ocpp16(Protocol):
             samples=samples_of(p.get("transactionData", [])))
         if id_tag is None:
             return {}
-        return {"idTagInfo": id_tag_info(await self.services.access.authorize_token(id_tag))}
+        return {"idTagInfo": id_tag_info(await self.services.access.authorize(id_tag, conn.charge_point_id))}
 
     async def data_transfer(self, conn, p: dict) -> dict:
         await self.services.stations.record_event(conn.charge_point_id, "data_transfer", p)
