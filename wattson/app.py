@@ -13,6 +13,7 @@ from wattson.locations.routes import router as locations_router
 from wattson.runtime import Runtime
 from wattson.sessions.routes import router as sessions_router
 from wattson.settings import Settings, get_settings
+from wattson.stations.ocpp_routes import router as raw_ocpp_router
 from wattson.stations.routes import router as stations_router
 
 
@@ -33,7 +34,8 @@ def create_app(settings: Settings | None = None):
     api.state.services = runtime.services
     api.state.runtime = runtime
     errors.install(api)
-    for router in (stations_router, locations_router, sessions_router, access_router, directory_router):
+    for router in (stations_router, raw_ocpp_router, locations_router, sessions_router, access_router,
+                   directory_router):
         api.include_router(router)
 
     @api.get("/health", tags=["system"])

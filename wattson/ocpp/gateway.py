@@ -10,7 +10,7 @@ import logging
 import orjson
 from pydantic import BaseModel
 
-from wattson.errors import Invalid, StationOffline
+from wattson.errors import CommandNotSupported, Invalid, StationOffline
 from wattson.ocpp.connection import Connection, ConnectionClosed, StationCallError
 from wattson.ocpp.protocol import Protocol
 from wattson.ocpp.rpc import RpcError
@@ -106,16 +106,33 @@ class Gateway:
 
     def prepare(self, charge_point_id: str, name: str, params: BaseModel) -> tuple[str, dict]:
         """The OCPP call for a command on this station's version, checked against its schema."""
+        conn = self._online(charge_point_id)
+        action, payload = conn.protocol.build_command(name, params)
+        self._check(conn, action, payload)
+        return action, payload
+
+    def prepare_raw(self, charge_point_id: str, action: str, payload: dict) -> tuple[str, dict]:
+        """A call given in the station's own protocol, checked the same way."""
+        conn = self._online(charge_point_id)
+        if action not in conn.protocol.csms_actions:
+            raise CommandNotSupported(f"{action} is not a call a central system sends in OCPP "
+                                      f"{conn.protocol.version}", {"actions": sorted(conn.protocol.csms_actions)})
+        self._check(conn, action, payload)
+        return action, payload
+
+    def _online(self, charge_point_id: str) -> Connection:
         conn = self.connections.get(charge_point_id)
         if conn is None:
             raise StationOffline(f"charge point {charge_point_id!r} is not connected")
-        action, payload = conn.protocol.build_command(name, params)
+        return conn
+
+    @staticmethod
+    def _check(conn: Connection, action: str, payload: dict) -> None:
         try:
             conn.protocol.schemas.validate_request(action, payload)
         except RpcError as error:
             raise Invalid(f"{action} is not valid for OCPP {conn.protocol.version}: {error.description}",
                           error.details) from None
-        return action, payload
 
     async def send(self, charge_point_id: str, action: str, payload: dict, timeout: float) -> c.Outcome:
         conn = self.connections.get(charge_point_id)

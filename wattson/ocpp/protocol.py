@@ -28,6 +28,8 @@ class Protocol:
     error_names: dict[str, str] = {}
     #: actions a station may send while its registration is Pending / Rejected
     allowed_when: dict[str, frozenset[str] | None] = {"Accepted": None}
+    #: every action the central system may send in this version (for raw calls)
+    csms_actions: frozenset[str] = frozenset()
 
     def __init__(self, services: "Services", schemas: SchemaSet):
         self.services = services

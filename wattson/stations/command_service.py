@@ -15,6 +15,7 @@ from wattson.sessions.service import SessionService
 from wattson.stations import commands as c
 from wattson.stations.models import ChargePoint, Command
 
+RAW = "ocpp"  # the history's name for calls sent in the station's own protocol
 
 class CommandService:
     def __init__(self, db: Database, bus: CommandBus, sessions: SessionService, timeout: float):
@@ -27,14 +28,27 @@ class CommandService:
     async def submit(self, charge_point_id: str, name: str, raw_params: dict, wait: bool = True) -> Command:
         """Send a command; with ``wait`` the record comes back completed, otherwise pending."""
         params = self.parse(name, raw_params)
+        await self._require_station(charge_point_id)
+        params = await self._resolve(charge_point_id, params)
+        action, payload = self.bus.prepare(charge_point_id, name, params)
+        return await self._dispatch(charge_point_id, name, params.model_dump(mode="json", exclude_none=True),
+                                    action, payload, wait)
+
+    async def submit_raw(self, charge_point_id: str, action: str, payload: dict, wait: bool = True) -> Command:
+        """Send a call written in the station's own protocol version, validated before it goes."""
+        await self._require_station(charge_point_id)
+        action, payload = self.bus.prepare_raw(charge_point_id, action, payload)
+        return await self._dispatch(charge_point_id, RAW, {"action": action}, action, payload, wait)
+
+    async def _require_station(self, charge_point_id: str) -> None:
         async with self.db.session() as s:
             if await s.get(ChargePoint, charge_point_id) is None:
                 raise NotFound(f"charge point {charge_point_id!r} not found")
-        params = await self._resolve(charge_point_id, params)
-        action, payload = self.bus.prepare(charge_point_id, name, params)
-        record = Command(id=str(uuid.uuid4()), charge_point_id=charge_point_id, name=name,
-                         params=params.model_dump(mode="json", exclude_none=True), action=action, request=payload,
-                         state=c.PENDING, created_at=utcnow())
+
+    async def _dispatch(self, charge_point_id: str, name: str, params: dict, action: str, payload: dict,
+                        wait: bool) -> Command:
+        record = Command(id=str(uuid.uuid4()), charge_point_id=charge_point_id, name=name, params=params,
+                         action=action, request=payload, state=c.PENDING, created_at=utcnow())
         async with self.db.session() as s:
             s.add(record)
         if wait:

@@ -43,6 +43,15 @@ class Ocpp16(Protocol):
         "RpcFrameworkError": "ProtocolError",
         "MessageTypeNotSupported": "ProtocolError",
     }
+    csms_actions = frozenset({
+        "CancelReservation", "ChangeAvailability", "ChangeConfiguration", "ClearCache", "ClearChargingProfile",
+        "DataTransfer", "GetCompositeSchedule", "GetConfiguration", "GetDiagnostics", "GetLocalListVersion",
+        "RemoteStartTransaction", "RemoteStopTransaction", "ReserveNow", "Reset", "SendLocalList",
+        "SetChargingProfile", "TriggerMessage", "UnlockConnector", "UpdateFirmware",
+        # the OCPP 1.6 security extension
+        "CertificateSigned", "DeleteCertificate", "ExtendedTriggerMessage", "GetInstalledCertificateIds", "GetLog",
+        "InstallCertificate", "SignedUpdateFirmware",
+    })
     allowed_when = {
         "Accepted": None,
         "Pending": frozenset({"BootNotification", "Heartbeat", "StatusNotification", "MeterValues",
