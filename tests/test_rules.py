@@ -6,7 +6,8 @@ from types import SimpleNamespace
 import pytest
 
 from wattson.access.rules import AuthResult, evaluate, refused_here, rights_allow
-from wattson.ocpp.gateway import identity_problem, negotiate
+from wattson.ocpp.gateway import negotiate
+from wattson.stations.identity import identity_problem
 from wattson.sessions.meter import Sample, energy_between, energy_reading, to_wh
 from wattson.settings import async_database_url
 from wattson.stations.status import is_newer
@@ -100,7 +101,8 @@ def test_negotiation_prefers_our_order():
 
 
 @pytest.mark.parametrize("identity, ok", [("CP-1", True), ("x" * 48, True), ("x" * 49, False), ("", False),
-                                           ("a/b", False), ("tab\there", False), ("DE*ABC*E1", True)])
+                                           ("a/b", False), ("tab\there", False), ("DE*ABC*E1", True), ("sp ace", False),
+                                           ("caf\u00e9", False), ("nel\u0085", False), ("a=b:c+d|e@f.g_h-i", True)])
 def test_identity_rules(identity, ok):
     assert (identity_problem(identity) is None) == ok
 

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from wattson import __version__
 from wattson.access.directory_routes import router as directory_router
 from wattson.access.routes import router as access_router
-from wattson.api import errors
+from wattson.api import errors, openapi
 from wattson.ocpp.gateway import PREFIX as OCPP_PREFIX
 from wattson.locations.routes import router as locations_router
 from wattson.runtime import Runtime
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None):
     api.state.services = runtime.services
     api.state.runtime = runtime
     errors.install(api)
+    openapi.install(api)
     for router in (stations_router, raw_ocpp_router, locations_router, sessions_router, access_router,
                    directory_router):
         api.include_router(router)

@@ -1,25 +1,119 @@
-"""HTTP shapes of id tokens and API keys."""
+"""HTTP shapes of id tokens, drivers, groups, access rights and API keys."""
 
-from datetime import datetime
-from typing import Literal
+import re
+from datetime import datetime, timezone
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-
-class IdTokenCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"uid": "04A2B3C4D5E6F7"}]})
-
-    uid: str = Field(min_length=1, max_length=36, description="The idTag / idToken value.")
-    type: Literal["Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress",
-                  "NoAuthorization"] = "ISO14443"
-    status: Literal["Accepted", "Blocked", "Expired", "Invalid"] = "Accepted"
-    valid_from: datetime | None = None
-    expires_at: datetime | None = None
-    parent_id_tag: str | None = Field(None, max_length=36)
+INT32_MAX = 2**31 - 1  # ids are INTEGER columns: a bigger number is bad input, not a database error
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
 
-class IdTokenOut(BaseModel):
+def no_nul(value: str | None) -> str | None:
+    """No database stores NUL in text."""
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Zone-less input is UTC; anything else is converted to UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    try:
+        return value.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ValueError("out of range once converted to UTC") from None
+
+
+def email_syntax(value: str | None) -> str | None:
+    if value is not None and not _EMAIL.match(value):
+        raise ValueError("not an email address (expected name@domain.tld)")
+    return value
+
+
+DbId = Annotated[int, Field(ge=1, le=INT32_MAX)]
+UtcTime = Annotated[datetime, AfterValidator(as_utc)]
+TokenText = Annotated[str, StringConstraints(min_length=1, max_length=36), AfterValidator(no_nul)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), AfterValidator(no_nul)]
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                       AfterValidator(no_nul)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255), AfterValidator(no_nul),
+                  AfterValidator(email_syntax)]
+VisualNumber = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(no_nul)]
+TokenType = Literal["Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress", "NoAuthorization"]
+TokenStatus = Literal["Accepted", "Blocked", "Expired", "Invalid"]
+
+
+def _not_null(cls, value):
+    """For PATCH: a field that may be left out but not cleared."""
+    if value is None:
+        raise ValueError("must not be null")
+    return value
+
+
+class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+# --- id tokens ----------------------------------------------------------------------------
+class IdTokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"uid": "04A2B3C4D5E6F7"},
+        {"uid": "04A2B3C4D5E6F8", "type": "ISO14443", "visual_number": "FI-WAT-000123", "status": "Accepted",
+         "valid_from": "2026-01-01T00:00:00Z", "expires_at": "2027-01-01T00:00:00Z", "invoicable": True,
+         "driver_id": 1}]})
+
+    uid: TokenText = Field(description="The idTag / idToken value.")
+    type: TokenType = Field("ISO14443", description="OCPP 2.0.1 IdTokenType.")
+    status: TokenStatus = "Accepted"
+    valid_from: UtcTime | None = Field(None, description="Not valid before; zone-less times are UTC.")
+    expires_at: UtcTime | None = Field(None, description="Not valid from then on; after valid_from.")
+    parent_id_tag: TokenText | None = None
+    visual_number: VisualNumber | None = Field(None, description="The number printed on the card.")
+    invoicable: bool = False
+    driver_id: DbId | None = Field(None, description="The driver the tag belongs to.")
+
+
+class IdTokenUpdate(BaseModel):
+    """Only the fields sent change; null clears a nullable field."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"status": "Blocked"}, {"expires_at": "2027-06-30T23:59:59Z", "driver_id": None}]})
+
+    uid: TokenText | None = None
+    type: TokenType | None = None
+    status: TokenStatus | None = None
+    valid_from: UtcTime | None = None
+    expires_at: UtcTime | None = None
+    parent_id_tag: TokenText | None = None
+    visual_number: VisualNumber | None = None
+    invoicable: bool | None = None
+    driver_id: DbId | None = None
+
+    _required = field_validator("uid", "type", "status", "invoicable")(_not_null)
+
+
+class IdTokenOut(Out):
+    id: int
+    uid: str
+    type: str
+    status: str
+    valid_from: datetime | None
+    expires_at: datetime | None
+    parent_id_tag: str | None
+    visual_number: str | None
+    invoicable: bool
+    driver_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class TagOut(Out):
+    """A driver's id token, as listed with the driver."""
 
     id: int
     uid: str
@@ -28,13 +122,123 @@ class IdTokenOut(BaseModel):
     valid_from: datetime | None
     expires_at: datetime | None
     parent_id_tag: str | None
+    visual_number: str | None
+    invoicable: bool
+
+
+# --- groups -------------------------------------------------------------------------------
+class GroupCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "Employees", "external_id": "HR-42"}]})
+
+    name: Name
+    external_id: ExternalId | None = Field(None, description="The group's id in another system.")
+
+
+class GroupUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "Staff"}, {"external_id": None}]})
+
+    name: Name | None = None
+    external_id: ExternalId | None = None
+
+    _required = field_validator("name")(_not_null)
+
+
+class GroupRef(Out):
+    id: int
+    name: str
+
+
+class DriverGroupOut(Out):
+    id: int
+    name: str
+    external_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChargerGroupOut(DriverGroupOut):
+    charge_point_ids: list[str] = Field(description="The charge points in the group, in id order.")
+
+
+# --- drivers ------------------------------------------------------------------------------
+class DriverCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "Ada Lovelace", "email": "ada@example.com", "external_id": "EMP-1815", "home_group_id": 1}]})
+
+    name: Name
+    email: Email | None = None
+    external_id: ExternalId | None = Field(None, description="Unique among drivers.")
+    home_group_id: DbId | None = Field(None, description="The driver group whose access rights apply.")
+
+
+class DriverUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"email": "ada@example.org"}, {"home_group_id": None}]})
+
+    name: Name | None = None
+    email: Email | None = None
+    external_id: ExternalId | None = None
+    home_group_id: DbId | None = None
+
+    _required = field_validator("name")(_not_null)
+
+
+class DriverOut(Out):
+    id: int
+    name: str
+    email: str | None
+    external_id: str | None
+    home_group: GroupRef | None
+    tags: list[TagOut] = Field(description="The driver's id tokens.")
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- access rights ------------------------------------------------------------------------
+class AccessRightCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"driver_group_id": 1, "charger_group_id": 1}]})
+
+    driver_group_id: DbId
+    charger_group_id: DbId
+
+
+class AccessRightOut(Out):
+    id: int
+    driver_group: GroupRef
+    charger_group: GroupRef
     created_at: datetime
 
 
-class ApiKeyCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Grant(Out):
+    access_right_id: int
+    driver_group: GroupRef
+    charger_group: GroupRef
 
-    name: str = Field(min_length=1, max_length=100)
+
+class AuthorizedDriverOut(Out):
+    id: int
+    name: str
+    email: str | None
+    external_id: str | None
+    home_group: GroupRef | None
+    tags: list[TagOut]
+    granted_by: list[Grant] = Field(description="The access rights admitting the driver; empty at an open charger.")
+
+
+class AuthorizedDrivers(BaseModel):
+    data: list[AuthorizedDriverOut]
+    next_cursor: str | None = None
+    restricted: bool = Field(description="false: the charger is in no charger group and open to every valid tag.")
+
+
+# --- API keys -----------------------------------------------------------------------------
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "dashboard", "role": "viewer"}]})
+
+    name: Annotated[str, AfterValidator(no_nul)] = Field(min_length=1, max_length=100)
     role: Literal["admin", "operator", "viewer"]
 
 

@@ -63,22 +63,71 @@ class AccessService:
     # --- id tokens ------------------------------------------------------------------------
     async def create_id_token(self, uid: str, status: str = "Accepted", type: str = "ISO14443",
                               valid_from: datetime | None = None, expires_at: datetime | None = None,
-                              parent_id_tag: str | None = None) -> IdToken:
+                              parent_id_tag: str | None = None, *, visual_number: str | None = None,
+                              invoicable: bool = False, driver_id: int | None = None) -> IdToken:
         if status not in TOKEN_STATUSES:
-            raise Invalid(f"status must be one of {', '.join(TOKEN_STATUSES)}")
+            raise Invalid(f"status must be one of {', '.join(TOKEN_STATUSES)}",
+                          [{"field": "status", "message": f"one of {', '.join(TOKEN_STATUSES)}"}])
+        _check_window(valid_from, expires_at)
         row = IdToken(uid=uid, status=status, type=type, valid_from=valid_from, expires_at=expires_at,
-                      parent_id_tag=parent_id_tag)
+                      parent_id_tag=parent_id_tag, visual_number=visual_number, invoicable=invoicable,
+                      driver_id=driver_id)
         try:
             async with self.db.session() as s:
+                await _check_driver(s, driver_id)
                 s.add(row)
         except IntegrityError:
-            raise Conflict(f"id token {uid!r} already exists") from None
+            raise _uid_taken(uid) from None
         return row
 
-    async def list_id_tokens(self, limit: int, after_id: int | None) -> list[IdToken]:
+    async def get_id_token(self, token_id: int) -> IdToken:
+        async with self.db.session() as s:
+            row = await s.get(IdToken, token_id)
+        if row is None:
+            raise NotFound(f"id token {token_id} not found")
+        return row
+
+    async def update_id_token(self, token_id: int, changes: dict) -> IdToken:
+        """Apply ``changes`` (field → value, None clears); the result must still be a valid token."""
+        if "status" in changes and changes["status"] not in TOKEN_STATUSES:
+            raise Invalid(f"status must be one of {', '.join(TOKEN_STATUSES)}",
+                          [{"field": "status", "message": f"one of {', '.join(TOKEN_STATUSES)}"}])
+        try:
+            async with self.db.session() as s:
+                row = await s.get(IdToken, token_id)
+                if row is None:
+                    raise NotFound(f"id token {token_id} not found")
+                _check_window(changes.get("valid_from", row.valid_from), changes.get("expires_at", row.expires_at))
+                if changes.get("driver_id") is not None and changes["driver_id"] != row.driver_id:
+                    await _check_driver(s, changes["driver_id"])
+                if "uid" in changes and changes["uid"] != row.uid and await s.scalar(
+                        select(IdToken.id).where(IdToken.uid == changes["uid"])) is not None:
+                    raise _uid_taken(changes["uid"])
+                for field, value in changes.items():
+                    setattr(row, field, value)
+        except IntegrityError:  # a concurrent write took the uid first
+            raise _uid_taken(changes.get("uid")) from None
+        return row
+
+    async def delete_id_token(self, token_id: int) -> None:
+        async with self.db.session() as s:
+            row = await s.get(IdToken, token_id)
+            if row is None:
+                raise NotFound(f"id token {token_id} not found")
+            await s.delete(row)
+
+    async def list_id_tokens(self, limit: int, after_id: int | None, *, uid: str | None = None,
+                             driver_id: int | None = None, status: str | None = None) -> list[IdToken]:
+        """Tokens in id order, after ``after_id``; each filter given narrows the list."""
         query = select(IdToken).order_by(IdToken.id).limit(limit)
         if after_id is not None:
             query = query.where(IdToken.id > after_id)
+        if uid is not None:
+            query = query.where(IdToken.uid == uid)
+        if driver_id is not None:
+            query = query.where(IdToken.driver_id == driver_id)
+        if status is not None:
+            query = query.where(IdToken.status == status)
         async with self.db.session() as s:
             return list(await s.scalars(query))
 
@@ -97,3 +146,18 @@ class AccessService:
                 select(AccessRight.charger_group_id).join(Driver, Driver.home_group_id == AccessRight.driver_group_id)
                 .where(Driver.id == token.driver_id))) if token.driver_id is not None else set()
         return result if rights_allow(charger_groups, granted) else refused_here(result)
+
+
+def _check_window(valid_from: datetime | None, expires_at: datetime | None) -> None:
+    if valid_from is not None and expires_at is not None and expires_at <= valid_from:
+        raise Invalid("expires_at must be after valid_from",
+                      [{"field": "expires_at", "message": "must be after valid_from"}])
+
+
+async def _check_driver(s, driver_id: int | None) -> None:
+    if driver_id is not None and await s.get(Driver, driver_id) is None:
+        raise Invalid(f"driver {driver_id} not found", [{"field": "driver_id", "message": "no such driver"}])
+
+
+def _uid_taken(uid: str | None) -> Conflict:
+    return Conflict(f"id token {uid!r} already exists", [{"field": "uid", "message": "already taken"}])

@@ -30,7 +30,7 @@ def encode(*key) -> str:
 
 def decode(cursor: str | None, *types: type) -> tuple | None:
     """The key a cursor holds, typed as ``types``; a tampered cursor is a 422, not a 500."""
-    if cursor is None:
+    if not cursor:  # absent or empty: the first page
         return None
     try:
         values = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))

@@ -15,10 +15,10 @@ from wattson.ocpp.connection import Connection, ConnectionClosed, StationCallErr
 from wattson.ocpp.protocol import Protocol
 from wattson.ocpp.rpc import RpcError
 from wattson.stations import commands as c
+from wattson.stations.identity import identity_problem
 
 log = logging.getLogger("wattson.ocpp")
 PREFIX = "/ocpp/"
-MAX_IDENTITY = 48
 
 
 def negotiate(offered: list[str], supported: list[Protocol]) -> Protocol | None:
@@ -26,14 +26,6 @@ def negotiate(offered: list[str], supported: list[Protocol]) -> Protocol | None:
     for protocol in supported:
         if protocol.subprotocol in offered:
             return protocol
-    return None
-
-
-def identity_problem(identity: str) -> str | None:
-    if not 0 < len(identity) <= MAX_IDENTITY:
-        return f"charge point identity must be 1 to {MAX_IDENTITY} characters"
-    if "/" in identity or not identity.isprintable():
-        return "charge point identity must be one printable path segment"
     return None
 
 
