@@ -1,30 +1,143 @@
 """HTTP shapes of charge points, EVSEs, connectors, status history and commands."""
 
+import unicodedata
 from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, computed_field, field_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from wattson.stations.status import REGISTRATION_STATUSES
+from wattson.api.types import MAX_ID
+from wattson.stations.identifiers import check_evse_id
+from wattson.stations.identity import PATTERN as IDENTITY_PATTERN
+from wattson.stations.passwords import MAX_LENGTH as PASSWORD_MAX, MIN_LENGTH as PASSWORD_MIN, password_problem
+from wattson.stations.status import evse_hardware_status
 
-IDENTITY_PATTERN = r"^[^/\s]{1,48}$"
+DB_INT_MAX = MAX_ID  # INTEGER columns: larger numbers would overflow in PostgreSQL
+
+
+def _one_line(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise PydanticCustomError("blank", "must not be blank")
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in value):
+        raise PydanticCustomError("control_characters", "must not contain control characters")
+    return value
+
+
+def Text(max_length: int):  # noqa: N802 - a type factory
+    """One line of text, 1 to ``max_length`` characters, trimmed; no control characters."""
+    return Annotated[str, StringConstraints(min_length=1, max_length=max_length), AfterValidator(_one_line)]
+
+
+DbId = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+RegistrationStatus = Literal["Accepted", "Pending", "Rejected"]
+AdminStatus = Literal["enabled", "disabled", "out_of_order"]
+NetworkStatus = Literal["never_connected", "online", "offline"]
+CurrentType = Literal["AC", "DC"]
+#: OCPI 2.2.1 ConnectorType.
+ConnectorStandard = Literal[
+    "CHADEMO", "CHAOJI", "DOMESTIC_A", "DOMESTIC_B", "DOMESTIC_C", "DOMESTIC_D", "DOMESTIC_E", "DOMESTIC_F",
+    "DOMESTIC_G", "DOMESTIC_H", "DOMESTIC_I", "DOMESTIC_J", "DOMESTIC_K", "DOMESTIC_L", "DOMESTIC_M",
+    "DOMESTIC_N", "DOMESTIC_O", "GBT_AC", "GBT_DC", "IEC_60309_2_single_16", "IEC_60309_2_three_16",
+    "IEC_60309_2_three_32", "IEC_60309_2_three_64", "IEC_62196_T1", "IEC_62196_T1_COMBO", "IEC_62196_T2",
+    "IEC_62196_T2_COMBO", "IEC_62196_T3A", "IEC_62196_T3C", "NEMA_5_20", "NEMA_6_30", "NEMA_6_50",
+    "NEMA_10_30", "NEMA_10_50", "NEMA_14_30", "NEMA_14_50", "TESLA_R", "TESLA_S",
+]
+ConnectorFormat = Literal["SOCKET", "CABLE"]
+#: OCPI 2.2.1 PowerType.
+PowerType = Literal["AC_1_PHASE", "AC_2_PHASE", "AC_2_PHASE_SPLIT", "AC_3_PHASE", "DC"]
+
+TLS_NEEDED = "security profiles 2 and 3 need TLS, which Wattson does not terminate yet"
+PASSWORD_FIELD = Field(None, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX, repr=False,
+                       json_schema_extra={"writeOnly": True},
+                       description=f"HTTP Basic password for security profile 1: {PASSWORD_MIN} to {PASSWORD_MAX} "
+                                   f"characters. Write-only: stored as a salted hash, never returned.")
+SECURITY_PROFILE_DESCRIPTION = ("OCPP security profile: 0 (none) or 1 (HTTP Basic authentication with `password`). "
+                                "2 and 3 need TLS, which Wattson does not terminate yet.")
+
+
+def _check_security_profile(value: int) -> int:
+    if value in (2, 3):
+        raise PydanticCustomError("security_profile", TLS_NEEDED)
+    if value not in (0, 1):
+        raise PydanticCustomError("security_profile", "security_profile must be 0 or 1")
+    return value
+
+
+def _check_password(value: str | None) -> str | None:
+    problem = value is not None and password_problem(value)
+    if problem:
+        raise PydanticCustomError("password", problem)
+    return value
+
+
+def _check_evse_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_evse_id(value)
+    except ValueError as error:
+        raise PydanticCustomError("evse_id", str(error)) from None
 
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+# --- charge points ------------------------------------------------------------------------------
 class ChargePointCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"id": "CP-1", "name": "Garage"}]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"id": "CP-1", "name": "Garage"},
+        {"id": "CP-2", "name": "Depot gate", "location_id": 1, "registration_status": "Pending",
+         "admin_status": "enabled", "security_profile": 1, "password": "n7Qk2vX9pL4sW8dR"},
+    ]})
 
     id: str = Field(pattern=IDENTITY_PATTERN, description="The OCPP identity: the last segment of its URL.")
-    name: str | None = Field(None, max_length=255)
-    registration_status: str = Field("Accepted", pattern="^(" + "|".join(REGISTRATION_STATUSES) + ")$",
-                                     description="What the next BootNotification is answered with.")
+    name: Text(255) | None = None
+    location_id: DbId | None = Field(None, description="The location it stands at; must exist.")
+    registration_status: RegistrationStatus = Field("Accepted", description="What the next BootNotification is "
+                                                                             "answered with.")
+    admin_status: AdminStatus = Field("enabled", description="The operator's status: enabled, disabled or "
+                                                             "out_of_order.")
+    security_profile: int = Field(0, description=SECURITY_PROFILE_DESCRIPTION)
+    password: str | None = PASSWORD_FIELD
+
+    _profile = field_validator("security_profile")(_check_security_profile)
+    _password = field_validator("password")(_check_password)
+
+
+
+class ChargePointUpdate(BaseModel):
+    """Only the fields sent change; null clears a nullable field."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "Depot gate", "location_id": 1, "admin_status": "out_of_order"},
+        {"security_profile": 1, "password": "n7Qk2vX9pL4sW8dR"},
+        {"location_id": None},
+    ]})
+
+    name: Text(255) | None = None
+    location_id: DbId | None = Field(None, description="The location it stands at (must exist); null detaches it.")
+    registration_status: RegistrationStatus = Field(None, description="What the next BootNotification is "
+                                                                      "answered with.")
+    admin_status: AdminStatus = None
+    security_profile: int = Field(None, description=SECURITY_PROFILE_DESCRIPTION + " Setting 0 forgets the "
+                                                                                    "password.")
+    password: str | None = PASSWORD_FIELD
+
+    _profile = field_validator("security_profile")(_check_security_profile)
+    _password = field_validator("password")(_check_password)
 
 
 class ConnectorOut(Out):
     id: int
     number: int
+    standard: str | None = Field(description="OCPI ConnectorType, e.g. IEC_62196_T2.")
+    format: str | None = Field(description="SOCKET or CABLE.")
+    power_type: str | None = Field(description="AC_1_PHASE, AC_3_PHASE, DC, ...")
     hardware_status: str | None = Field(description="As last reported by the station; null until reported.")
     error_code: str | None
     status_at: datetime | None
@@ -32,15 +145,36 @@ class ConnectorOut(Out):
 
 class EvseOut(Out):
     id: int
+    charge_point_id: str
     number: int = Field(description="The OCPP EVSE number (1.6: the connectorId).")
     evse_id: str | None = Field(description="The eMI3 EVSE ID, e.g. DE*AB7*E840*6487.")
+    physical_reference: str | None
+    label: str | None
+    current_type: str | None = Field(description="AC or DC.")
+    max_power_w: int | None
+    max_voltage_v: int | None
+    max_amperage_a: int | None
+    phases: int | None
+    admin_status: str = Field(description="enabled, disabled or out_of_order.")
+    allows_reservation: bool
     connectors: list[ConnectorOut]
+    created_at: datetime
+    updated_at: datetime
+
+    @computed_field(description="Its single connector's, or of several the most active one; null until reported.")
+    @property
+    def hardware_status(self) -> str | None:
+        return evse_hardware_status(c.hardware_status for c in self.connectors)
 
 
 class ChargePointOut(Out):
     id: str
     name: str | None
+    location_id: int | None
     registration_status: str
+    admin_status: str = Field(description="enabled, disabled or out_of_order.")
+    security_profile: int
+    password_hash: str | None = Field(None, exclude=True)
     ocpp_version: str | None
     vendor: str | None
     model: str | None
@@ -56,9 +190,88 @@ class ChargePointOut(Out):
     firmware_status: str | None
     diagnostics_status: str | None
     created_at: datetime
+    updated_at: datetime
     evses: list[EvseOut]
 
+    @computed_field(description="Whether a security profile 1 password is set (the password is never shown).")
+    @property
+    def has_password(self) -> bool:
+        return self.password_hash is not None
 
+
+# --- EVSEs and connectors -----------------------------------------------------------------------
+class ConnectorCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"number": 1, "standard": "IEC_62196_T2", "format": "SOCKET", "power_type": "AC_3_PHASE"},
+    ]})
+
+    number: int = Field(ge=1, le=DB_INT_MAX, description="The connector's number on its EVSE, from 1.")
+    standard: ConnectorStandard | None = Field(None, description="OCPI ConnectorType.")
+    format: ConnectorFormat | None = None
+    power_type: PowerType | None = None
+
+
+class ConnectorUpdate(BaseModel):
+    """Only the fields sent change; null clears."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"standard": "IEC_62196_T2_COMBO", "format": "CABLE", "power_type": "DC"},
+    ]})
+
+    standard: ConnectorStandard | None = Field(None, description="OCPI ConnectorType.")
+    format: ConnectorFormat | None = None
+    power_type: PowerType | None = None
+
+
+class _EvseFields(BaseModel):
+    evse_id: str | None = Field(None, max_length=48, description="eMI3 EVSE ID, e.g. DE*AB7*E840*6487; unique in "
+                                                                 "the network (compared in upper case, '*' ignored).")
+    physical_reference: Text(16) | None = Field(None, description="The number painted on it, e.g. '2'.")
+    label: Text(100) | None = None
+    current_type: CurrentType | None = None
+    max_power_w: int | None = Field(None, ge=1, le=10_000_000)
+    max_voltage_v: int | None = Field(None, ge=1, le=10_000)
+    max_amperage_a: int | None = Field(None, ge=1, le=10_000)
+    phases: Literal[1, 3] | None = None
+
+    _evse_id = field_validator("evse_id")(_check_evse_id)
+
+
+class EvseCreate(_EvseFields):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"number": 1, "evse_id": "DE*AB7*E840*6487", "physical_reference": "1", "current_type": "AC",
+         "max_power_w": 22000, "max_voltage_v": 400, "max_amperage_a": 32, "phases": 3,
+         "connectors": [{"number": 1, "standard": "IEC_62196_T2", "format": "SOCKET", "power_type": "AC_3_PHASE"}]},
+    ]})
+
+    number: int = Field(ge=1, le=DB_INT_MAX, description="The OCPP EVSE number (1.6: the connectorId); unique "
+                                                         "per charge point.")
+    admin_status: AdminStatus = "enabled"
+    allows_reservation: bool = True
+    connectors: list[ConnectorCreate] = Field([], max_length=32)
+
+    @field_validator("connectors")
+    @classmethod
+    def _distinct_numbers(cls, connectors: list[ConnectorCreate]) -> list[ConnectorCreate]:
+        numbers = [c.number for c in connectors]
+        if len(numbers) != len(set(numbers)):
+            raise PydanticCustomError("connectors", "connector numbers must be distinct")
+        return connectors
+
+
+class EvseUpdate(_EvseFields):
+    """Only the fields sent change; null clears a nullable field."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"admin_status": "out_of_order", "label": "Left bay"},
+        {"evse_id": None},
+    ]})
+
+    admin_status: AdminStatus = None
+    allows_reservation: bool = None
+
+
+# --- history ------------------------------------------------------------------------------------
 class StatusEventOut(Out):
     id: int
     evse: int | None

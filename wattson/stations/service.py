@@ -1,16 +1,31 @@
 """Charge point registry, boot, presence, status and station events."""
 
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from wattson.db import Database, utcnow
 from wattson.errors import Conflict, Invalid, NotFound
+from wattson.locations.models import Location
+from wattson.sessions.models import ACTIVE as ACTIVE_SESSION, Session
+from wattson.stations.identifiers import evse_id_problem, normalise_evse_id
 from wattson.stations.models import ChargePoint, Connector, Evse, StationEvent, StatusEvent
+from wattson.stations.passwords import hash_password, password_problem, verify_password
 from wattson.stations.status import OFFLINE, ONLINE, REGISTRATION_STATUSES, is_newer
+
+ADMIN_STATUSES = ("enabled", "disabled", "out_of_order")
+SECURITY_PROFILES = (0, 1)
+TLS_NEEDED = "security profiles 2 and 3 need TLS, which Wattson does not terminate yet"
+STATION_FIELDS = {"name", "location_id", "registration_status", "admin_status"}
+EVSE_FIELDS = {"evse_id", "physical_reference", "label", "current_type", "max_power_w", "max_voltage_v",
+               "max_amperage_a", "phases", "admin_status", "allows_reservation"}
+CONNECTOR_FIELDS = {"standard", "format", "power_type"}
+EVSE_RACE = "a change saved at the same time took this EVSE number or EVSE ID, or deleted the charge point"
 
 
 @dataclass(slots=True)
@@ -40,14 +55,21 @@ class StationService:
         self.auto_register = auto_register
 
     # --- registry ---------------------------------------------------------------------------
-    async def create(self, id: str, name: str | None = None, registration_status: str = "Accepted") -> ChargePoint:
-        if registration_status not in REGISTRATION_STATUSES:
-            raise Invalid(f"registration_status must be one of {', '.join(REGISTRATION_STATUSES)}")
-        async with self.db.session() as s:
-            if await s.get(ChargePoint, id) is not None:
-                raise Conflict(f"charge point {id!r} already exists")
-            cp = ChargePoint(id=id, name=name, registration_status=registration_status)
-            s.add(cp)
+    async def create(self, id: str, name: str | None = None, registration_status: str = "Accepted", *,
+                     location_id: int | None = None, admin_status: str = "enabled", security_profile: int = 0,
+                     password: str | None = None) -> ChargePoint:
+        fields = {"name": name, "location_id": location_id, "registration_status": registration_status,
+                  "admin_status": admin_status, "security_profile": security_profile}
+        _check_station_fields(fields)
+        async with self._lost_race(f"charge point {id!r} already exists, or its location was just deleted"):
+            async with self.db.session() as s:
+                if await s.get(ChargePoint, id) is not None:
+                    raise Conflict(f"charge point {id!r} already exists")
+                await _check_location(s, location_id)
+                cp = ChargePoint(id=id, **fields)
+                _apply_security(cp, {"security_profile": security_profile,
+                                     **({"password": password} if password is not None else {})})
+                s.add(cp)
         return await self.get(id)
 
     async def get(self, id: str) -> ChargePoint:
@@ -60,13 +82,176 @@ class StationService:
             raise NotFound(f"charge point {id!r} not found")
         return cp
 
-    async def find(self, limit: int, after_id: str | None = None) -> list[ChargePoint]:
+    async def find(self, limit: int, after_id: str | None = None, *, location_id: int | None = None,
+                   network_status: str | None = None, admin_status: str | None = None) -> list[ChargePoint]:
         query = (select(ChargePoint).order_by(ChargePoint.id).limit(limit)
                  .options(selectinload(ChargePoint.evses).selectinload(Evse.connectors)))
         if after_id is not None:
             query = query.where(ChargePoint.id > after_id)
+        if location_id is not None:
+            query = query.where(ChargePoint.location_id == location_id)
+        if network_status is not None:
+            query = query.where(ChargePoint.network_status == network_status)
+        if admin_status is not None:
+            query = query.where(ChargePoint.admin_status == admin_status)
         async with self.db.session() as s:
             return list(await s.scalars(query))
+
+    async def update(self, id: str, **changes) -> ChargePoint:
+        """Apply ``changes`` (only the fields given; None clears a nullable one). A ``password`` is
+        stored as a salted hash; security profile 0 forgets it."""
+        security = {k: changes.pop(k) for k in ("security_profile", "password") if k in changes}
+        _check_station_fields(changes)
+        async with self._lost_race(f"location {changes.get('location_id')} was deleted at the same time"):
+            async with self.db.session() as s:
+                cp = await s.get(ChargePoint, id)
+                if cp is None:
+                    raise NotFound(f"charge point {id!r} not found")
+                if changes.get("location_id") is not None:
+                    await _check_location(s, changes["location_id"])
+                for name, value in changes.items():
+                    setattr(cp, name, value)
+                _apply_security(cp, security)
+        return await self.get(id)
+
+    async def delete(self, id: str, online: bool) -> None:
+        """Delete a station with its EVSEs, connectors, status history, events and commands.
+
+        Refused while it is connected (``online``: the gateway knows), and when it has sessions:
+        they would go with it, and session data is never lost (disable it with admin_status).
+        """
+        async with self.db.session() as s:
+            if await s.get(ChargePoint, id) is None:
+                raise NotFound(f"charge point {id!r} not found")
+            if online:
+                raise Conflict(f"charge point {id!r} is connected; it can be deleted once it is offline")
+            sessions = await s.scalar(select(func.count()).select_from(Session).where(Session.charge_point_id == id))
+            if sessions:
+                raise Conflict(f"charge point {id!r} has {sessions} session{'s' if sessions != 1 else ''}; "
+                               f"set admin_status instead", {"sessions": sessions})
+            await s.execute(delete(ChargePoint).where(ChargePoint.id == id))
+
+    async def verify_password(self, id: str, password: str) -> bool:
+        """Whether ``password`` is the station's security profile 1 password (for the gateway's
+        HTTP Basic check)."""
+        async with self.db.session() as s:
+            stored = await s.scalar(select(ChargePoint.password_hash).where(ChargePoint.id == id))
+        return verify_password(password, stored)
+
+    # --- EVSEs and connectors ---------------------------------------------------------------
+    async def create_evse(self, charge_point_id: str, number: int, connectors: list[dict] = (), **fields) -> Evse:
+        """An EVSE with its connectors. ``evse_id`` must be a valid eMI3 EVSE ID, unique network-wide."""
+        _check_evse_fields(fields)
+        connector_numbers = [c["number"] for c in connectors]
+        if len(connector_numbers) != len(set(connector_numbers)):
+            raise Invalid("connector numbers must be distinct",
+                          [{"field": "body.connectors", "message": "connector numbers must be distinct"}])
+        async with self._lost_race(EVSE_RACE):
+            async with self.db.session() as s:
+                if await s.get(ChargePoint, charge_point_id) is None:
+                    raise NotFound(f"charge point {charge_point_id!r} not found")
+                existing = await s.scalar(select(Evse.id).where(Evse.charge_point_id == charge_point_id,
+                                                                Evse.number == number))
+                if existing is not None:
+                    raise Conflict(f"charge point {charge_point_id!r} already has EVSE number {number} "
+                                   f"(EVSE {existing})", {"evse": existing})
+                evse = Evse(charge_point_id=charge_point_id, number=number,
+                            **{k: v for k, v in fields.items() if v is not None})
+                await _set_evse_id(s, evse, fields.get("evse_id"))
+                evse.connectors = [Connector(**_connector_fields(c)) for c in connectors]
+                s.add(evse)
+                await s.flush()
+                evse_id = evse.id
+        return await self.get_evse(evse_id)
+
+    async def get_evse(self, id: int) -> Evse:
+        async with self.db.session() as s:
+            evse = await s.scalar(select(Evse).where(Evse.id == id).options(selectinload(Evse.connectors)))
+        if evse is None:
+            raise NotFound(f"EVSE {id} not found")
+        return evse
+
+    async def find_evses(self, limit: int, after_id: int | None = None, *, charge_point_id: str | None = None,
+                         location_id: int | None = None) -> list[Evse]:
+        query = select(Evse).order_by(Evse.id).limit(limit).options(selectinload(Evse.connectors))
+        if after_id is not None:
+            query = query.where(Evse.id > after_id)
+        if charge_point_id is not None:
+            query = query.where(Evse.charge_point_id == charge_point_id)
+        if location_id is not None:
+            query = query.join(ChargePoint, ChargePoint.id == Evse.charge_point_id).where(
+                ChargePoint.location_id == location_id)
+        async with self.db.session() as s:
+            return list(await s.scalars(query))
+
+    async def update_evse(self, id: int, **changes) -> Evse:
+        """Apply ``changes`` (only the fields given; None clears a nullable one)."""
+        _check_evse_fields(changes, partial=True)
+        async with self._lost_race(EVSE_RACE):
+            async with self.db.session() as s:
+                evse = await s.get(Evse, id)
+                if evse is None:
+                    raise NotFound(f"EVSE {id} not found")
+                if "evse_id" in changes:
+                    await _set_evse_id(s, evse, changes.pop("evse_id"))
+                for name, value in changes.items():
+                    setattr(evse, name, value)
+        return await self.get_evse(id)
+
+    async def delete_evse(self, id: int) -> None:
+        """Delete an EVSE and its connectors; refused while a session is active on it. Past
+        sessions keep their EVSE number. A station that reports on it again recreates it."""
+        async with self.db.session() as s:
+            evse = await s.get(Evse, id)
+            if evse is None:
+                raise NotFound(f"EVSE {id} not found")
+            active = await s.scalar(select(Session.id).where(Session.charge_point_id == evse.charge_point_id,
+                                                             Session.evse == evse.number,
+                                                             Session.status == ACTIVE_SESSION).limit(1))
+            if active is not None:
+                raise Conflict(f"EVSE {id} has an active session ({active}); stop it first", {"session": active})
+            await s.execute(delete(Evse).where(Evse.id == id))
+
+    async def create_connector(self, evse_id: int, number: int, **fields) -> Connector:
+        _check_connector_fields(fields)
+        async with self._lost_race(f"EVSE {evse_id} already has connector number {number}, or was just deleted"):
+            async with self.db.session() as s:
+                if await s.get(Evse, evse_id) is None:
+                    raise NotFound(f"EVSE {evse_id} not found")
+                existing = await s.scalar(select(Connector.id).where(Connector.evse_id == evse_id,
+                                                                     Connector.number == number))
+                if existing is not None:
+                    raise Conflict(f"EVSE {evse_id} already has connector number {number} (connector {existing})",
+                                   {"connector": existing})
+                connector = Connector(evse_id=evse_id, **_connector_fields({"number": number, **fields}))
+                s.add(connector)
+        return connector
+
+    async def update_connector(self, id: int, **changes) -> Connector:
+        _check_connector_fields(changes)
+        async with self.db.session() as s:
+            connector = await s.get(Connector, id)
+            if connector is None:
+                raise NotFound(f"connector {id} not found")
+            for name, value in changes.items():
+                setattr(connector, name, value)
+        return connector
+
+    async def delete_connector(self, id: int) -> None:
+        async with self.db.session() as s:
+            if await s.get(Connector, id) is None:
+                raise NotFound(f"connector {id} not found")
+            await s.execute(delete(Connector).where(Connector.id == id))
+
+    @staticmethod
+    @asynccontextmanager
+    async def _lost_race(message: str):
+        """A write that passed its checks but lost a race with another (the database's unique or
+        foreign key constraint refused it) is a conflict, not an error."""
+        try:
+            yield
+        except IntegrityError:
+            raise Conflict(message) from None
 
     # --- presence ---------------------------------------------------------------------------
     async def connect(self, id: str, ocpp_version: str) -> str | None:
@@ -165,3 +350,93 @@ class StationService:
             s.add(row)
             await s.flush()
         return row
+
+
+# --- checks shared by create and update (the API validates first; these guard other callers) ----
+def _invalid(field: str, message: str) -> Invalid:
+    return Invalid(message, [{"field": f"body.{field}", "message": message}])
+
+
+def _check_station_fields(fields: dict) -> None:
+    unknown = set(fields) - STATION_FIELDS - {"security_profile"}
+    if unknown:
+        raise Invalid(f"unknown charge point fields: {', '.join(sorted(unknown))}")
+    if "registration_status" in fields and fields["registration_status"] not in REGISTRATION_STATUSES:
+        raise _invalid("registration_status", f"registration_status must be one of {', '.join(REGISTRATION_STATUSES)}")
+    if "admin_status" in fields and fields["admin_status"] not in ADMIN_STATUSES:
+        raise _invalid("admin_status", f"admin_status must be one of {', '.join(ADMIN_STATUSES)}")
+
+
+async def _check_location(s: AsyncSession, location_id: int | None) -> None:
+    if location_id is not None and await s.get(Location, location_id) is None:
+        raise _invalid("location_id", f"location {location_id} does not exist")
+
+
+def _apply_security(cp: ChargePoint, changes: dict) -> None:
+    """Set security profile and password: 1 needs a password (given now or kept from before),
+    0 forgets it; 2 and 3 are refused."""
+    profile = changes.get("security_profile", cp.security_profile)
+    if profile is None:
+        raise _invalid("security_profile", "security_profile cannot be null")
+    if profile in (2, 3):
+        raise _invalid("security_profile", TLS_NEEDED)
+    if profile not in SECURITY_PROFILES:
+        raise _invalid("security_profile", "security_profile must be 0 or 1")
+    password = changes.get("password")
+    if password is not None:
+        if profile != 1:
+            raise _invalid("password", "a password is used with security profile 1 only")
+        problem = password_problem(password)
+        if problem:
+            raise _invalid("password", problem)
+        cp.password_hash = hash_password(password)
+    elif profile == 1 and ("password" in changes or cp.password_hash is None):
+        raise _invalid("password", "security profile 1 needs a password (HTTP Basic authentication)")
+    if profile == 0:
+        cp.password_hash = None
+    cp.security_profile = profile
+
+
+def _check_evse_fields(fields: dict, partial: bool = False) -> None:
+    unknown = set(fields) - EVSE_FIELDS
+    if unknown:
+        raise Invalid(f"unknown EVSE fields: {', '.join(sorted(unknown))}")
+    if fields.get("evse_id") is not None:
+        problem = evse_id_problem(fields["evse_id"])
+        if problem:
+            raise _invalid("evse_id", problem)
+    for required in ("admin_status", "allows_reservation"):
+        if partial and required in fields and fields[required] is None:
+            raise _invalid(required, f"{required} cannot be null")
+    if fields.get("admin_status") is not None and fields["admin_status"] not in ADMIN_STATUSES:
+        raise _invalid("admin_status", f"admin_status must be one of {', '.join(ADMIN_STATUSES)}")
+
+
+async def _set_evse_id(s: AsyncSession, evse: Evse, evse_id: str | None) -> None:
+    """Set the EVSE ID and its look-up code; another EVSE with the same code is a conflict."""
+    if evse_id is None:
+        evse.evse_id = evse.evse_code = None
+        return
+    code = normalise_evse_id(evse_id)
+    query = select(Evse).where(Evse.evse_code == code)
+    if evse.id is not None:  # not itself
+        query = query.where(Evse.id != evse.id)
+    other = await s.scalar(query)
+    if other is not None:
+        raise Conflict(f"EVSE ID {evse_id} is already used by EVSE {other.id} (charge point {other.charge_point_id!r}, "
+                       f"number {other.number})", {"evse": other.id, "charge_point_id": other.charge_point_id,
+                                                   "number": other.number, "evse_id": other.evse_id})
+    evse.evse_id, evse.evse_code = evse_id.upper(), code
+
+
+def _check_connector_fields(fields: dict) -> None:
+    unknown = set(fields) - CONNECTOR_FIELDS
+    if unknown:
+        raise Invalid(f"unknown connector fields: {', '.join(sorted(unknown))}")
+
+
+def _connector_fields(connector: dict) -> dict:
+    unknown = set(connector) - CONNECTOR_FIELDS - {"number"}
+    if unknown:
+        raise Invalid(f"unknown connector fields: {', '.join(sorted(unknown))}")
+    return {k: v for k, v in connector.items() if v is not None}
