@@ -11,6 +11,11 @@ class WattsonError(Exception):
         self.details = details
 
 
+class Unauthenticated(WattsonError):
+    status = 401
+    code = "unauthorized"
+
+
 class NotFound(WattsonError):
     status = 404
     code = "not_found"

@@ -1,16 +1,17 @@
-"""The OCPP WebSocket endpoint: handshake, subprotocol negotiation and the live connections.
+"""The OCPP WebSocket endpoint: handshake (identity, subprotocol, credentials) and the live connections.
 
 An ASGI WebSocket app mounted at ``/ocpp/{charge_point_id}``. It talks to ASGI directly
 (no framework routing per message) because every station message passes through it.
 """
 
 import asyncio
+import base64
 import logging
 
 import orjson
 from pydantic import BaseModel
 
-from wattson.errors import CommandNotSupported, Invalid, StationOffline
+from wattson.errors import CommandNotSupported, Invalid, StationOffline, Unauthenticated
 from wattson.ocpp.connection import Connection, ConnectionClosed, StationCallError
 from wattson.ocpp.protocol import Protocol
 from wattson.ocpp.rpc import RpcError
@@ -55,7 +56,13 @@ class Gateway:
             await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": 1002, "reason": reason[:120]})
             return
-        registration = await self.stations.connect(identity, protocol.version)
+        try:
+            registration = await self.stations.connect(identity, protocol.version, basic_password(scope, identity))
+        except Unauthenticated as error:
+            log.warning("refused %s: %s", identity, error.message)
+            await _deny(scope, send, 401, error.code, error.message,
+                        [(b"www-authenticate", b'Basic realm="Wattson OCPP", charset="UTF-8"')])
+            return
         if registration is None:
             log.warning("refused %s: unknown charge point (register it, or set WATTSON_AUTO_REGISTER)", identity)
             await _deny(scope, send, 404, "unknown_charge_point", f"charge point {identity!r} is not registered")
@@ -152,12 +159,25 @@ class Gateway:
             await _quietly(conn.close(1001, "server shutting down"))
 
 
-async def _deny(scope, send, status: int, code: str, message: str) -> None:
+def basic_password(scope, identity: str) -> str | None:
+    """The password of an HTTP Basic ``Authorization`` header whose user is the station itself
+    (OCPP security profile 1); None when there is none or it names someone else."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization" and value[:6].lower() == b"basic ":
+            try:
+                user, _, password = base64.b64decode(value[6:].strip(), validate=True).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                return None
+            return password if user == identity else None
+    return None
+
+
+async def _deny(scope, send, status: int, code: str, message: str, headers: list | None = None) -> None:
     """Refuse a handshake with an HTTP status and a JSON body where the server supports it."""
     if "websocket.http.response" in scope.get("extensions", {}):
         body = orjson.dumps({"error": {"code": code, "message": message}})
         await send({"type": "websocket.http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json")]})
+                    "headers": [(b"content-type", b"application/json"), *(headers or [])]})
         await send({"type": "websocket.http.response.body", "body": body})
     else:
         await send({"type": "websocket.close", "code": 1008, "reason": message[:120]})

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from wattson.db import Database, utcnow
-from wattson.errors import Conflict, Invalid, NotFound
+from wattson.errors import Conflict, Invalid, NotFound, Unauthenticated
 from wattson.locations.models import Location
 from wattson.sessions.models import ACTIVE as ACTIVE_SESSION, Session
 from wattson.stations.identifiers import evse_id_problem, normalise_evse_id
@@ -131,13 +131,6 @@ class StationService:
                                f"set admin_status instead", {"sessions": sessions})
             await s.execute(delete(ChargePoint).where(ChargePoint.id == id))
 
-    async def verify_password(self, id: str, password: str) -> bool:
-        """Whether ``password`` is the station's security profile 1 password (for the gateway's
-        HTTP Basic check)."""
-        async with self.db.session() as s:
-            stored = await s.scalar(select(ChargePoint.password_hash).where(ChargePoint.id == id))
-        return verify_password(password, stored)
-
     # --- EVSEs and connectors ---------------------------------------------------------------
     async def create_evse(self, charge_point_id: str, number: int, connectors: list[dict] = (), **fields) -> Evse:
         """An EVSE with its connectors. ``evse_id`` must be a valid eMI3 EVSE ID, unique network-wide."""
@@ -254,17 +247,21 @@ class StationService:
             raise Conflict(message) from None
 
     # --- presence ---------------------------------------------------------------------------
-    async def connect(self, id: str, ocpp_version: str) -> str | None:
-        """Mark a station online; its registration status, or None when it is unknown
-        (and auto-registration is off)."""
+    async def connect(self, id: str, ocpp_version: str, password: str | None = None) -> str | None:
+        """Admit a station and mark it online: its registration status, or None when it is
+        unknown (and auto-registration is off). A station on security profile 1 must give its
+        password (HTTP Basic at the handshake), else Unauthenticated."""
         now = utcnow()
         async with self.db.session() as s:
             cp = await s.get(ChargePoint, id)
             if cp is None:
                 if not self.auto_register:
                     return None
-                cp = ChargePoint(id=id, registration_status="Accepted")
+                cp = ChargePoint(id=id, registration_status="Accepted", security_profile=0)
                 s.add(cp)
+            if cp.security_profile >= 1 and (password is None or not verify_password(password, cp.password_hash)):
+                raise Unauthenticated(f"charge point {id!r} must authenticate with its password (security "
+                                      f"profile {cp.security_profile})")
             cp.network_status, cp.ocpp_version, cp.connected_at, cp.last_seen = ONLINE, ocpp_version, now, now
             return cp.registration_status
 
