@@ -13,7 +13,7 @@ from wattson.locations.routes import router as locations_router
 from wattson.runtime import Runtime
 from wattson.sessions.routes import router as sessions_router
 from wattson.settings import Settings, get_settings
-from wattson.stations.ocpp_routes import router as raw_ocpp_router
+from wattson.stations.command_routes import router as commands_router
 from wattson.stations.routes import router as stations_router
 
 
@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None):
     api.state.runtime = runtime
     errors.install(api)
     openapi.install(api)
-    for router in (stations_router, raw_ocpp_router, locations_router, sessions_router, access_router,
+    for router in (stations_router, commands_router, locations_router, sessions_router, access_router,
                    directory_router):
         api.include_router(router)
 

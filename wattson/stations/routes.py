@@ -1,15 +1,11 @@
-"""HTTP endpoints for charge points and the commands sent to them."""
+"""HTTP endpoints for charge points, EVSEs, connectors, and what stations report."""
 
-from datetime import datetime
-
-from fastapi import APIRouter, Body, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from wattson.api import auth, pagination
-from wattson.api.errors import error_response
 from wattson.api.pagination import CursorParam, Limit, Page
-from wattson.stations import commands as c
 from wattson.stations.schemas import (
-    DB_INT_MAX, IDENTITY_PATTERN, AdminStatus, ChargePointCreate, ChargePointOut, ChargePointUpdate, CommandOut,
+    DB_INT_MAX, IDENTITY_PATTERN, AdminStatus, ChargePointCreate, ChargePointOut, ChargePointUpdate,
     ConnectorCreate, ConnectorOut, ConnectorUpdate, EvseCreate, EvseOut, EvseUpdate, NetworkStatus, StationEventOut,
     StatusEventOut,
 )
@@ -145,51 +141,3 @@ async def station_events(request: Request, charge_point_id: str = CpId, limit: i
     """Boots, data transfers, firmware and diagnostics progress, unknown transactions; newest first."""
     await _services(request).stations.get(charge_point_id)
     return {"data": await _services(request).stations.events(charge_point_id, limit)}
-
-
-@router.get("/charge-points/{charge_point_id}/commands", response_model=Page[CommandOut],
-            dependencies=[auth.viewer])
-async def command_history(request: Request, charge_point_id: str = CpId, limit: int = Limit,
-                          cursor: str | None = CursorParam):
-    await _services(request).stations.get(charge_point_id)
-    rows = await _services(request).commands.history(charge_point_id, limit + 1,
-                                                     pagination.decode(cursor, datetime, str))
-    return pagination.page(rows, limit, lambda cmd: (cmd.created_at, cmd.id))
-
-
-@router.get("/commands/{command_id}", response_model=CommandOut, dependencies=[auth.viewer])
-async def get_command(request: Request, command_id: str):
-    """Poll a command sent with ``wait=false``."""
-    return await _services(request).commands.get(command_id)
-
-
-def _command_endpoint(name: str, model: type[c.Params]):
-    required = any(f.is_required() for f in model.model_fields.values())
-
-    async def send_command(request: Request, response: Response, charge_point_id: str = CpId,
-                           body: model = Body(... if required else None),
-                           wait: bool = Query(True, description="false: answer 202 at once, poll the command.")):
-        params = body.model_dump(exclude_unset=True) if body is not None else {}
-        record = await _services(request).commands.submit(charge_point_id, name, params, wait)
-        out = CommandOut.model_validate(record)
-        if record.state == c.PENDING:
-            response.status_code = 202
-        elif record.state == c.TIMEOUT:
-            return error_response(504, f"{charge_point_id} did not answer {record.action} in time",
-                                  details=out.model_dump(mode="json"))
-        elif record.state == c.FAILED:
-            return error_response(502, f"{record.action} failed: {record.error_code} {record.error_description}",
-                                  details=out.model_dump(mode="json"))
-        return out
-
-    send_command.__doc__ = (f"Send `{name}` to the station and, by default, wait for its answer. "
-                            f"409 if the station is offline, 504 if it does not answer in time, 502 if it "
-                            f"answers with an error.")
-    return send_command
-
-
-for _name, _model in c.CATALOGUE.items():
-    router.add_api_route(f"/charge-points/{{charge_point_id}}/commands/{_name}", _command_endpoint(_name, _model),
-                         methods=["POST"], response_model=CommandOut, dependencies=[auth.operator],
-                         name=f"command_{_name.replace('-', '_')}", summary=f"Command: {_name}",
-                         tags=["commands"])
