@@ -7,7 +7,8 @@ import httpx
 import pytest
 
 from conftest import unique
-from wattson.access.schemas import as_utc, email_syntax, no_nul
+from wattson.access.schemas import email_syntax
+from wattson.api.types import as_utc, no_nul
 from wattson.access.service import _check_window
 from wattson.errors import Invalid
 

@@ -4,7 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from wattson.locations.rules import as_utc, coordinates_problem, country_alpha3, time_zone_name
+from wattson.api.types import as_utc
+from wattson.locations.rules import coordinates_problem, country_alpha3, time_zone_name
 from wattson.stations.identifiers import check_evse_id, evse_id_problem, normalise_evse_id
 
 

@@ -6,20 +6,21 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import AfterValidator
 
 from wattson.access.directory import DriverFilter
+from wattson.api.types import MAX_ID, no_nul
 from wattson.access.schemas import (
-    INT32_MAX, AccessRightCreate, AccessRightOut, AuthorizedDrivers, ChargerGroupOut, DriverCreate, DriverGroupOut,
-    DriverOut, DriverUpdate, GroupCreate, GroupUpdate, no_nul,
+    AccessRightCreate, AccessRightOut, AuthorizedDrivers, ChargerGroupOut, DriverCreate, DriverGroupOut,
+    DriverOut, DriverUpdate, GroupCreate, GroupUpdate,
 )
 from wattson.api import auth, pagination
 from wattson.api.pagination import CursorParam, Limit, Page
 
 router = APIRouter(prefix="/api/v1", tags=["drivers and access"])
 
-GroupId = Annotated[int, Path(ge=1, le=INT32_MAX, description="The group's id.")]
-DriverId = Annotated[int, Path(ge=1, le=INT32_MAX, description="The driver's id.")]
-RightId = Annotated[int, Path(ge=1, le=INT32_MAX, description="The access right's id.")]
+GroupId = Annotated[int, Path(ge=1, le=MAX_ID, description="The group's id.")]
+DriverId = Annotated[int, Path(ge=1, le=MAX_ID, description="The driver's id.")]
+RightId = Annotated[int, Path(ge=1, le=MAX_ID, description="The access right's id.")]
 CpId = Annotated[str, Path(pattern=r"^[^/\s\x00]{1,48}$", description="The charge point's OCPP identity.")]
-IdFilter = Annotated[int | None, Query(ge=1, le=INT32_MAX)]
+IdFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 ExternalIdFilter = Annotated[str | None, Query(max_length=100, description="Exact match."), AfterValidator(no_nul)]
 
 

@@ -7,12 +7,13 @@ from pydantic import AfterValidator
 
 from wattson.api import auth, pagination
 from wattson.api.pagination import CursorParam, Limit, Page
+from wattson.api.types import MAX_ID, no_nul
 from wattson.access.schemas import (
-    INT32_MAX, ApiKeyCreate, ApiKeyCreated, ApiKeyOut, IdTokenCreate, IdTokenOut, IdTokenUpdate, TokenStatus, no_nul,
+    ApiKeyCreate, ApiKeyCreated, ApiKeyOut, IdTokenCreate, IdTokenOut, IdTokenUpdate, TokenStatus,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
-TokenId = Annotated[int, Path(ge=1, le=INT32_MAX, description="The id token's id (not its uid).")]
+TokenId = Annotated[int, Path(ge=1, le=MAX_ID, description="The id token's id (not its uid).")]
 
 
 def _access(request: Request):
@@ -31,7 +32,7 @@ async def create_id_token(request: Request, body: IdTokenCreate):
 async def list_id_tokens(request: Request,
                          uid: Annotated[str | None, Query(max_length=36, description="Look a tag up by its uid."),
                                         AfterValidator(no_nul)] = None,
-                         driver_id: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
+                         driver_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
                          status: TokenStatus | None = None,
                          limit: int = Limit, cursor: str | None = CursorParam):
     """Tags in id order; the filters given narrow the list."""
@@ -72,5 +73,5 @@ async def list_api_keys(request: Request):
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyOut, dependencies=[auth.admin])
-async def revoke_api_key(request: Request, key_id: Annotated[int, Path(le=INT32_MAX)]):
+async def revoke_api_key(request: Request, key_id: Annotated[int, Path(le=MAX_ID)]):
     return await _access(request).revoke_api_key(key_id)

@@ -1,32 +1,14 @@
 """HTTP shapes of id tokens, drivers, groups, access rights and API keys."""
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-INT32_MAX = 2**31 - 1  # ids are INTEGER columns: a bigger number is bad input, not a database error
+from wattson.api.types import Id, UtcTime, no_nul
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
-
-
-def no_nul(value: str | None) -> str | None:
-    """No database stores NUL in text."""
-    if value is not None and "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """Zone-less input is UTC; anything else is converted to UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    try:
-        return value.astimezone(timezone.utc)
-    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
-        raise ValueError("out of range once converted to UTC") from None
 
 
 def email_syntax(value: str | None) -> str | None:
@@ -35,8 +17,6 @@ def email_syntax(value: str | None) -> str | None:
     return value
 
 
-DbId = Annotated[int, Field(ge=1, le=INT32_MAX)]
-UtcTime = Annotated[datetime, AfterValidator(as_utc)]
 TokenText = Annotated[str, StringConstraints(min_length=1, max_length=36), AfterValidator(no_nul)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), AfterValidator(no_nul)]
 ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
@@ -75,7 +55,7 @@ class IdTokenCreate(BaseModel):
     parent_id_tag: TokenText | None = None
     visual_number: VisualNumber | None = Field(None, description="The number printed on the card.")
     invoicable: bool = False
-    driver_id: DbId | None = Field(None, description="The driver the tag belongs to.")
+    driver_id: Id | None = Field(None, description="The driver the tag belongs to.")
 
 
 class IdTokenUpdate(BaseModel):
@@ -92,7 +72,7 @@ class IdTokenUpdate(BaseModel):
     parent_id_tag: TokenText | None = None
     visual_number: VisualNumber | None = None
     invoicable: bool | None = None
-    driver_id: DbId | None = None
+    driver_id: Id | None = None
 
     _required = field_validator("uid", "type", "status", "invoicable")(_not_null)
 
@@ -170,7 +150,7 @@ class DriverCreate(BaseModel):
     name: Name
     email: Email | None = None
     external_id: ExternalId | None = Field(None, description="Unique among drivers.")
-    home_group_id: DbId | None = Field(None, description="The driver group whose access rights apply.")
+    home_group_id: Id | None = Field(None, description="The driver group whose access rights apply.")
 
 
 class DriverUpdate(BaseModel):
@@ -180,7 +160,7 @@ class DriverUpdate(BaseModel):
     name: Name | None = None
     email: Email | None = None
     external_id: ExternalId | None = None
-    home_group_id: DbId | None = None
+    home_group_id: Id | None = None
 
     _required = field_validator("name")(_not_null)
 
@@ -201,8 +181,8 @@ class AccessRightCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"driver_group_id": 1, "charger_group_id": 1}]})
 
-    driver_group_id: DbId
-    charger_group_id: DbId
+    driver_group_id: Id
+    charger_group_id: Id
 
 
 class AccessRightOut(Out):

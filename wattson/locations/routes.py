@@ -7,10 +7,10 @@ from wattson.api.pagination import CursorParam, Limit, Page
 from wattson.errors import Invalid
 from wattson.locations.rules import country_alpha3
 from wattson.locations.schemas import LocationCreate, LocationOut, LocationUpdate
-from wattson.stations.schemas import DB_INT_MAX
+from wattson.api.types import MAX_ID
 
 router = APIRouter(prefix="/api/v1", tags=["locations"])
-LocationId = Path(ge=1, le=DB_INT_MAX, description="The location's id.")
+LocationId = Path(ge=1, le=MAX_ID, description="The location's id.")
 
 
 def _locations(request: Request):

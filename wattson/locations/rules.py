@@ -1,7 +1,6 @@
 """Rules for locations without I/O: country codes, time zones, opening hours."""
 
 import zoneinfo
-from datetime import datetime, timezone
 from functools import lru_cache
 
 import pycountry
@@ -47,17 +46,6 @@ def time_zone_name(name: str) -> str:
     if canonical is None:
         raise ValueError(f"{name!r} is not an IANA time zone name (e.g. 'Europe/Berlin' or 'UTC')")
     return canonical
-
-
-def as_utc(value: datetime) -> datetime:
-    """``value`` in UTC; a time without a zone is taken to be UTC. ValueError if UTC has no such
-    time (the first or last hours of years 1 and 9999 in a far-off zone)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    try:
-        return value.astimezone(timezone.utc)
-    except OverflowError:
-        raise ValueError(f"{value.isoformat()} is out of range in UTC") from None
 
 
 def coordinates_problem(latitude: float | None, longitude: float | None) -> str | None:

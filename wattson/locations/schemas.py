@@ -6,7 +6,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from wattson.locations.rules import as_utc, country_alpha3, time_zone_name
+from wattson.api.types import as_utc
+from wattson.locations.rules import country_alpha3, time_zone_name
 from wattson.stations.schemas import Text
 
 #: OCPI 2.2.1 ParkingType.

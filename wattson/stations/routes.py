@@ -4,16 +4,17 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from wattson.api import auth, pagination
 from wattson.api.pagination import CursorParam, Limit, Page
+from wattson.api.types import MAX_ID
 from wattson.stations.schemas import (
-    DB_INT_MAX, IDENTITY_PATTERN, AdminStatus, ChargePointCreate, ChargePointOut, ChargePointUpdate,
+    IDENTITY_PATTERN, AdminStatus, ChargePointCreate, ChargePointOut, ChargePointUpdate,
     ConnectorCreate, ConnectorOut, ConnectorUpdate, EvseCreate, EvseOut, EvseUpdate, NetworkStatus, StationEventOut,
     StatusEventOut,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["charge points"])
 CpId = Path(pattern=IDENTITY_PATTERN, description="The charge point's OCPP identity.")
-EvseId = Path(ge=1, le=DB_INT_MAX, description="The EVSE's id in Wattson (not its OCPP number).")
-ConnectorId = Path(ge=1, le=DB_INT_MAX, description="The connector's id in Wattson (not its number).")
+EvseId = Path(ge=1, le=MAX_ID, description="The EVSE's id in Wattson (not its OCPP number).")
+ConnectorId = Path(ge=1, le=MAX_ID, description="The connector's id in Wattson (not its number).")
 
 
 def _services(request: Request):
@@ -31,7 +32,7 @@ async def create_charge_point(request: Request, body: ChargePointCreate):
 
 @router.get("/charge-points", response_model=Page[ChargePointOut], dependencies=[auth.viewer])
 async def list_charge_points(request: Request, limit: int = Limit, cursor: str | None = CursorParam,
-                             location_id: int | None = Query(None, ge=1, le=DB_INT_MAX),
+                             location_id: int | None = Query(None, ge=1, le=MAX_ID),
                              network_status: NetworkStatus | None = None, admin_status: AdminStatus | None = None):
     """Stations by id, with their EVSEs and connectors."""
     after = pagination.decode(cursor, str)
@@ -77,7 +78,7 @@ async def create_evse(request: Request, body: EvseCreate, charge_point_id: str =
 @router.get("/evses", response_model=Page[EvseOut], dependencies=[auth.viewer], tags=["EVSEs"])
 async def list_evses(request: Request, limit: int = Limit, cursor: str | None = CursorParam,
                      charge_point_id: str | None = Query(None, pattern=IDENTITY_PATTERN),
-                     location_id: int | None = Query(None, ge=1, le=DB_INT_MAX,
+                     location_id: int | None = Query(None, ge=1, le=MAX_ID,
                                                      description="EVSEs of the charge points at this location.")):
     """EVSEs by id, with their connectors."""
     after = pagination.decode(cursor, int)

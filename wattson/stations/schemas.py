@@ -15,7 +15,6 @@ from wattson.stations.identity import PATTERN as IDENTITY_PATTERN
 from wattson.stations.passwords import MAX_LENGTH as PASSWORD_MAX, MIN_LENGTH as PASSWORD_MIN, password_problem
 from wattson.stations.status import evse_hardware_status
 
-DB_INT_MAX = MAX_ID  # INTEGER columns: larger numbers would overflow in PostgreSQL
 
 
 def _one_line(value: str) -> str:
@@ -32,7 +31,7 @@ def Text(max_length: int):  # noqa: N802 - a type factory
     return Annotated[str, StringConstraints(min_length=1, max_length=max_length), AfterValidator(_one_line)]
 
 
-DbId = Annotated[int, Field(ge=1, le=DB_INT_MAX)]
+DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
 RegistrationStatus = Literal["Accepted", "Pending", "Rejected"]
 AdminStatus = Literal["enabled", "disabled", "out_of_order"]
 NetworkStatus = Literal["never_connected", "online", "offline"]
@@ -205,7 +204,7 @@ class ConnectorCreate(BaseModel):
         {"number": 1, "standard": "IEC_62196_T2", "format": "SOCKET", "power_type": "AC_3_PHASE"},
     ]})
 
-    number: int = Field(ge=1, le=DB_INT_MAX, description="The connector's number on its EVSE, from 1.")
+    number: int = Field(ge=1, le=MAX_ID, description="The connector's number on its EVSE, from 1.")
     standard: ConnectorStandard | None = Field(None, description="OCPI ConnectorType.")
     format: ConnectorFormat | None = None
     power_type: PowerType | None = None
@@ -244,7 +243,7 @@ class EvseCreate(_EvseFields):
          "connectors": [{"number": 1, "standard": "IEC_62196_T2", "format": "SOCKET", "power_type": "AC_3_PHASE"}]},
     ]})
 
-    number: int = Field(ge=1, le=DB_INT_MAX, description="The OCPP EVSE number (1.6: the connectorId); unique "
+    number: int = Field(ge=1, le=MAX_ID, description="The OCPP EVSE number (1.6: the connectorId); unique "
                                                          "per charge point.")
     admin_status: AdminStatus = "enabled"
     allows_reservation: bool = True
