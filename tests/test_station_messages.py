@@ -162,3 +162,22 @@ async def test_many_stations_in_parallel(server):
         (s,) = (await get(server, "/api/v1/sessions", charge_point_id=cp))["data"]
         assert (s["status"], s["energy_wh"]) == ("finished", 600)
         assert len((await get(server, f"/api/v1/sessions/{s['id']}"))["meter_values"]) == 5
+
+
+async def test_status_history_and_events_page_with_a_cursor(server):
+    cp = await server.add_station()
+    async with station(server.ws_url, cp) as st:
+        await st.boot()
+        for status in ("Available", "Preparing", "Charging", "Finishing", "Available"):
+            await st.ok("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": status})
+        for n in range(3):
+            await st.ok("DataTransfer", {"vendorId": "com.acme", "data": str(n)})
+    for path, expected in (("status-history", 5), ("events", 4)):
+        seen, cursor = [], None
+        while True:
+            page = await get(server, f"/api/v1/charge-points/{cp}/{path}", limit=2, **({"cursor": cursor} if cursor else {}))
+            seen += [item["id"] for item in page["data"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert len(seen) == expected and seen == sorted(seen, reverse=True), (path, seen)

@@ -68,8 +68,10 @@ async def create_api_key(request: Request, body: ApiKeyCreate):
 
 
 @router.get("/api-keys", response_model=Page[ApiKeyOut], dependencies=[auth.admin])
-async def list_api_keys(request: Request):
-    return {"data": await _access(request).list_api_keys()}
+async def list_api_keys(request: Request, limit: int = Limit, cursor: str | None = CursorParam):
+    after = pagination.decode(cursor, int)
+    rows = await _access(request).list_api_keys(limit + 1, after[0] if after else None)
+    return pagination.page(rows, limit, lambda k: (k.id,))
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyOut, dependencies=[auth.admin])

@@ -48,9 +48,12 @@ class AccessService:
                 await s.execute(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
             return Principal(row.id, row.name, row.role)
 
-    async def list_api_keys(self) -> list[ApiKey]:
+    async def list_api_keys(self, limit: int = 10_000, after_id: int | None = None) -> list[ApiKey]:
+        query = select(ApiKey).order_by(ApiKey.id).limit(limit)
+        if after_id is not None:
+            query = query.where(ApiKey.id > after_id)
         async with self.db.session() as s:
-            return list(await s.scalars(select(ApiKey).order_by(ApiKey.id)))
+            return list(await s.scalars(query))
 
     async def revoke_api_key(self, key_id: int) -> ApiKey:
         async with self.db.session() as s:

@@ -21,6 +21,8 @@ class NoParams(Params):
 
 
 class RemoteStart(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"id_tag": "04A2B3C4D5E6F7", "evse": 1}]})
+
     id_tag: str = Field(min_length=1, max_length=36, description="The token the session is started for.")
     evse: int | None = Field(None, ge=1, description="OCPP EVSE number; omitted lets the station choose.")
     charging_profile: dict[str, Any] | None = Field(
@@ -28,6 +30,8 @@ class RemoteStart(Params):
 
 
 class RemoteStop(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"session_id": 42}]})
+
     session_id: int | None = Field(None, description="Wattson's session id.")
     transaction_id: str | None = Field(None, max_length=36, description="The protocol's transaction id.")
 
@@ -39,41 +43,57 @@ class RemoteStop(Params):
 
 
 class Reset(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"type": "soft"}]})
+
     type: Literal["soft", "hard"] = "soft"
 
 
 class Unlock(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"evse": 1}]})
+
     evse: int = Field(ge=1)
     connector: int = Field(1, ge=1)
 
 
 class ChangeAvailability(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"evse": 0, "operative": False}]})
+
     evse: int = Field(0, ge=0, description="0 changes the whole station.")
     operative: bool
 
 
 class GetConfiguration(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"keys": ["HeartbeatInterval", "MeterValueSampleInterval"]}]})
+
     keys: list[str] | None = Field(None, description="Omitted: every key the station reports.")
 
 
 class ChangeConfiguration(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"key": "MeterValueSampleInterval", "value": "30"}]})
+
     key: str = Field(min_length=1, max_length=50)
     value: str = Field(max_length=500)
 
 
 class TriggerMessage(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"message": "StatusNotification", "evse": 1}]})
+
     message: Literal["BootNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification",
                      "Heartbeat", "MeterValues", "StatusNotification"]
     evse: int | None = Field(None, ge=0)
 
 
 class DataTransfer(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"vendor_id": "com.acme", "message_id": "display", "data": "Welcome"}]})
+
     vendor_id: str = Field(min_length=1, max_length=255)
     message_id: str | None = Field(None, max_length=50)
     data: str | None = None
 
 
 class ReserveNow(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"evse": 1, "id_tag": "04A2B3C4D5E6F7", "expires_at": "2026-12-01T18:00:00Z"}]})
+
     evse: int = Field(0, ge=0, description="0 reserves any EVSE of the station.")
     id_tag: str = Field(min_length=1, max_length=36)
     expires_at: datetime
@@ -82,6 +102,8 @@ class ReserveNow(Params):
 
 
 class CancelReservation(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reservation_id": 1234}]})
+
     reservation_id: int = Field(ge=0)
 
 
@@ -93,6 +115,8 @@ class LocalListEntry(Params):
 
 
 class SendLocalList(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"version": 3, "update_type": "full", "entries": [{"id_tag": "04A2B3C4D5E6F7", "status": "Accepted"}]}]})
+
     version: int = Field(ge=0)
     update_type: Literal["full", "differential"] = "full"
     entries: list[LocalListEntry] = Field(default_factory=list)
@@ -125,11 +149,15 @@ class ChargingProfile(Params):
 
 
 class SetChargingProfile(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"evse": 1, "profile": {"id": 7, "stack_level": 0, "purpose": "TxDefaultProfile", "kind": "Absolute", "schedule": {"charging_rate_unit": "A", "periods": [{"start_period": 0, "limit": 16}]}}}]})
+
     evse: int = Field(0, ge=0, description="0 sets a station-wide profile.")
     profile: ChargingProfile
 
 
 class ClearChargingProfile(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"purpose": "TxDefaultProfile"}]})
+
     id: int | None = None
     evse: int | None = Field(None, ge=0)
     purpose: Literal["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"] | None = None
@@ -137,12 +165,16 @@ class ClearChargingProfile(Params):
 
 
 class GetCompositeSchedule(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"evse": 1, "duration": 3600, "charging_rate_unit": "W"}]})
+
     evse: int = Field(0, ge=0)
     duration: int = Field(ge=1, description="Seconds.")
     charging_rate_unit: Literal["A", "W"] | None = None
 
 
 class GetDiagnostics(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"location": "ftp://diagnostics.example.com/uploads/"}]})
+
     location: str = Field(min_length=1, max_length=512, description="URI the station uploads to.")
     retries: int | None = Field(None, ge=0)
     retry_interval: int | None = Field(None, ge=0)
@@ -151,6 +183,8 @@ class GetDiagnostics(Params):
 
 
 class UpdateFirmware(Params):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"location": "https://firmware.example.com/v2.1.bin", "retrieve_at": "2026-12-01T02:00:00Z"}]})
+
     location: str = Field(min_length=1, max_length=512)
     retrieve_at: datetime
     retries: int | None = Field(None, ge=0)

@@ -130,15 +130,23 @@ async def delete_connector(request: Request, connector_id: int = ConnectorId):
 
 @router.get("/charge-points/{charge_point_id}/status-history", response_model=Page[StatusEventOut],
             dependencies=[auth.viewer])
-async def status_history(request: Request, charge_point_id: str = CpId, limit: int = Limit):
+async def status_history(request: Request, charge_point_id: str = CpId, limit: int = Limit,
+                         cursor: str | None = CursorParam):
     """Every status the station reported, newest first."""
-    await _services(request).stations.get(charge_point_id)
-    return {"data": await _services(request).stations.status_history(charge_point_id, limit)}
+    stations = _services(request).stations
+    await stations.get(charge_point_id)
+    before = pagination.decode(cursor, int)
+    rows = await stations.status_history(charge_point_id, limit + 1, before[0] if before else None)
+    return pagination.page(rows, limit, lambda e: (e.id,))
 
 
 @router.get("/charge-points/{charge_point_id}/events", response_model=Page[StationEventOut],
             dependencies=[auth.viewer])
-async def station_events(request: Request, charge_point_id: str = CpId, limit: int = Limit):
+async def station_events(request: Request, charge_point_id: str = CpId, limit: int = Limit,
+                         cursor: str | None = CursorParam):
     """Boots, data transfers, firmware and diagnostics progress, unknown transactions; newest first."""
-    await _services(request).stations.get(charge_point_id)
-    return {"data": await _services(request).stations.events(charge_point_id, limit)}
+    stations = _services(request).stations
+    await stations.get(charge_point_id)
+    before = pagination.decode(cursor, int)
+    rows = await stations.events(charge_point_id, limit + 1, before[0] if before else None)
+    return pagination.page(rows, limit, lambda e: (e.id,))

@@ -318,15 +318,20 @@ class StationService:
             if station_fields:
                 await s.execute(update(ChargePoint).where(ChargePoint.id == id).values(**station_fields))
 
-    async def events(self, id: str, limit: int = 100) -> list[StationEvent]:
-        async with self.db.session() as s:
-            return list(await s.scalars(select(StationEvent).where(StationEvent.charge_point_id == id)
-                                        .order_by(StationEvent.id.desc()).limit(limit)))
+    async def events(self, id: str, limit: int, before_id: int | None = None) -> list[StationEvent]:
+        """Newest first; ``before_id`` is the last id of the previous page."""
+        return await self._newest(StationEvent, id, limit, before_id)
 
-    async def status_history(self, id: str, limit: int = 100) -> list[StatusEvent]:
+    async def status_history(self, id: str, limit: int, before_id: int | None = None) -> list[StatusEvent]:
+        """Newest first; ``before_id`` is the last id of the previous page."""
+        return await self._newest(StatusEvent, id, limit, before_id)
+
+    async def _newest(self, model, charge_point_id: str, limit: int, before_id: int | None) -> list:
+        query = select(model).where(model.charge_point_id == charge_point_id).order_by(model.id.desc()).limit(limit)
+        if before_id is not None:
+            query = query.where(model.id < before_id)
         async with self.db.session() as s:
-            return list(await s.scalars(select(StatusEvent).where(StatusEvent.charge_point_id == id)
-                                        .order_by(StatusEvent.id.desc()).limit(limit)))
+            return list(await s.scalars(query))
 
     @staticmethod
     async def ensure_evse(s: AsyncSession, charge_point_id: str, number: int) -> Evse:
