@@ -11,19 +11,46 @@ from wattson.access.rules import ACCEPTED, CONCURRENT_TX, AuthResult
 from wattson.access.service import AccessService
 from wattson.db import Database
 from wattson.db.paging import newest_first
-from wattson.errors import NotFound
-from wattson.sessions.meter import Sample, energy_between, energy_reading
+from wattson.errors import Invalid, NotFound
+from wattson.sessions.meter import ENERGY_REGISTER, Sample, energy_between, energy_reading
 from wattson.sessions.models import ACTIVE, FINISHED, MeterValue, Session
+from wattson.sessions.periods import POWER
 from wattson.stations.models import ChargePoint, StationEvent
 from wattson.stations.service import StationService
 
 log = logging.getLogger("wattson.sessions")
 
+
 @dataclass(slots=True)
 class SessionFilter:
+    """Filters of the sessions list; every one given must hold. Time windows include their
+    lower bound and exclude their upper bound: ``started_after <= started_at < started_before``.
+    ``stopped_before`` also means started before it, as a session starts before it stops (see
+    ``sessions/query.py``: it lets the started_at index serve)."""
+
     charge_point_id: str | None = None
-    status: str | None = None
+    evse: int | None = None  # the OCPP EVSE number, at ``charge_point_id``
+    evse_id: int | None = None  # the EVSE row id
+    location_id: int | None = None
+    driver_id: int | None = None
     id_tag: str | None = None
+    status: str | None = None
+    started_after: datetime | None = None
+    started_before: datetime | None = None
+    stopped_after: datetime | None = None
+    stopped_before: datetime | None = None
+
+    def check(self) -> None:
+        """Raises Invalid for combinations that cannot mean anything."""
+        problems = []
+        if self.evse is not None and self.charge_point_id is None:
+            problems.append({"field": "query.evse", "message": "an EVSE number needs charge_point_id"})
+        for name, low, high in (("started", self.started_after, self.started_before),
+                                ("stopped", self.stopped_after, self.stopped_before)):
+            if low is not None and high is not None and low > high:
+                problems.append({"field": f"query.{name}_after", "message": f"later than {name}_before"})
+        if problems:
+            raise Invalid("invalid session filter", problems)
 
 
 class SessionService:
@@ -125,13 +152,22 @@ class SessionService:
     async def find(self, where: SessionFilter, limit: int,
                    before: tuple[datetime, int] | None = None) -> list[Session]:
         """Newest first; ``before`` is the (started_at, id) of the last item of the previous page."""
+        where.check()
         query = newest_first(select(Session), Session.started_at, Session.id, limit, before)
-        if where.charge_point_id:
-            query = query.where(Session.charge_point_id == where.charge_point_id)
-        if where.status:
-            query = query.where(Session.status == where.status)
-        if where.id_tag:
-            query = query.where(Session.id_tag == where.id_tag)
+        for column, value in ((Session.charge_point_id, where.charge_point_id), (Session.evse, where.evse),
+                              (Session.evse_id, where.evse_id), (Session.location_id, where.location_id),
+                              (Session.driver_id, where.driver_id), (Session.id_tag, where.id_tag),
+                              (Session.status, where.status)):
+            if value is not None:
+                query = query.where(column == value)
+        for column, low, high in ((Session.started_at, where.started_after, where.started_before),
+                                  (Session.stopped_at, where.stopped_after, where.stopped_before)):
+            if low is not None:
+                query = query.where(column >= low)
+            if high is not None:
+                query = query.where(column < high)
+        if where.stopped_before is not None:
+            query = query.where(Session.started_at < where.stopped_before)
         async with self.db.session() as s:
             return list(await s.scalars(query))
 
@@ -139,6 +175,14 @@ class SessionService:
         async with self.db.session() as s:
             return list(await s.scalars(select(MeterValue).where(MeterValue.session_id == session_id)
                                         .order_by(MeterValue.timestamp, MeterValue.id).limit(limit)))
+
+    async def energy_and_power_samples(self, session_id: int) -> list[MeterValue]:
+        """The session's energy register and active power samples, all of them: what charging
+        periods and the power summary are derived from (``periods.py``)."""
+        async with self.db.session() as s:
+            return list(await s.scalars(select(MeterValue).where(
+                MeterValue.session_id == session_id, MeterValue.measurand.in_((ENERGY_REGISTER, POWER)))
+                .order_by(MeterValue.timestamp, MeterValue.id)))
 
     @staticmethod
     async def _by_transaction(s: AsyncSession, charge_point_id: str, transaction_id: str) -> Session | None:

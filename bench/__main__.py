@@ -1,0 +1,21 @@
+"""``python -m bench <benchmark> [options]``: run one benchmark and print its figures."""
+
+import argparse
+import sys
+
+from bench import sessions_query
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Wattson benchmarks.")
+    sub = parser.add_subparsers(title="benchmarks")
+    sessions_query.add_parser(sub)
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        sys.exit(2)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

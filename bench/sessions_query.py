@@ -1,0 +1,276 @@
+"""Session query benchmark: ``POST /api/v1/sessions/query`` over HTTP on a filled database.
+
+1. Creates a fresh database (an SQLite file in a temporary directory, or a PostgreSQL database on
+   the given server, dropped afterwards) and applies the migrations.
+2. Fills it in bulk (core INSERTs in batches, no ORM objects): 50 locations, 40 driver groups,
+   2,000 drivers with a tag each, 200 charge points with 2 EVSEs, and N sessions over the last
+   year (about 1 in 10 without a driver, the ones started in the last hours still active).
+3. Starts ``wattson serve`` on it and times typical query bodies with httpx over one kept-alive
+   connection: a few warm-up requests, then ``--repeat`` timed ones per case; p50 and p95 in ms.
+   ``GET /api/v1/sessions?charge_point_id=`` (the cursor list) is timed as the baseline.
+"""
+
+import argparse
+import asyncio
+import math
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+
+CHARGERS, EVSES_PER_CHARGER, LOCATIONS, GROUPS, DRIVERS = 200, 2, 50, 40, 2000
+BATCH = 10_000
+DEFAULT_PG = os.environ.get("WATTSON_BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/postgres")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sessions-query", help="time POST /api/v1/sessions/query on N sessions",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sessions", type=int, default=100_000, help="sessions to insert (default 100000)")
+    p.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    p.add_argument("--repeat", type=int, default=30, help="timed requests per case (default 30)")
+    p.add_argument("--postgres-url", default=DEFAULT_PG,
+                   help="a PostgreSQL server database to connect to for CREATE/DROP DATABASE "
+                        "(default $WATTSON_BENCH_POSTGRES_URL or %(default)s)")
+    p.add_argument("--seed", type=int, default=1)
+    p.set_defaults(run=run)
+
+
+def run(args) -> None:
+    started = time.monotonic()
+    with _database(args.backend, args.postgres_url) as url:
+        t = time.monotonic()
+        asyncio.run(_fill(url, args.sessions, random.Random(args.seed)))
+        print(f"# {args.backend}: {args.sessions:,} sessions inserted in {time.monotonic() - t:.1f} s", flush=True)
+        with _server(url) as (base_url, key):
+            _measure(base_url, key, args.repeat, args.sessions)
+    print(f"# total {time.monotonic() - started:.0f} s")
+
+
+# --- the database ------------------------------------------------------------------------------
+
+@contextmanager
+def _database(backend: str, admin_url: str):
+    if backend == "sqlite":
+        tmp = Path(tempfile.mkdtemp(prefix="wattson-bench-"))
+        try:
+            yield f"sqlite:///{tmp / 'bench.db'}"
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
+    name = f"wattson_bench_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_pg_admin(admin_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(_pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _pg_admin(url: str, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def charger_id(i: int) -> str:
+    return f"BENCH-CP-{i:04d}"
+
+
+def tag_uid(i: int) -> str:
+    return f"BENCHTAG{i:06d}"
+
+
+async def _fill(url: str, sessions: int, rnd: random.Random) -> None:
+    from sqlalchemy import insert, text
+
+    from wattson.access.models import Driver, DriverGroup, IdToken
+    from wattson.db import Database
+    from wattson.db.migrate import upgrade
+    from wattson.locations.models import Location
+    from wattson.sessions.models import Session
+    from wattson.settings import async_database_url
+    from wattson.stations.models import ChargePoint, Evse
+
+    db = Database(async_database_url(url))
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        await upgrade(db)
+        async with db.engine.begin() as conn:
+            async def bulk(model, rows):
+                for i in range(0, len(rows), BATCH):
+                    await conn.execute(insert(model), rows[i:i + BATCH])
+
+            await bulk(Location, [{"id": i, "name": f"Site {i:02d}", "city": "Oslo", "time_zone": "Europe/Oslo",
+                                   "created_at": now, "updated_at": now} for i in range(1, LOCATIONS + 1)])
+            await bulk(DriverGroup, [{"id": i, "name": f"Group {i:02d}", "created_at": now, "updated_at": now}
+                                     for i in range(1, GROUPS + 1)])
+            await bulk(Driver, [{"id": i, "name": f"Driver {i:04d}", "email": f"d{i}@example.com",
+                                 "home_group_id": rnd.randint(1, GROUPS) if rnd.random() < 0.9 else None,
+                                 "created_at": now, "updated_at": now} for i in range(1, DRIVERS + 1)])
+            await bulk(IdToken, [{"id": i, "uid": tag_uid(i), "type": "ISO14443", "status": "Accepted",
+                                  "driver_id": i, "invoicable": False, "created_at": now, "updated_at": now}
+                                 for i in range(1, DRIVERS + 1)])
+            await bulk(ChargePoint, [{"id": charger_id(i), "location_id": i % LOCATIONS + 1,
+                                      "registration_status": "Accepted", "admin_status": "enabled",
+                                      "security_profile": 0, "network_status": "offline", "created_at": now,
+                                      "updated_at": now} for i in range(1, CHARGERS + 1)])
+            await bulk(Evse, [{"id": (i - 1) * EVSES_PER_CHARGER + n, "charge_point_id": charger_id(i), "number": n,
+                               "admin_status": "enabled", "allows_reservation": True, "created_at": now,
+                               "updated_at": now}
+                              for i in range(1, CHARGERS + 1) for n in range(1, EVSES_PER_CHARGER + 1)])
+            rows = []
+            meters = [0] * (CHARGERS * EVSES_PER_CHARGER + 1)
+            year = timedelta(days=365).total_seconds()
+            for sid in range(1, sessions + 1):
+                cp = rnd.randint(1, CHARGERS)
+                evse = rnd.randint(1, EVSES_PER_CHARGER)
+                evse_row = (cp - 1) * EVSES_PER_CHARGER + evse
+                started = now - timedelta(seconds=rnd.random() * year)
+                duration = timedelta(minutes=min(16 * 60, 10 + rnd.expovariate(1 / 150)))
+                energy = int(rnd.uniform(0, 11_000) * duration.total_seconds() / 3600 * rnd.choice((0.3, 1, 1)))
+                driver = rnd.randint(1, DRIVERS) if rnd.random() < 0.9 else None
+                active = started + duration > now
+                meter_start = meters[evse_row]
+                meters[evse_row] += energy
+                stopped = None if active else started + duration
+                rows.append({
+                    "id": sid, "charge_point_id": charger_id(cp), "evse_id": evse_row, "evse": evse, "connector": 1,
+                    "transaction_id": str(sid), "id_tag": tag_uid(driver) if driver else f"ANON{sid % 500:04d}",
+                    "driver_id": driver, "location_id": cp % LOCATIONS + 1,
+                    "auth_status": "Accepted" if driver else "Invalid", "status": "active" if active else "finished",
+                    "started_at": started, "stopped_at": stopped, "meter_start": meter_start,
+                    "meter_stop": None if active else meter_start + energy, "meter_last": meter_start + energy,
+                    "meter_last_at": stopped or now, "energy_wh": energy, "stop_reason": None if active else "Local",
+                    "created_at": started, "updated_at": stopped or now})
+                if len(rows) == BATCH:
+                    await conn.execute(insert(Session), rows)
+                    rows = []
+            if rows:
+                await conn.execute(insert(Session), rows)
+            if db.dialect == "postgresql":
+                for table in ("locations", "driver_groups", "drivers", "id_tokens", "evses"):
+                    await conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                            f"(SELECT max(id) FROM {table}))"))
+                await conn.execute(text("SELECT setval(pg_get_serial_sequence('sessions', 'id'), :n)"),
+                                   {"n": sessions})
+        if db.dialect == "postgresql":
+            # What autovacuum does shortly after a bulk load: statistics for the planner, and the
+            # visibility map that lets it read an index without visiting the table.
+            await _pg_admin(url, "VACUUM ANALYZE")
+    finally:
+        await db.dispose()
+
+
+# --- the server and the measurement --------------------------------------------------------------
+
+@contextmanager
+def _server(url: str):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "WATTSON_DATABASE_URL": url, "WATTSON_LOG_LEVEL": "warning"}
+    created = subprocess.run([sys.executable, "-m", "wattson", "api-keys", "create", "--name", "bench",
+                              "--role", "viewer"], env=env, capture_output=True, text=True, timeout=60, check=True)
+    key = created.stdout.strip().splitlines()[-1]
+    log = tempfile.NamedTemporaryFile("w+", prefix="wattson-bench-", suffix=".log", delete=False)
+    proc = subprocess.Popen([sys.executable, "-m", "wattson", "serve", "--port", str(port)], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"wattson serve did not start:\n{Path(log.name).read_text()}")
+            time.sleep(0.1)
+        yield base, key
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        os.unlink(log.name)
+
+
+def _cases(sessions: int) -> list[tuple[str, str, str, dict]]:
+    """(name, method, path, body or params) of every timed case."""
+    now = datetime.now(timezone.utc)
+    month_start = (now - timedelta(days=200)).replace(microsecond=0)
+    month = {"start_time": month_start.isoformat(), "start_time_search_end": (month_start + timedelta(days=30)).isoformat()}
+    q = "/api/v1/sessions/query"
+    deep = max(1, sessions // 2 // 50)  # half-way through the whole history
+    return [
+        ("no filter, page 1", "POST", q, {}),
+        ("one charger", "POST", q, {"charger_ids": [charger_id(7)]}),
+        ("20 drivers", "POST", q, {"driver_ids": list(range(100, 2000, 95))}),
+        ("5 sites", "POST", q, {"site_ids": [3, 11, 19, 27, 35]}),
+        ("3 rfid tags", "POST", q, {"rfid_tags": [tag_uid(5), tag_uid(500), tag_uid(1500)]}),
+        ("a month (start window)", "POST", q, month),
+        ("a month, stopped window", "POST", q, {"stop_time_search_begin": month["start_time"],
+                                                "stop_time": month["start_time_search_end"]}),
+        ("one charger, a month", "POST", q, {"charger_ids": [charger_id(7)], **month}),
+        ("sort by energy", "POST", q, {"sort_key": "energy_wh"}),
+        ("sort by duration asc", "POST", q, {"sort_key": "duration", "sort_descending": False}),
+        ("sort by stopped_at", "POST", q, {"sort_key": "stopped_at"}),
+        ("sort by charger", "POST", q, {"sort_key": "charge_point_id", "sort_descending": False}),
+        (f"deep page ({deep} x 50)", "POST", q, {"page": deep}),
+        ("limit 1000", "POST", q, {"limit": 1000}),
+        ("CSV, a month", "POST", q + ".csv", month),
+        ("baseline GET /sessions?charge_point_id=", "GET", "/api/v1/sessions", {"charge_point_id": charger_id(7)}),
+        ("baseline GET /sessions", "GET", "/api/v1/sessions", {}),
+    ]
+
+
+def _measure(base_url: str, key: str, repeat: int, sessions: int) -> None:
+    print(f"{'case':44} {'p50 ms':>8} {'p95 ms':>8} {'rows':>7} {'total':>8}")
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
+        for name, method, path, body in _cases(sessions):
+            def once() -> httpx.Response:
+                if method == "GET":
+                    return client.get(path, params=body)
+                return client.post(path, json=body)
+
+            for _ in range(3):
+                response = once()
+                if response.status_code != 200:
+                    raise SystemExit(f"{name}: HTTP {response.status_code} {response.text[:500]}")
+            times = []
+            for _ in range(repeat if not path.endswith(".csv") else max(3, repeat // 6)):
+                t = time.perf_counter()
+                response = once()
+                times.append((time.perf_counter() - t) * 1000)
+                assert response.status_code == 200, response.text[:500]
+            if path.endswith(".csv"):
+                rows, total = response.text.count("\n") - 1, ""
+            else:
+                data = response.json()
+                rows = len(data.get("items", data.get("data", [])))
+                total = data.get("total_records", "")
+            print(f"{name:44} {statistics.median(times):8.1f} {_p95(times):8.1f} {rows:>7} {total!s:>8}", flush=True)
+
+
+def _p95(values: list[float]) -> float:
+    """Nearest-rank 95th percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
