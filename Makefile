@@ -23,5 +23,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## Benchmarks: the session query over 100,000 sessions on SQLite and on PostgreSQL.
+bench: $(STAMP)
+	$(BIN)/python -m bench sessions-query --backend sqlite
+	$(BIN)/python -m bench sessions-query --backend postgresql
+
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

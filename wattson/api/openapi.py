@@ -21,6 +21,7 @@ ERROR_BODY = {
     }},
 }
 ERRORS = {
+    "400": "A body that cannot be read (not UTF-8, not JSON of any shape).",
     "401": "Missing, unknown or revoked API key.",
     "403": "The key's role does not allow this.",
     "404": "Unknown id.",

@@ -15,12 +15,13 @@ class Session(Base):
     __tablename__ = "sessions"
     __table_args__ = (
         Index("ix_sessions_cp_tx", "charge_point_id", "transaction_id", unique=True),
-        Index("ix_sessions_started", "started_at"),
+        Index("ix_sessions_started", "started_at", "id"),  # keyset pages and deep offsets from the index alone
         Index("ix_sessions_id_tag_status", "id_tag", "status"),
         Index("ix_sessions_cp_started", "charge_point_id", "started_at"),
         Index("ix_sessions_driver_started", "driver_id", "started_at"),
         Index("ix_sessions_location_started", "location_id", "started_at"),
-        Index("ix_sessions_stopped", "stopped_at"),
+        Index("ix_sessions_stopped", "stopped_at", "started_at"),  # stop windows counted from the index
+        Index("ix_sessions_energy", "energy_wh", "id"),  # the session query's sort by energy
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)  # Wattson's own session id

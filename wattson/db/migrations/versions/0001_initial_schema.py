@@ -275,10 +275,11 @@ def upgrade() -> None:
         batch_op.create_index('ix_sessions_cp_started', ['charge_point_id', 'started_at'], unique=False)
         batch_op.create_index('ix_sessions_cp_tx', ['charge_point_id', 'transaction_id'], unique=True)
         batch_op.create_index('ix_sessions_driver_started', ['driver_id', 'started_at'], unique=False)
+        batch_op.create_index('ix_sessions_energy', ['energy_wh', 'id'], unique=False)
         batch_op.create_index('ix_sessions_id_tag_status', ['id_tag', 'status'], unique=False)
         batch_op.create_index('ix_sessions_location_started', ['location_id', 'started_at'], unique=False)
-        batch_op.create_index('ix_sessions_started', ['started_at'], unique=False)
-        batch_op.create_index('ix_sessions_stopped', ['stopped_at'], unique=False)
+        batch_op.create_index('ix_sessions_started', ['started_at', 'id'], unique=False)
+        batch_op.create_index('ix_sessions_stopped', ['stopped_at', 'started_at'], unique=False)
 
     op.create_table('meter_values',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -317,6 +318,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_sessions_started')
         batch_op.drop_index('ix_sessions_location_started')
         batch_op.drop_index('ix_sessions_id_tag_status')
+        batch_op.drop_index('ix_sessions_energy')
         batch_op.drop_index('ix_sessions_driver_started')
         batch_op.drop_index('ix_sessions_cp_tx')
         batch_op.drop_index('ix_sessions_cp_started')
