@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wattson.access.models import AccessRight, ChargerGroup, ChargerGroupMember, Driver, DriverGroup, IdToken
 from wattson.access.rules import rights_allow
 from wattson.db import Database
+from wattson.db.lookup import get_or_404
 from wattson.errors import Conflict, Invalid, NotFound
 from wattson.stations.models import ChargePoint
 
@@ -76,9 +77,7 @@ class DirectoryService:
 
     @staticmethod
     async def _driver_group(s: AsyncSession, group_id: int) -> DriverGroup:
-        row = await s.get(DriverGroup, group_id)
-        if row is None:
-            raise NotFound(f"driver group {group_id} not found")
+        row = await get_or_404(s, DriverGroup, group_id, "driver group")
         return row
 
     # --- charger groups -------------------------------------------------------------------
@@ -145,9 +144,7 @@ class DirectoryService:
 
     @staticmethod
     async def _charger_group(s: AsyncSession, group_id: int) -> ChargerGroup:
-        row = await s.get(ChargerGroup, group_id)
-        if row is None:
-            raise NotFound(f"charger group {group_id} not found")
+        row = await get_or_404(s, ChargerGroup, group_id, "charger group")
         return row
 
     @staticmethod
@@ -215,9 +212,7 @@ class DirectoryService:
 
     @staticmethod
     async def _driver(s: AsyncSession, driver_id: int) -> Driver:
-        row = await s.get(Driver, driver_id)
-        if row is None:
-            raise NotFound(f"driver {driver_id} not found")
+        row = await get_or_404(s, Driver, driver_id, "driver")
         return row
 
     @staticmethod
@@ -284,9 +279,7 @@ class DirectoryService:
 
     async def delete_access_right(self, right_id: int) -> None:
         async with self.db.session() as s:
-            row = await s.get(AccessRight, right_id)
-            if row is None:
-                raise NotFound(f"access right {right_id} not found")
+            row = await get_or_404(s, AccessRight, right_id, "access right")
             await s.delete(row)
 
     async def list_access_rights(self, limit: int, after_id: int | None = None, driver_group_id: int | None = None,

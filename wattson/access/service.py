@@ -10,7 +10,8 @@ from wattson.access import keys
 from wattson.access.models import AccessRight, ApiKey, ChargerGroupMember, Driver, IdToken
 from wattson.access.rules import TOKEN_STATUSES, AuthResult, evaluate, refused_here, rights_allow
 from wattson.db import Database, utcnow
-from wattson.errors import Conflict, Invalid, NotFound
+from wattson.db.lookup import get_or_404
+from wattson.errors import Conflict, Invalid
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # don't write on every request
 
@@ -57,9 +58,7 @@ class AccessService:
 
     async def revoke_api_key(self, key_id: int) -> ApiKey:
         async with self.db.session() as s:
-            row = await s.get(ApiKey, key_id)
-            if row is None:
-                raise NotFound(f"API key {key_id} not found")
+            row = await get_or_404(s, ApiKey, key_id, "API key")
             row.revoked_at = row.revoked_at or utcnow()
             return row
 
@@ -85,9 +84,7 @@ class AccessService:
 
     async def get_id_token(self, token_id: int) -> IdToken:
         async with self.db.session() as s:
-            row = await s.get(IdToken, token_id)
-        if row is None:
-            raise NotFound(f"id token {token_id} not found")
+            row = await get_or_404(s, IdToken, token_id, "id token")
         return row
 
     async def update_id_token(self, token_id: int, changes: dict) -> IdToken:
@@ -97,9 +94,7 @@ class AccessService:
                           [{"field": "status", "message": f"one of {', '.join(TOKEN_STATUSES)}"}])
         try:
             async with self.db.session() as s:
-                row = await s.get(IdToken, token_id)
-                if row is None:
-                    raise NotFound(f"id token {token_id} not found")
+                row = await get_or_404(s, IdToken, token_id, "id token")
                 _check_window(changes.get("valid_from", row.valid_from), changes.get("expires_at", row.expires_at))
                 if changes.get("driver_id") is not None and changes["driver_id"] != row.driver_id:
                     await _check_driver(s, changes["driver_id"])
@@ -114,9 +109,7 @@ class AccessService:
 
     async def delete_id_token(self, token_id: int) -> None:
         async with self.db.session() as s:
-            row = await s.get(IdToken, token_id)
-            if row is None:
-                raise NotFound(f"id token {token_id} not found")
+            row = await get_or_404(s, IdToken, token_id, "id token")
             await s.delete(row)
 
     async def list_id_tokens(self, limit: int, after_id: int | None, *, uid: str | None = None,

@@ -5,7 +5,8 @@ from collections import defaultdict
 from sqlalchemy import func, select
 
 from wattson.db import Database
-from wattson.errors import Conflict, Invalid, NotFound
+from wattson.db.lookup import get_or_404
+from wattson.errors import Conflict, Invalid
 from wattson.locations.models import Location
 from wattson.locations.rules import coordinates_problem
 from wattson.stations.models import ChargePoint
@@ -31,9 +32,7 @@ class LocationService:
 
     async def get(self, id: int) -> Location:
         async with self.db.session() as s:
-            location = await s.get(Location, id)
-            if location is None:
-                raise NotFound(f"location {id} not found")
+            location = await get_or_404(s, Location, id, "location")
             await _attach_charge_points(s, [location])
         return location
 
@@ -61,9 +60,7 @@ class LocationService:
             if required in changes and changes[required] is None:
                 raise Invalid(f"{required} cannot be null", [{"field": f"body.{required}", "message": "required"}])
         async with self.db.session() as s:
-            location = await s.get(Location, id)
-            if location is None:
-                raise NotFound(f"location {id} not found")
+            location = await get_or_404(s, Location, id, "location")
             for name, value in changes.items():
                 setattr(location, name, value)
             _check_coordinates(location)
@@ -74,9 +71,7 @@ class LocationService:
     async def delete(self, id: int) -> None:
         """Delete a location without charge points; one with charge points is a conflict."""
         async with self.db.session() as s:
-            location = await s.get(Location, id)
-            if location is None:
-                raise NotFound(f"location {id} not found")
+            location = await get_or_404(s, Location, id, "location")
             count = await s.scalar(select(func.count()).select_from(ChargePoint).where(ChargePoint.location_id == id))
             if count:
                 raise Conflict(f"location {id} still has {count} charge point{'s' if count != 1 else ''}; "

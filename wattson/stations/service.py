@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from wattson.db import Database, utcnow
+from wattson.db.lookup import get_or_404
 from wattson.errors import Conflict, Invalid, NotFound, Unauthenticated
 from wattson.locations.models import Location
 from wattson.sessions.models import ACTIVE as ACTIVE_SESSION, Session
@@ -104,9 +105,7 @@ class StationService:
         _check_station_fields(changes)
         async with self._lost_race(f"location {changes.get('location_id')} was deleted at the same time"):
             async with self.db.session() as s:
-                cp = await s.get(ChargePoint, id)
-                if cp is None:
-                    raise NotFound(f"charge point {id!r} not found")
+                cp = await get_or_404(s, ChargePoint, id, "charge point")
                 if changes.get("location_id") is not None:
                     await _check_location(s, changes["location_id"])
                 for name, value in changes.items():
@@ -121,8 +120,7 @@ class StationService:
         they would go with it, and session data is never lost (disable it with admin_status).
         """
         async with self.db.session() as s:
-            if await s.get(ChargePoint, id) is None:
-                raise NotFound(f"charge point {id!r} not found")
+            await get_or_404(s, ChargePoint, id, "charge point")
             if online:
                 raise Conflict(f"charge point {id!r} is connected; it can be deleted once it is offline")
             sessions = await s.scalar(select(func.count()).select_from(Session).where(Session.charge_point_id == id))
@@ -141,8 +139,7 @@ class StationService:
                           [{"field": "body.connectors", "message": "connector numbers must be distinct"}])
         async with self._lost_race(EVSE_RACE):
             async with self.db.session() as s:
-                if await s.get(ChargePoint, charge_point_id) is None:
-                    raise NotFound(f"charge point {charge_point_id!r} not found")
+                await get_or_404(s, ChargePoint, charge_point_id, "charge point")
                 existing = await s.scalar(select(Evse.id).where(Evse.charge_point_id == charge_point_id,
                                                                 Evse.number == number))
                 if existing is not None:
@@ -182,9 +179,7 @@ class StationService:
         _check_evse_fields(changes, partial=True)
         async with self._lost_race(EVSE_RACE):
             async with self.db.session() as s:
-                evse = await s.get(Evse, id)
-                if evse is None:
-                    raise NotFound(f"EVSE {id} not found")
+                evse = await get_or_404(s, Evse, id, "EVSE")
                 if "evse_id" in changes:
                     await _set_evse_id(s, evse, changes.pop("evse_id"))
                 for name, value in changes.items():
@@ -195,9 +190,7 @@ class StationService:
         """Delete an EVSE and its connectors; refused while a session is active on it. Past
         sessions keep their EVSE number. A station that reports on it again recreates it."""
         async with self.db.session() as s:
-            evse = await s.get(Evse, id)
-            if evse is None:
-                raise NotFound(f"EVSE {id} not found")
+            evse = await get_or_404(s, Evse, id, "EVSE")
             active = await s.scalar(select(Session.id).where(Session.charge_point_id == evse.charge_point_id,
                                                              Session.evse == evse.number,
                                                              Session.status == ACTIVE_SESSION).limit(1))
@@ -209,8 +202,7 @@ class StationService:
         _check_connector_fields(fields)
         async with self._lost_race(f"EVSE {evse_id} already has connector number {number}, or was just deleted"):
             async with self.db.session() as s:
-                if await s.get(Evse, evse_id) is None:
-                    raise NotFound(f"EVSE {evse_id} not found")
+                await get_or_404(s, Evse, evse_id, "EVSE")
                 existing = await s.scalar(select(Connector.id).where(Connector.evse_id == evse_id,
                                                                      Connector.number == number))
                 if existing is not None:
@@ -223,17 +215,14 @@ class StationService:
     async def update_connector(self, id: int, **changes) -> Connector:
         _check_connector_fields(changes)
         async with self.db.session() as s:
-            connector = await s.get(Connector, id)
-            if connector is None:
-                raise NotFound(f"connector {id} not found")
+            connector = await get_or_404(s, Connector, id, "connector")
             for name, value in changes.items():
                 setattr(connector, name, value)
         return connector
 
     async def delete_connector(self, id: int) -> None:
         async with self.db.session() as s:
-            if await s.get(Connector, id) is None:
-                raise NotFound(f"connector {id} not found")
+            await get_or_404(s, Connector, id, "connector")
             await s.execute(delete(Connector).where(Connector.id == id))
 
     @staticmethod
@@ -285,9 +274,7 @@ class StationService:
         """Store what the station says about itself; answer with its registration status."""
         now = utcnow()
         async with self.db.session() as s:
-            cp = await s.get(ChargePoint, id)
-            if cp is None:
-                raise NotFound(f"charge point {id!r} not found")
+            cp = await get_or_404(s, ChargePoint, id, "charge point")
             cp.vendor, cp.model = info.vendor, info.model
             cp.serial_number, cp.firmware_version = info.serial_number, info.firmware_version
             cp.boot_info = info.extra or None
