@@ -15,6 +15,7 @@ from wattson.sessions.query import SessionQueryService
 from wattson.sessions.service import SessionService
 from wattson.settings import Settings
 from wattson.stations.command_service import CommandService
+from wattson.stations.reservations import ReservationService
 from wattson.stations.service import StationService
 
 log = logging.getLogger("wattson")
@@ -33,6 +34,7 @@ class Services:
     locations: LocationService
     directory: DirectoryService
     session_query: SessionQueryService
+    reservations: ReservationService
     commands: CommandService | None = None
 
 
@@ -42,7 +44,8 @@ def build_services(settings: Settings) -> Services:
     return Services(settings=settings, db=db, access=access,
                     stations=StationService(db, auto_register=settings.auto_register),
                     sessions=SessionService(db, access), locations=LocationService(db),
-                    directory=DirectoryService(db), session_query=SessionQueryService(db))
+                    directory=DirectoryService(db), session_query=SessionQueryService(db),
+                    reservations=ReservationService(db))
 
 
 class Runtime:
@@ -54,7 +57,7 @@ class Runtime:
         protocols = [cls(self.services, SchemaSet(cls.schema_dir)) for cls in PROTOCOLS]
         self.gateway = Gateway(self.services.stations, protocols)
         self.services.commands = CommandService(self.services.db, self.gateway, self.services.sessions,
-                                                settings.command_timeout)
+                                                self.services.reservations, settings.command_timeout)
 
     async def start(self) -> None:
         if self.settings.migrate_on_start:

@@ -4,18 +4,20 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wattson.access.rules import ACCEPTED, CONCURRENT_TX, AuthResult
 from wattson.access.service import AccessService
-from wattson.db import Database
+from wattson.api.types import MAX_ID
+from wattson.db import Database, utcnow
 from wattson.db.paging import newest_first
 from wattson.errors import Invalid, NotFound
 from wattson.sessions.meter import ENERGY_REGISTER, Sample, energy_between, energy_reading
 from wattson.sessions.models import ACTIVE, FINISHED, MeterValue, Session
 from wattson.sessions.periods import POWER
-from wattson.stations.models import ChargePoint, StationEvent
+from wattson.stations import reservations
+from wattson.stations.models import ChargePoint, Reservation, StationEvent
 from wattson.stations.service import StationService
 
 log = logging.getLogger("wattson.sessions")
@@ -101,6 +103,11 @@ class SessionService:
             await s.flush()
             if session.transaction_id is None:
                 session.transaction_id = str(session.id)
+            if reservation_id is not None and 0 <= reservation_id <= MAX_ID:  # the reservation ends here
+                await s.execute(update(Reservation).where(
+                    Reservation.id == reservation_id, Reservation.charge_point_id == charge_point_id,
+                    Reservation.status == reservations.ACTIVE).values(
+                    status=reservations.USED, session_id=session.id, updated_at=utcnow()))
         log.info("session %s started on %s EVSE %s for %s (%s)", session.id, charge_point_id, evse, id_tag,
                  auth.status if auth else "no tag")
         return session, auth

@@ -14,15 +14,19 @@ from wattson.errors import Invalid, NotFound
 from wattson.sessions.service import SessionService
 from wattson.stations import commands as c
 from wattson.stations.models import ChargePoint, Command
+from wattson.stations.reservations import ReservationService
 
 RAW = "ocpp"  # the history's name for calls sent in the station's own protocol
 
 class CommandService:
-    def __init__(self, db: Database, bus: CommandBus, sessions: SessionService, timeout: float):
+    def __init__(self, db: Database, bus: CommandBus, sessions: SessionService, reservations: ReservationService,
+                 timeout: float):
         self.db = db
         self.bus = bus
         self.sessions = sessions
         self.timeout = timeout
+        # What else a command changes once it has run, by command name.
+        self._after = {"reserve-now": reservations.record, "cancel-reservation": reservations.record}
         self._background: set[asyncio.Task] = set()
 
     async def submit(self, charge_point_id: str, name: str, raw_params: dict, wait: bool = True) -> Command:
@@ -88,6 +92,8 @@ class CommandService:
             row.state, row.response, row.status = outcome.state, outcome.response, outcome.status
             row.error_code, row.error_description = outcome.error_code, outcome.error_description
             row.completed_at = utcnow()
+        if (after := self._after.get(row.name)) is not None:
+            await after(row)
         return row
 
     async def get(self, command_id: str) -> Command:

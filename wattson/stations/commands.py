@@ -7,9 +7,11 @@ refused by that adapter, not here.
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from wattson.api.types import MAX_ID, UtcTime, no_nul
 
 
 class Params(BaseModel):
@@ -94,17 +96,17 @@ class DataTransfer(Params):
 class ReserveNow(Params):
     model_config = ConfigDict(json_schema_extra={"examples": [{"evse": 1, "id_tag": "04A2B3C4D5E6F7", "expires_at": "2026-12-01T18:00:00Z"}]})
 
-    evse: int = Field(0, ge=0, description="0 reserves any EVSE of the station.")
-    id_tag: str = Field(min_length=1, max_length=36)
-    expires_at: datetime
-    reservation_id: int | None = Field(None, ge=0, description="Generated when omitted.")
-    parent_id_tag: str | None = Field(None, max_length=36)
+    evse: int = Field(0, ge=0, le=MAX_ID, description="0 reserves any EVSE of the station.")
+    id_tag: Annotated[str, AfterValidator(no_nul)] = Field(min_length=1, max_length=36)
+    expires_at: UtcTime
+    reservation_id: int | None = Field(None, ge=0, le=MAX_ID, description="Generated when omitted.")
+    parent_id_tag: Annotated[str | None, AfterValidator(no_nul)] = Field(None, max_length=36)
 
 
 class CancelReservation(Params):
     model_config = ConfigDict(json_schema_extra={"examples": [{"reservation_id": 1234}]})
 
-    reservation_id: int = Field(ge=0)
+    reservation_id: int = Field(ge=0, le=MAX_ID)
 
 
 class LocalListEntry(Params):

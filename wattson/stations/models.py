@@ -1,4 +1,4 @@
-"""Charge points, their EVSEs and connectors, status history, station events and commands.
+"""Charge points, their EVSEs and connectors, status history, station events, commands and reservations.
 
 The model is version-neutral: a station has EVSEs, an EVSE has connectors. OCPP 1.6's
 connectorId N is EVSE N with connector 1; connectorId 0 is the station itself.
@@ -143,3 +143,23 @@ class Command(Base):
     error_description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
+
+
+class Reservation(Base):
+    """A reservation made with reserve-now, kept as the station answered and as it ended. ``id``
+    is the OCPP reservationId, chosen by Wattson when the command is sent."""
+
+    __tablename__ = "reservations"
+    __table_args__ = (Index("ix_reservations_cp_created", "charge_point_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
+    evse: Mapped[int]  # 0: any EVSE of the station
+    id_tag: Mapped[str] = mapped_column(String(36))
+    parent_id_tag: Mapped[str | None] = mapped_column(String(36))
+    expires_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))  # active|cancelled|used|rejected (expired is derived)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
+    command_id: Mapped[str | None] = mapped_column(String(36))  # the reserve-now command
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

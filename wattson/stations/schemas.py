@@ -1,7 +1,7 @@
 """HTTP shapes of charge points, EVSEs, connectors, status history and commands."""
 
 import unicodedata
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -9,7 +9,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from wattson.api.types import MAX_ID
+from wattson.api.types import MAX_ID, UtcTime, no_nul
 from wattson.stations.identifiers import check_evse_id
 from wattson.stations.identity import PATTERN as IDENTITY_PATTERN
 from wattson.stations.passwords import MAX_LENGTH as PASSWORD_MAX, MIN_LENGTH as PASSWORD_MIN, password_problem
@@ -306,3 +306,43 @@ class CommandOut(Out):
     error_description: str | None
     created_at: datetime
     completed_at: datetime | None
+
+
+# --- reservations -------------------------------------------------------------------------------
+ReservationStatus = Literal["active", "cancelled", "used", "expired", "rejected"]
+IdTag = Annotated[str, StringConstraints(min_length=1, max_length=36), AfterValidator(no_nul)]
+
+
+class ReservationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"evse": 1, "id_tag": "04A2B3C4D5E6F7", "expires_at": "2030-12-01T18:00:00Z"},
+        {"id_tag": "04A2B3C4D5E6F7", "expires_at": "2030-12-01T18:00:00Z", "parent_id_tag": "FLEET-7"},
+    ]})
+
+    evse: int = Field(0, ge=0, le=MAX_ID, description="The OCPP EVSE number; 0 reserves any EVSE of the station.")
+    id_tag: IdTag = Field(description="The token the reservation is held for.")
+    expires_at: UtcTime = Field(description="When the station lets the reservation go; must be in the future. "
+                                            "Without a zone it is UTC.")
+    parent_id_tag: IdTag | None = Field(None, description="A parent token that may also use the reservation.")
+
+    @field_validator("expires_at")
+    @classmethod
+    def _in_the_future(cls, value: datetime) -> datetime:
+        if value <= datetime.now(timezone.utc):
+            raise PydanticCustomError("past", "must be in the future")
+        return value
+
+
+class ReservationOut(Out):
+    id: int = Field(description="The OCPP reservationId.")
+    charge_point_id: str
+    evse: int = Field(description="0: any EVSE of the station.")
+    id_tag: str
+    parent_id_tag: str | None
+    expires_at: datetime
+    status: ReservationStatus = Field(description="active, cancelled, used (by `session_id`), rejected by the "
+                                                  "station, or expired (active past `expires_at`).")
+    session_id: int | None = Field(description="The session that used the reservation.")
+    command_id: str | None = Field(description="The reserve-now command that made it.")
+    created_at: datetime
+    updated_at: datetime

@@ -305,9 +305,32 @@ def upgrade() -> None:
         batch_op.create_index('ix_meter_values_cp_time', ['charge_point_id', 'timestamp'], unique=False)
         batch_op.create_index('ix_meter_values_session_time', ['session_id', 'timestamp'], unique=False)
 
+    op.create_table('reservations',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('charge_point_id', sa.String(length=48), nullable=False),
+    sa.Column('evse', sa.Integer(), nullable=False),
+    sa.Column('id_tag', sa.String(length=36), nullable=False),
+    sa.Column('parent_id_tag', sa.String(length=36), nullable=True),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('session_id', sa.Integer(), nullable=True),
+    sa.Column('command_id', sa.String(length=36), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['charge_point_id'], ['charge_points.id'], name=op.f('fk_reservations_charge_point_id_charge_points'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], name=op.f('fk_reservations_session_id_sessions'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reservations'))
+    )
+    with op.batch_alter_table('reservations', schema=None) as batch_op:
+        batch_op.create_index('ix_reservations_cp_created', ['charge_point_id', 'created_at'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('reservations', schema=None) as batch_op:
+        batch_op.drop_index('ix_reservations_cp_created')
+
+    op.drop_table('reservations')
     with op.batch_alter_table('meter_values', schema=None) as batch_op:
         batch_op.drop_index('ix_meter_values_session_time')
         batch_op.drop_index('ix_meter_values_cp_time')

@@ -1,0 +1,100 @@
+"""Reservations: what reserve-now and cancel-reservation did, kept as a resource of its own.
+
+A reservation is recorded when the station answers reserve-now (``active`` if it accepted,
+``rejected`` otherwise), becomes ``cancelled`` when it accepts cancel-reservation and ``used``
+when a StartTransaction names it (``SessionService.start``). ``expired`` is never stored: an
+active reservation whose expiry has passed is shown as expired (``effective_status``).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from wattson.api.types import as_utc
+from wattson.db import Database, utcnow
+from wattson.db.paging import newest_first
+from wattson.errors import NotFound
+from wattson.stations import commands as c
+from wattson.stations.models import Command, Reservation
+
+ACTIVE, CANCELLED, USED, EXPIRED, REJECTED = "active", "cancelled", "used", "expired", "rejected"
+STATUSES = (ACTIVE, CANCELLED, USED, EXPIRED, REJECTED)
+ACCEPTED = "Accepted"
+
+
+def effective_status(row: Reservation, now: datetime) -> str:
+    """The status to show: a stored ``active`` whose expiry has passed is ``expired``."""
+    if row.status == ACTIVE and row.expires_at <= now:
+        return EXPIRED
+    return row.status
+
+
+@dataclass(slots=True)
+class ReservationFilter:
+    charge_point_id: str | None = None
+    status: str | None = None  # as shown, so "expired" and "active" look at expires_at
+    id_tag: str | None = None
+
+
+class ReservationService:
+    def __init__(self, db: Database):
+        self.db = db
+
+    async def record(self, command: Command) -> None:
+        """Keep what a completed reserve-now or cancel-reservation did; a command the station
+        did not answer (failed, timed out) changes nothing."""
+        if command.state != c.COMPLETED:
+            return
+        if command.name == "reserve-now":
+            await self._reserved(command)
+        elif command.name == "cancel-reservation" and command.status == ACCEPTED:
+            async with self.db.session() as s:
+                row = await s.get(Reservation, command.params["reservation_id"])
+                if row is not None and row.charge_point_id == command.charge_point_id:
+                    row.status = CANCELLED
+
+    @staticmethod
+    def _fields(command: Command) -> dict:
+        p = command.params
+        return {"charge_point_id": command.charge_point_id, "evse": p.get("evse", 0), "id_tag": p["id_tag"],
+                "parent_id_tag": p.get("parent_id_tag"),
+                "expires_at": as_utc(datetime.fromisoformat(p["expires_at"])),
+                "status": ACTIVE if command.status == ACCEPTED else REJECTED, "session_id": None,
+                "command_id": command.id}
+
+    async def _reserved(self, command: Command) -> None:
+        fields = self._fields(command)
+        async with self.db.session() as s:
+            # A reserve-now naming a known reservation id replaces that reservation (OCPP 1.6 §5.13).
+            row = await s.get(Reservation, command.params["reservation_id"])
+            if row is None:
+                s.add(Reservation(id=command.params["reservation_id"], **fields))
+            else:
+                for name, value in fields.items():
+                    setattr(row, name, value)
+                row.created_at = utcnow()
+
+    async def get(self, reservation_id: int) -> Reservation:
+        async with self.db.session() as s:
+            row = await s.get(Reservation, reservation_id)
+        if row is None:
+            raise NotFound(f"reservation {reservation_id} not found")
+        return row
+
+    async def find(self, where: ReservationFilter, limit: int,
+                   before: tuple[datetime, int] | None = None) -> list[Reservation]:
+        """Newest first; ``before`` is the (created_at, id) of the last item of the previous page."""
+        query = newest_first(select(Reservation), Reservation.created_at, Reservation.id, limit, before)
+        if where.charge_point_id is not None:
+            query = query.where(Reservation.charge_point_id == where.charge_point_id)
+        if where.id_tag is not None:
+            query = query.where(Reservation.id_tag == where.id_tag)
+        if where.status == ACTIVE:
+            query = query.where(Reservation.status == ACTIVE, Reservation.expires_at > utcnow())
+        elif where.status == EXPIRED:
+            query = query.where(Reservation.status == ACTIVE, Reservation.expires_at <= utcnow())
+        elif where.status is not None:
+            query = query.where(Reservation.status == where.status)
+        async with self.db.session() as s:
+            return list(await s.scalars(query))
