@@ -5,7 +5,6 @@ import asyncio
 from ocpp_client import station
 
 
-
 async def test_raw_call_goes_out_exactly_and_is_recorded(server):
     cp = await server.add_station()
     async with station(server.ws_url, cp) as st, server.api() as api:

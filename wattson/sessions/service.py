@@ -11,8 +11,9 @@ from wattson.access.rules import ACCEPTED, CONCURRENT_TX, AuthResult
 from wattson.access.service import AccessService
 from wattson.api.types import MAX_ID
 from wattson.db import Database, utcnow
+from wattson.db.lookup import get_or_404
 from wattson.db.paging import newest_first
-from wattson.errors import Invalid, NotFound
+from wattson.errors import Invalid
 from wattson.sessions.meter import ENERGY_REGISTER, Sample, energy_between, energy_reading
 from wattson.sessions.models import ACTIVE, FINISHED, MeterValue, Session
 from wattson.sessions.periods import POWER
@@ -151,10 +152,7 @@ class SessionService:
 
     async def get(self, session_id: int) -> Session:
         async with self.db.session() as s:
-            session = await s.get(Session, session_id)
-        if session is None:
-            raise NotFound(f"session {session_id} not found")
-        return session
+            return await get_or_404(s, Session, session_id, "session")
 
     async def find(self, where: SessionFilter, limit: int,
                    before: tuple[datetime, int] | None = None) -> list[Session]:

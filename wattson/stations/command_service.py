@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from wattson.bus import CommandBus
 from wattson.db import Database, utcnow
+from wattson.db.lookup import get_or_404
 from wattson.db.paging import newest_first
 from wattson.errors import Invalid, NotFound
 from wattson.sessions.service import SessionService
@@ -17,6 +18,7 @@ from wattson.stations.models import ChargePoint, Command
 from wattson.stations.reservations import ReservationService
 
 RAW = "ocpp"  # the history's name for calls sent in the station's own protocol
+
 
 class CommandService:
     def __init__(self, db: Database, bus: CommandBus, sessions: SessionService, reservations: ReservationService,
@@ -46,8 +48,7 @@ class CommandService:
 
     async def _require_station(self, charge_point_id: str) -> None:
         async with self.db.session() as s:
-            if await s.get(ChargePoint, charge_point_id) is None:
-                raise NotFound(f"charge point {charge_point_id!r} not found")
+            await get_or_404(s, ChargePoint, charge_point_id, "charge point")
 
     async def _dispatch(self, charge_point_id: str, name: str, params: dict, action: str, payload: dict,
                         wait: bool) -> Command:
@@ -98,10 +99,7 @@ class CommandService:
 
     async def get(self, command_id: str) -> Command:
         async with self.db.session() as s:
-            row = await s.get(Command, command_id)
-        if row is None:
-            raise NotFound(f"command {command_id!r} not found")
-        return row
+            return await get_or_404(s, Command, command_id, "command")
 
     async def history(self, charge_point_id: str, limit: int, before: tuple | None = None) -> list[Command]:
         query = newest_first(select(Command).where(Command.charge_point_id == charge_point_id),

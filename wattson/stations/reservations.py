@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from wattson.api.types import as_utc
 from wattson.db import Database, utcnow
+from wattson.db.lookup import get_or_404
 from wattson.db.paging import newest_first
-from wattson.errors import NotFound
 from wattson.stations import commands as c
 from wattson.stations.models import Command, Reservation
 
@@ -77,10 +77,7 @@ class ReservationService:
 
     async def get(self, reservation_id: int) -> Reservation:
         async with self.db.session() as s:
-            row = await s.get(Reservation, reservation_id)
-        if row is None:
-            raise NotFound(f"reservation {reservation_id} not found")
-        return row
+            return await get_or_404(s, Reservation, reservation_id, "reservation")
 
     async def find(self, where: ReservationFilter, limit: int,
                    before: tuple[datetime, int] | None = None) -> list[Reservation]:
