@@ -50,6 +50,11 @@ class Server:
         return f"ws://127.0.0.1:{self.port}/ocpp"
 
     @property
+    def wss_url(self) -> str:
+        """The TLS listener's OCPP URL (servers started with tls_cert and tls_key)."""
+        return f"wss://127.0.0.1:{self.env['WATTSON_TLS_PORT']}/ocpp"
+
+    @property
     def http_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
@@ -102,6 +107,8 @@ def start_server(tmp: Path, backend: str, **settings: str):
     name = f"wattson_test_{uuid.uuid4().hex[:8]}"
     db_url = _postgres_database(name) if backend == "postgresql" else f"sqlite:///{tmp / 'wattson.db'}"
     port = free_port()
+    if "tls_cert" in settings:
+        settings.setdefault("tls_port", str(free_port()))
     env = {**os.environ, "WATTSON_DATABASE_URL": db_url, "WATTSON_LOG_LEVEL": "info",
            **{f"WATTSON_{k.upper()}": v for k, v in settings.items()}}
     key = run_cli(env, "api-keys", "create", "--name", "tests", "--role", "admin").strip().splitlines()[-1]

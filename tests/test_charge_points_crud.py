@@ -72,7 +72,7 @@ async def test_create_validation(server):
             r = await api.post("/api/v1/charge-points", json={"id": unique(), **extra})
             assert field in fields_of(r), (extra, r.text)
         r = await api.post("/api/v1/charge-points", json={"id": unique(), "security_profile": 2})
-        assert "security profiles 2 and 3 need TLS, which Wattson does not terminate yet" in r.text
+        assert "security profile 2 needs TLS: set WATTSON_TLS_CERT and WATTSON_TLS_KEY" in r.text
         r = await api.post("/api/v1/charge-points", json={"id": unique(), "location_id": 2147483000})
         assert "location 2147483000 does not exist" in r.json()["error"]["message"]
         r = await api.post("/api/v1/charge-points", json={"id": unique(), "security_profile": 1, "password": "short"})
@@ -115,7 +115,7 @@ async def test_security_profile_and_password(server):
         r = await api.patch(path, json={"password": PASSWORD})  # profile 0: no use for a password
         assert "body.password" in fields_of(r)
         r = await api.patch(path, json={"security_profile": 3, "password": PASSWORD})
-        assert "body.security_profile" in fields_of(r) and "need TLS" in r.text
+        assert "body.security_profile" in fields_of(r) and "needs TLS" in r.text
         assert "body.password" in fields_of(await api.patch(path, json={"security_profile": 1, "password": "x" * 15}))
 
         r = await api.patch(path, json={"security_profile": 1, "password": PASSWORD})

@@ -65,13 +65,17 @@ async def log_line(server, *needles: str, timeout: float = 5) -> str:
 
 
 # --- identity -----------------------------------------------------------------------------------
-async def test_unknown_station_is_refused_with_404(server):
+async def test_unknown_station_is_refused_with_401(server):
+    """The same answer as a wrong password (tests/test_tls_profiles.py compares them byte for byte),
+    so that nobody can probe which stations exist; the log says why."""
     cp_id = unique()
     error = await refused(server, cp_id)
-    assert error.response.status_code == 404
+    assert error.response.status_code == 401
     body = orjson.loads(error.response.body)
-    assert body["error"]["code"] == "unknown_charge_point"
-    assert cp_id in body["error"]["message"]
+    assert body["error"]["code"] == "unauthorized"
+    assert cp_id not in body["error"]["message"]
+    assert error.response.headers["WWW-Authenticate"].startswith("Basic")
+    await log_line(server, "WARNING", cp_id, "unknown charge point")
     # Refusing does not register it.
     async with server.api() as api:
         assert (await api.get(f"/api/v1/charge-points/{cp_id}")).status_code == 404
@@ -92,7 +96,7 @@ async def test_identity_of_48_characters_is_accepted(server):
 
 
 # --- subprotocols -------------------------------------------------------------------------------
-@pytest.mark.parametrize("offered", [["ocpp2.0.1"], ["ocpp1.5", "foo"], None], ids=["2.0.1-only", "others", "none"])
+@pytest.mark.parametrize("offered", [["ocpp1.2"], ["ocpp1.5", "foo"], None], ids=["1.2-only", "others", "none"])
 async def test_no_supported_subprotocol_is_closed_with_1002(server, offered):
     cp_id = await server.add_station()
     async with websockets.connect(f"{server.ws_url}/{cp_id}", subprotocols=offered, open_timeout=10) as ws:
@@ -113,7 +117,7 @@ async def test_subprotocol_negotiation_and_presence(server):
         ("never_connected", None, None, None)
 
     connected_after = datetime.now(timezone.utc)
-    async with station(server.ws_url, cp_id, subprotocols=["ocpp2.0.1", "ocpp1.6"]) as st:
+    async with station(server.ws_url, cp_id, subprotocols=["ocpp1.5", "ocpp1.6"]) as st:
         assert st.ws.subprotocol == "ocpp1.6"
         online = await get_station(server, cp_id)
         assert (online["network_status"], online["ocpp_version"]) == ("online", "1.6")

@@ -54,7 +54,7 @@ def test_access_rights(charger_groups, granted, allowed):
 
 
 def test_refused_here_is_invalid_but_keeps_the_driver():
-    assert refused_here(AuthResult("Accepted", None, "P", 4)) == AuthResult("Invalid", None, "P", 4)
+    assert refused_here(AuthResult("Accepted", None, "P", 4)) == AuthResult("Invalid", None, "P", 4, "not_here")
 
 
 @pytest.mark.parametrize("value, unit, wh", [(1.5, "kWh", 1500.0), (1500, "Wh", 1500.0), (7, None, 7.0),

@@ -1,4 +1,6 @@
-"""OCPP security profile 1: HTTP Basic authentication at the handshake with a per-station password."""
+"""OCPP security profile 1 (HTTP Basic authentication at the handshake with a per-station password),
+the rule that decides what each profile needs, the throttle on repeated failures, and the API
+without TLS. Profiles 2 and 3 over real TLS: tests/test_tls_profiles.py."""
 
 import base64
 
@@ -7,6 +9,9 @@ import websockets
 from websockets.exceptions import InvalidStatus
 
 from ocpp_client import station
+from wattson.ocpp.throttle import Throttle
+from wattson.stations.passwords import hash_password
+from wattson.stations.service import Credentials, credentials_problem
 
 PASSWORD = "s3cret-Station-Pa55"
 
@@ -49,3 +54,88 @@ async def test_a_refused_station_is_not_marked_online(server):
     await refused(server, cp, basic(cp, "not-the-password!!"))
     async with server.api() as api:
         assert (await api.get(f"/api/v1/charge-points/{cp}")).json()["network_status"] == "never_connected"
+
+
+async def test_profiles_2_and_3_need_tls_configured(server):
+    async with server.api() as api:
+        r = await api.post("/api/v1/charge-points", json={"id": "TLS-LESS", "security_profile": 2,
+                                                          "password": PASSWORD})
+        assert r.status_code == 422 and "WATTSON_TLS_CERT and WATTSON_TLS_KEY" in r.text, r.text
+        cp = await server.add_station(security_profile=1, password=PASSWORD)
+        for profile in (2, 3):
+            r = await api.patch(f"/api/v1/charge-points/{cp}", json={"security_profile": profile})
+            assert r.status_code == 422 and "WATTSON_TLS_CERT" in r.text, r.text
+            assert r.json()["error"]["details"][0]["field"] == "body.security_profile"
+        assert "WATTSON_TLS_CLIENT_CA" in r.text
+        assert (await api.get(f"/api/v1/charge-points/{cp}")).json()["security_profile"] == 1
+
+
+# --- what each profile needs (no I/O) -----------------------------------------------------------
+HASH = hash_password(PASSWORD)
+
+
+@pytest.mark.parametrize("profile, given, problem", [
+    (0, Credentials(), None),
+    (0, Credentials(tls=True), None),
+    (1, Credentials(password=PASSWORD), None),
+    (1, Credentials(password=PASSWORD, tls=True), None),
+    (1, Credentials(), "no password"),
+    (1, Credentials(password="wrong-password-123"), "wrong password"),
+    (1, Credentials(certificate=True, tls=True), "no password"),
+    (2, Credentials(password=PASSWORD, tls=True), None),
+    (2, Credentials(password=PASSWORD), "without TLS"),
+    (2, Credentials(password="wrong-password-123", tls=True), "wrong password"),
+    (2, Credentials(tls=True), "no password"),
+    (3, Credentials(tls=True, certificate=True), None),
+    (3, Credentials(tls=True, password=PASSWORD), "no client certificate"),
+    (3, Credentials(certificate=True), "without TLS"),
+    (3, Credentials(), "without TLS"),
+])
+def test_credentials_problem(profile, given, problem):
+    found = credentials_problem(profile, HASH if profile in (1, 2) else None, given)
+    assert (found is None) if problem is None else (problem in found), found
+
+
+# --- the throttle (no I/O) ----------------------------------------------------------------------
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_throttle_backs_off_per_identity_and_success_resets():
+    clock = Clock()
+    throttle = Throttle(identity_free=3, address_free=30, window=60, base=0.5, cap=5, clock=clock)
+    delays = [throttle.failed("10.0.0.1", "CP-1") for _ in range(9)]
+    assert delays == [0, 0, 0, 0.5, 1, 2, 4, 5, 5]
+    assert throttle.failed("10.0.0.2", "CP-2") == 0  # others are not slowed down
+    throttle.succeeded("CP-1")
+    assert throttle.failed("10.0.0.1", "CP-1") == 0
+    clock.now += 61  # a quiet window forgets
+    assert [throttle.failed("10.0.0.3", "CP-3") for _ in range(4)][-1] == 0.5
+    clock.now += 61
+    assert throttle.failed("10.0.0.3", "CP-3") == 0
+
+
+def test_throttle_backs_off_per_address():
+    clock = Clock()
+    throttle = Throttle(identity_free=3, address_free=5, clock=clock)
+    delays = [throttle.failed("10.0.0.9", f"CP-{n}") for n in range(7)]  # guessing identities
+    assert delays == [0, 0, 0, 0, 0, 0.5, 1]
+    throttle.succeeded("CP-0")  # one station's success does not clear its address
+    assert throttle.failed("10.0.0.9", "CP-new") == 2
+
+
+def test_throttle_memory_is_bounded():
+    clock = Clock()
+    throttle = Throttle(max_entries=100, window=60, clock=clock)
+    for n in range(1000):
+        throttle.failed(f"10.0.{n // 250}.{n % 250}", f"CP-{n}")
+        clock.now += 0.01
+    assert len(throttle) <= 100
+    clock.now += 61
+    throttle.failed("10.9.9.9", "CP-last")
+    assert len(throttle) == 2
+    assert throttle.failed("10.9.9.9", "CP-last") == 0 and Throttle(clock=clock).failed("a", "b") == 0

@@ -14,6 +14,7 @@ from wattson.runtime import Runtime
 from wattson.sessions.routes import router as sessions_router
 from wattson.settings import Settings, get_settings
 from wattson.stations.command_routes import router as commands_router
+from wattson.stations.device_model_routes import router as device_model_router
 from wattson.stations.reservation_routes import router as reservations_router
 from wattson.stations.routes import router as stations_router
 
@@ -36,8 +37,8 @@ def create_app(settings: Settings | None = None):
     api.state.runtime = runtime
     errors.install(api)
     openapi.install(api)
-    for router in (stations_router, commands_router, reservations_router, locations_router, sessions_router,
-                   access_router, directory_router):
+    for router in (stations_router, device_model_router, commands_router, reservations_router, locations_router,
+                   sessions_router, access_router, directory_router):
         api.include_router(router)
 
     @api.get("/health", tags=["system"])

@@ -28,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wattson", description="Wattson charge point management system.")
     sub = p.add_subparsers(title="commands")
 
-    serve = sub.add_parser("serve", help="run the OCPP gateway and the HTTP API on one port")
+    serve = sub.add_parser("serve", help="run the OCPP gateway and the HTTP API on one port (and a TLS port "
+                                         "with WATTSON_TLS_CERT)")
     serve.add_argument("--host", help="default WATTSON_HOST (127.0.0.1)")
     serve.add_argument("--port", type=int, help="default WATTSON_PORT (8180)")
     serve.set_defaults(run=_serve)
@@ -37,12 +38,17 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--host")
     demo.add_argument("--port", type=int)
     demo.add_argument("--stations", type=int, default=3)
+    demo.add_argument("--ocpp", type=_ocpp_versions, default="1.6,2.0.1",
+                      help="OCPP version of the stations: 1.6, 2.0.1 or 2.1; comma-separated for a mixed fleet, "
+                           "assigned round-robin (default: 1.6,2.0.1)")
     demo.set_defaults(run=_demo)
 
     sim = sub.add_parser("simulate", help="run simulated OCPP stations against a central system")
     sim.add_argument("--url", required=True, help="e.g. ws://127.0.0.1:8180/ocpp")
     sim.add_argument("--stations", type=int, default=1)
-    sim.add_argument("--ocpp", default="1.6", choices=["1.6"])
+    sim.add_argument("--ocpp", type=_ocpp_versions, default="1.6",
+                     help="1.6, 2.0.1 or 2.1; comma-separated (e.g. 1.6,2.0.1) for a mixed fleet, assigned "
+                          "round-robin (default: 1.6)")
     sim.add_argument("--prefix", default="SIM-", help="station ids are PREFIX0001, PREFIX0002, ...")
     sim.add_argument("--meter-interval", type=float, default=10.0, help="seconds between meter values")
     sim.add_argument("--id-tag", action="append", dest="id_tags", help="tag to charge with (repeatable)")
@@ -83,6 +89,17 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _ocpp_versions(text: str) -> list[str]:
+    from wattson.sim import SUPPORTED_OCPP
+
+    versions = [v.strip() for v in text.split(",") if v.strip()]
+    unknown = [v for v in versions if v not in SUPPORTED_OCPP]
+    if not versions or unknown:
+        raise argparse.ArgumentTypeError(f"invalid choice: {text!r} (choose from {', '.join(SUPPORTED_OCPP)}, "
+                                         "or several separated by commas)")
+    return versions
+
+
 def _utc_datetime(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
@@ -100,14 +117,25 @@ def _with_address(settings: Settings, args) -> Settings:
 
 
 def _server(settings: Settings):
+    """The server for the plain port and, with WATTSON_TLS_CERT, the TLS port; a missing or
+    unusable certificate file stops start-up with a message naming its variable."""
+    from wattson.stations.certificates import CertificateAuthority
+    from wattson.tls import Server, TlsWebSocketProtocol, server_context
+
+    try:
+        tls = server_context(settings)
+        CertificateAuthority.from_settings(settings)
+    except ValueError as error:
+        sys.exit(f"wattson: {error}")
+
     import uvicorn
 
     from wattson.app import create_app
 
-    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, ws="websockets-sansio",
+    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, ws=TlsWebSocketProtocol,
                             ws_per_message_deflate=False, lifespan="on", log_level=settings.log_level.lower(),
                             access_log=False)
-    return uvicorn.Server(config)
+    return Server(config, settings.tls_port, tls)
 
 
 async def _run_server(settings: Settings) -> None:
@@ -116,10 +144,10 @@ async def _run_server(settings: Settings) -> None:
 
 def _demo(args, settings: Settings) -> None:
     settings = _with_address(settings, args).model_copy(update={"auto_register": True})
-    asyncio.run(_run_demo(settings, args.stations))
+    asyncio.run(_run_demo(settings, args.stations, args.ocpp))
 
 
-async def _run_demo(settings: Settings, stations: int) -> None:
+async def _run_demo(settings: Settings, stations: int, ocpp: list[str]) -> None:
     from wattson.db.migrate import upgrade
     from wattson.errors import Conflict
     from wattson.runtime import build_services
@@ -144,7 +172,7 @@ async def _run_demo(settings: Settings, stations: int) -> None:
         await asyncio.sleep(0.05)
     base = f"http://{settings.host}:{settings.port}"
     print(f"""
-Wattson is running with {stations} simulated stations (sessions start within seconds).
+Wattson is running with {stations} simulated stations, OCPP {", ".join(ocpp[:stations])} (sessions start within seconds).
   API docs    {base}/api/docs
   OCPP        ws://{settings.host}:{settings.port}/ocpp/<charge point id>
   API key     {key}
@@ -152,8 +180,9 @@ Wattson is running with {stations} simulated stations (sessions start within sec
   Stations    curl -s -H 'Authorization: Bearer {key}' {base}/api/v1/charge-points
 Press Ctrl+C to stop.
 """, flush=True)
-    sim = asyncio.create_task(run_stations(f"ws://{settings.host}:{settings.port}/ocpp", stations, id_tags=tags,
-                                           meter_interval=5.0, session_gap=(2, 8), session_duration=(30, 120)))
+    sim = asyncio.create_task(run_stations(f"ws://{settings.host}:{settings.port}/ocpp", stations, ocpp=ocpp,
+                                           id_tags=tags, meter_interval=5.0, session_gap=(2, 8),
+                                           session_duration=(30, 120)))
     try:
         await serving
     finally:

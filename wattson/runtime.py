@@ -10,18 +10,21 @@ from wattson.db.migrate import upgrade
 from wattson.locations.service import LocationService
 from wattson.ocpp.gateway import Gateway
 from wattson.ocpp.v16 import Ocpp16
+from wattson.ocpp.v201 import Ocpp21, Ocpp201
 from wattson.ocpp.validation import SchemaSet
 from wattson.sessions.query import SessionQueryService
 from wattson.sessions.service import SessionService
+from wattson.sessions.transactions import TransactionService
 from wattson.settings import Settings
 from wattson.stations.command_service import CommandService
+from wattson.stations.device_model import DeviceModelService
 from wattson.stations.reservations import ReservationService
 from wattson.stations.service import StationService
 
 log = logging.getLogger("wattson")
 
 #: OCPP versions served, best first: negotiation picks the first one a station offers.
-PROTOCOLS = (Ocpp16,)
+PROTOCOLS = (Ocpp21, Ocpp201, Ocpp16)
 
 
 @dataclass
@@ -35,17 +38,22 @@ class Services:
     directory: DirectoryService
     session_query: SessionQueryService
     reservations: ReservationService
+    transactions: TransactionService
+    device_model: DeviceModelService
     commands: CommandService | None = None
 
 
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
     access = AccessService(db)
+    sessions = SessionService(db, access)
     return Services(settings=settings, db=db, access=access,
-                    stations=StationService(db, auto_register=settings.auto_register),
-                    sessions=SessionService(db, access), locations=LocationService(db),
+                    stations=StationService(db, settings.auto_register, tls=bool(settings.tls_cert),
+                                            client_ca=bool(settings.tls_client_ca)),
+                    sessions=sessions, locations=LocationService(db),
                     directory=DirectoryService(db), session_query=SessionQueryService(db),
-                    reservations=ReservationService(db))
+                    reservations=ReservationService(db), transactions=TransactionService(db, sessions),
+                    device_model=DeviceModelService(db))
 
 
 class Runtime:

@@ -4,6 +4,7 @@ docs/configuration.md documents each of them; keep the two in step.
 """
 
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,19 @@ class Settings(BaseSettings):
     boot_retry_interval: int = Field(60, ge=1, description="Seconds a Pending or Rejected station waits before booting again.")
     migrate_on_start: bool = True
     log_level: str = "info"
+    tls_cert: Path | None = Field(None, description="PEM server certificate (chain); with tls_key, serve wss:// and "
+                                                    "https:// on tls_port too.")
+    tls_key: Path | None = Field(None, description="PEM private key of tls_cert.")
+    tls_port: int = Field(8443, ge=0, le=65535, description="Port of the TLS listener (same host).")
+    tls_client_ca: Path | None = Field(None, description="PEM CA bundle station client certificates must chain to "
+                                                         "(security profile 3).")
+    ca_cert: Path | None = Field(None, description="PEM certificate of the CA that signs station certificates.")
+    ca_key: Path | None = Field(None, description="PEM private key of ca_cert.")
+
+    @field_validator("tls_cert", "tls_key", "tls_client_ca", "ca_cert", "ca_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value):
+        return None if value == "" else value
 
     @field_validator("database_url")
     @classmethod
@@ -41,6 +55,12 @@ def async_database_url(url: str) -> str:
         if url.startswith(plain):
             return driver + url[len(plain):]
     return url
+
+
+def require_file(variable: str, path: Path | None) -> None:
+    """Fail start-up with the variable to fix when a configured file is not there."""
+    if path is not None and not path.is_file():
+        raise ValueError(f"{variable}: {path} is not a readable file")
 
 
 @lru_cache

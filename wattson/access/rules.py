@@ -9,6 +9,9 @@ EXPIRED = "Expired"
 INVALID = "Invalid"
 CONCURRENT_TX = "ConcurrentTx"
 TOKEN_STATUSES = (ACCEPTED, BLOCKED, EXPIRED, INVALID)
+# Why a token is Invalid, for protocols that can say more than OCPP 1.6 (2.x: Unknown,
+# NotAtThisLocation, NotAtThisTime).
+UNKNOWN, NOT_HERE, NOT_YET_VALID = "unknown", "not_here", "not_yet_valid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +20,7 @@ class AuthResult:
     expires_at: datetime | None = None
     parent_id_tag: str | None = None
     driver_id: int | None = None
+    reason: str | None = None  # UNKNOWN, NOT_HERE or NOT_YET_VALID when status is Invalid
 
     @property
     def accepted(self) -> bool:
@@ -26,14 +30,14 @@ class AuthResult:
 def evaluate(token, now: datetime) -> AuthResult:
     """The answer for a token (anything with status, valid_from, expires_at, parent_id_tag)."""
     if token is None:
-        return AuthResult(INVALID)
-    status = token.status
+        return AuthResult(INVALID, reason=UNKNOWN)
+    status, reason = token.status, None
     if status == ACCEPTED:
         if token.expires_at is not None and token.expires_at <= now:
             status = EXPIRED
         elif token.valid_from is not None and token.valid_from > now:
-            status = INVALID  # not valid yet; OCPP has no status of its own for it
-    return AuthResult(status, token.expires_at, token.parent_id_tag, token.driver_id)
+            status, reason = INVALID, NOT_YET_VALID  # OCPP 1.6 has no status of its own for it
+    return AuthResult(status, token.expires_at, token.parent_id_tag, token.driver_id, reason)
 
 
 def rights_allow(charger_groups: set[int], granted: set[int]) -> bool:
@@ -43,5 +47,5 @@ def rights_allow(charger_groups: set[int], granted: set[int]) -> bool:
 
 
 def refused_here(result: AuthResult) -> AuthResult:
-    """A valid tag without the right to this charger: Invalid here, as OCPP has no closer status."""
-    return AuthResult(INVALID, result.expires_at, result.parent_id_tag, result.driver_id)
+    """A valid tag without the right to this charger: Invalid here (2.x: NotAtThisLocation)."""
+    return AuthResult(INVALID, result.expires_at, result.parent_id_tag, result.driver_id, NOT_HERE)

@@ -2,6 +2,11 @@
 
 An ASGI WebSocket app mounted at ``/ocpp/{charge_point_id}``. It talks to ASGI directly
 (no framework routing per message) because every station message passes through it.
+
+Credentials (docs/security.md): an HTTP Basic password, whether the connection is TLS (scope
+scheme ``wss``) and the client certificate from the standard ASGI TLS extension. Every refusal
+for want of them is the same 401, so a stranger learns nothing about which stations exist or
+what they need; only the log says why. Refusals are slowed down when they repeat.
 """
 
 import asyncio
@@ -9,17 +14,27 @@ import base64
 import logging
 
 import orjson
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 from pydantic import BaseModel
 
 from wattson.errors import CommandNotSupported, Invalid, StationOffline, Unauthenticated
 from wattson.ocpp.connection import Connection, ConnectionClosed, StationCallError
 from wattson.ocpp.protocol import Protocol
 from wattson.ocpp.rpc import RpcError
+from wattson.ocpp.throttle import Throttle
 from wattson.stations import commands as c
 from wattson.stations.identity import identity_problem
+from wattson.stations.service import Credentials
 
 log = logging.getLogger("wattson.ocpp")
 PREFIX = "/ocpp/"
+#: The one answer to every station that did not authenticate, whatever the reason.
+UNAUTHENTICATED = (401, "unauthorized", "not authenticated: an unknown charge point, or credentials missing or "
+                                        "wrong for its security profile")
+CHALLENGE = [(b"www-authenticate", b'Basic realm="Wattson OCPP", charset="UTF-8"')]
+#: A CA-verified client certificate of some other station.
+FORBIDDEN = (403, "forbidden", "the client certificate does not identify this charge point")
 
 
 def negotiate(offered: list[str], supported: list[Protocol]) -> Protocol | None:
@@ -31,10 +46,11 @@ def negotiate(offered: list[str], supported: list[Protocol]) -> Protocol | None:
 
 
 class Gateway:
-    def __init__(self, stations, protocols: list[Protocol]):
+    def __init__(self, stations, protocols: list[Protocol], throttle: Throttle | None = None):
         self.stations = stations
         self.protocols = protocols  # best first
         self.connections: dict[str, Connection] = {}
+        self.throttle = throttle or Throttle()
 
     # --- the WebSocket endpoint ------------------------------------------------------------
     async def __call__(self, scope, receive, send) -> None:
@@ -56,19 +72,34 @@ class Gateway:
             await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": 1002, "reason": reason[:120]})
             return
+        named = certificate_name(scope)
+        if named is not None and named != identity:
+            await self._refuse(scope, send, identity, FORBIDDEN, f"its client certificate is for {named!r}")
+            return
+        credentials = Credentials(password=basic_password(scope, identity), tls=scope.get("scheme") == "wss",
+                                  certificate=named == identity)
         try:
-            registration = await self.stations.connect(identity, protocol.version, basic_password(scope, identity))
+            registration = await self.stations.connect(identity, protocol.version, credentials)
         except Unauthenticated as error:
-            log.warning("refused %s: %s", identity, error.message)
-            await _deny(scope, send, 401, error.code, error.message,
-                        [(b"www-authenticate", b'Basic realm="Wattson OCPP", charset="UTF-8"')])
+            await self._refuse(scope, send, identity, UNAUTHENTICATED, error.message)
             return
         if registration is None:
-            log.warning("refused %s: unknown charge point (register it, or set WATTSON_AUTO_REGISTER)", identity)
-            await _deny(scope, send, 404, "unknown_charge_point", f"charge point {identity!r} is not registered")
+            await self._refuse(scope, send, identity, UNAUTHENTICATED,
+                               "unknown charge point (register it, or set WATTSON_AUTO_REGISTER)")
             return
+        self.throttle.succeeded(identity)
         await send({"type": "websocket.accept", "subprotocol": protocol.subprotocol})
         await self._serve(identity, protocol, registration, receive, send)
+
+    async def _refuse(self, scope, send, identity: str, answer: tuple[int, str, str], reason: str) -> None:
+        """Log the real ``reason``, wait as long as the throttle says, then give the fixed answer."""
+        address = (scope.get("client") or ("unknown",))[0]
+        delay = self.throttle.failed(address, identity)
+        log.warning("refused %s from %s: %s%s", identity, address, reason,
+                    f" (answered after {delay:g} s: repeated failures)" if delay else "")
+        await asyncio.sleep(delay)
+        status, code, message = answer
+        await _deny(scope, send, status, code, message, CHALLENGE if status == 401 else None)
 
     async def _serve(self, identity: str, protocol: Protocol, registration: str, receive, send) -> None:
         async def send_text(text: str) -> None:
@@ -151,6 +182,7 @@ class Gateway:
         except RpcError as error:
             return c.Outcome(c.FAILED, action, payload, response, error_code=error.code,
                              error_description=f"the station's reply breaks the schema: {error.description}")
+        await conn.protocol.on_reply(conn, action, payload, response)
         return c.Outcome(c.COMPLETED, action, payload, response, status=response.get("status"))
 
     async def close_all(self) -> None:
@@ -161,7 +193,7 @@ class Gateway:
 
 def basic_password(scope, identity: str) -> str | None:
     """The password of an HTTP Basic ``Authorization`` header whose user is the station itself
-    (OCPP security profile 1); None when there is none or it names someone else."""
+    (OCPP security profiles 1 and 2); None when there is none or it names someone else."""
     for name, value in scope.get("headers", ()):
         if name == b"authorization" and value[:6].lower() == b"basic ":
             try:
@@ -170,6 +202,21 @@ def basic_password(scope, identity: str) -> str | None:
                 return None
             return password if user == identity else None
     return None
+
+
+def certificate_name(scope) -> str | None:
+    """The common name of the client certificate the TLS layer verified (ASGI TLS extension):
+    the identity it vouches for ("" when it has no single CN); None when no verified certificate
+    was presented."""
+    tls = (scope.get("extensions") or {}).get("tls") or {}
+    chain = tls.get("client_cert_chain") or []
+    if not chain or tls.get("client_cert_error"):
+        return None
+    try:
+        names = x509.load_pem_x509_certificate(chain[0].encode()).subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    except ValueError:
+        return ""
+    return names[0].value if len(names) == 1 else ""
 
 
 async def _deny(scope, send, status: int, code: str, message: str, headers: list | None = None) -> None:

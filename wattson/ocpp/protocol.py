@@ -50,6 +50,10 @@ class Protocol:
         allowed = self.allowed_when.get(registration, frozenset())
         return allowed is None or action in allowed
 
+    async def on_reply(self, conn: "Connection", action: str, request: dict, response: dict) -> None:
+        """Learn from a station's valid answer to one of our calls (e.g. configuration values it
+        reported); most answers teach nothing beyond the command's outcome."""
+
     def build_command(self, name: str, params: BaseModel) -> tuple[str, dict]:
         builder = self.commands.get(name)
         if builder is None:

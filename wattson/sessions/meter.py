@@ -34,20 +34,27 @@ def to_wh(value: float, unit: str | None) -> float | None:
     return None if factor is None else value * factor
 
 
-def energy_reading(samples: list[Sample]) -> tuple[datetime, int] | None:
-    """The latest reading of the station's energy register, in whole Wh.
+def energy_readings(samples: list[Sample]) -> list[tuple[datetime, int]]:
+    """The readings of the station's energy register, in whole Wh, oldest first.
 
     Per-phase registers are ignored: the register of the whole outlet is what is billed.
     """
-    best: tuple[datetime, int] | None = None
+    readings = []
     for sample in samples:
         if sample.measurand != ENERGY_REGISTER or sample.phase is not None:
             continue
         number = sample.numeric
         wh = None if number is None else to_wh(number, sample.unit)
-        if wh is not None and (best is None or sample.timestamp >= best[0]):
-            best = (sample.timestamp, round(wh))
-    return best
+        if wh is not None:
+            readings.append((sample.timestamp, round(wh)))
+    readings.sort(key=lambda reading: reading[0])  # stable: of equal times, the last sent wins
+    return readings
+
+
+def energy_reading(samples: list[Sample]) -> tuple[datetime, int] | None:
+    """The latest reading of the station's energy register."""
+    readings = energy_readings(samples)
+    return readings[-1] if readings else None
 
 
 def energy_between(meter_start_wh: int, meter_now_wh: int | None) -> int:

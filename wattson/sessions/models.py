@@ -39,6 +39,9 @@ class Session(Base):
     started_at: Mapped[datetime]
     stopped_at: Mapped[datetime | None]
     meter_start: Mapped[int] = mapped_column(BigInteger)  # Wh
+    # When the start reading was taken: 1.6 gives meterStart at the start; a 2.x station's
+    # earliest energy register reading of the transaction is its start (sessions/transactions.py).
+    meter_start_at: Mapped[datetime | None]
     meter_stop: Mapped[int | None] = mapped_column(BigInteger)
     meter_last: Mapped[int | None] = mapped_column(BigInteger)  # latest energy register reading, Wh
     meter_last_at: Mapped[datetime | None]
@@ -46,6 +49,11 @@ class Session(Base):
     stop_reason: Mapped[str | None] = mapped_column(String(32))
     stop_id_tag: Mapped[str | None] = mapped_column(String(36))
     reservation_id: Mapped[int | None]
+    # OCPP 2.x transaction state: what started it, where charging stands, the last event applied.
+    start_reason: Mapped[str | None] = mapped_column(String(32))
+    charging_state: Mapped[str | None] = mapped_column(String(16))
+    remote_start_id: Mapped[int | None]
+    last_seq_no: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -73,4 +81,29 @@ class MeterValue(Base):
     context: Mapped[str | None] = mapped_column(String(32))
     location: Mapped[str | None] = mapped_column(String(8))
     format: Mapped[str | None] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TransactionEvent(Base):
+    """One OCPP 2.x TransactionEvent as received: its sequence number makes a repeat recognisable
+    and lets events queued offline be applied in the order the station produced them."""
+
+    __tablename__ = "transaction_events"
+    __table_args__ = (
+        Index("ix_transaction_events_seq", "charge_point_id", "transaction_id", "seq_no", unique=True),
+        Index("ix_transaction_events_session", "session_id", "seq_no"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    charge_point_id: Mapped[str] = mapped_column(String(48))
+    transaction_id: Mapped[str] = mapped_column(String(36))
+    seq_no: Mapped[int]
+    event_type: Mapped[str] = mapped_column(String(8))  # started | updated | ended
+    trigger_reason: Mapped[str] = mapped_column(String(32))
+    timestamp: Mapped[datetime]
+    offline: Mapped[bool] = mapped_column(default=False)
+    charging_state: Mapped[str | None] = mapped_column(String(16))
+    stopped_reason: Mapped[str | None] = mapped_column(String(32))
+    id_tag: Mapped[str | None] = mapped_column(String(36))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,7 +15,7 @@ from wattson.db import utcnow
 from wattson.sessions.periods import charging_periods, power_summary
 from wattson.sessions.query import BASE_FIELDS, EXPORT_MAX_ROWS, ITEM_FIELDS, PRICE_FIELDS, SessionCriteria
 from wattson.sessions.schemas import (ChargingPeriodOut, PowerOut, SessionDetail, SessionOut, SessionQuery,
-                                      SessionQueryPage, UtcTime)
+                                      SessionQueryPage, TransactionEventOut, UtcTime)
 from wattson.sessions.service import SessionFilter
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
@@ -99,6 +99,14 @@ async def get_session(request: Request, session_id: int = Path(ge=1, le=MAX_ID))
                                                energy_wh=p.energy_wh, duration_s=p.duration_s,
                                                average_power_w=p.average_power_w) for p in periods],
         "power": PowerOut.model_validate(power) if power else None})
+
+
+@router.get("/sessions/{session_id}/transaction-events", response_model=list[TransactionEventOut],
+            dependencies=[auth.viewer])
+async def transaction_events(request: Request, session_id: int = Path(ge=1, le=MAX_ID)):
+    """The OCPP 2.x TransactionEvents of a session in the station's order (seqNo), each kept once
+    however often it was sent. Empty for an OCPP 1.6 session."""
+    return await request.app.state.services.transactions.events(session_id)
 
 
 def _criteria(body: SessionQuery) -> SessionCriteria:

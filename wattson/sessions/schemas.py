@@ -71,8 +71,28 @@ class SessionOut(Out):
     meter_stop: int | None = Field(description="Energy register at stop, Wh.")
     meter_last: int | None = Field(description="Latest energy register reading, Wh.")
     energy_wh: int = Field(description="Energy delivered so far (live) or in total (finished), Wh.")
-    stop_reason: str | None
+    stop_reason: str | None = Field(description="As the station said (1.6 reason, 2.x stoppedReason); "
+                                                "EndedNotReceived: a 2.x transaction closed by Wattson because "
+                                                "the next one started on its EVSE before its Ended arrived.")
     reservation_id: int | None
+    start_reason: str | None = Field(description="OCPP 2.x: the triggerReason of the Started event.")
+    charging_state: str | None = Field(description="OCPP 2.x: Charging, EVConnected, SuspendedEV, "
+                                                   "SuspendedEVSE or Idle, as last reported.")
+    remote_start_id: int | None = Field(description="OCPP 2.x: the remote-start command's remoteStartId.")
+
+
+class TransactionEventOut(Out):
+    """One OCPP 2.x TransactionEvent as the station sent it."""
+
+    seq_no: int
+    event_type: Literal["started", "updated", "ended"]
+    trigger_reason: str
+    timestamp: datetime
+    offline: bool = Field(description="Queued by the station while it was offline.")
+    charging_state: str | None
+    stopped_reason: str | None
+    id_tag: str | None
+    received_at: datetime
 
 
 class MeterValueOut(Out):

@@ -98,17 +98,15 @@ class SessionService:
             session = Session(charge_point_id=charge_point_id, evse_id=evse_row.id, evse=evse, connector=connector,
                               id_tag=id_tag, driver_id=auth.driver_id if auth else None, location_id=location_id,
                               auth_status=auth.status if auth else None, started_at=timestamp,
-                              meter_start=meter_start, reservation_id=reservation_id, transaction_id=transaction_id,
+                              meter_start=meter_start, meter_start_at=timestamp, reservation_id=reservation_id,
+                              transaction_id=transaction_id,
                               status=ACTIVE, energy_wh=0)
             s.add(session)
             await s.flush()
             if session.transaction_id is None:
                 session.transaction_id = str(session.id)
-            if reservation_id is not None and 0 <= reservation_id <= MAX_ID:  # the reservation ends here
-                await s.execute(update(Reservation).where(
-                    Reservation.id == reservation_id, Reservation.charge_point_id == charge_point_id,
-                    Reservation.status == reservations.ACTIVE).values(
-                    status=reservations.USED, session_id=session.id, updated_at=utcnow()))
+            if reservation_id is not None:
+                await self.use_reservation(s, charge_point_id, reservation_id, session.id)
         log.info("session %s started on %s EVSE %s for %s (%s)", session.id, charge_point_id, evse, id_tag,
                  auth.status if auth else "no tag")
         return session, auth
@@ -119,8 +117,8 @@ class SessionService:
     async def add_meter_values(self, charge_point_id: str, evse: int, connector: int | None,
                                transaction_id: str | None, samples: list[Sample]) -> Session | None:
         async with self.db.session() as s:
-            session = await self._by_transaction(s, charge_point_id, transaction_id) if transaction_id else None
-            self._store_samples(s, charge_point_id, evse, connector, session, samples)
+            session = await self.by_transaction(s, charge_point_id, transaction_id) if transaction_id else None
+            self.store_samples(s, charge_point_id, evse, connector, session, samples)
             if session is not None and session.status == ACTIVE:
                 self._apply_reading(session, samples)
             return session
@@ -132,7 +130,7 @@ class SessionService:
         A repeated stop of a finished session changes nothing."""
         samples = samples or []
         async with self.db.session() as s:
-            session = await self._by_transaction(s, charge_point_id, transaction_id)
+            session = await self.by_transaction(s, charge_point_id, transaction_id)
             if session is None:
                 log.warning("%s stopped unknown transaction %s; recorded as a station event", charge_point_id,
                             transaction_id)
@@ -142,7 +140,7 @@ class SessionService:
                 return None
             if session.status == FINISHED:
                 return session
-            self._store_samples(s, charge_point_id, session.evse, session.connector, session, samples)
+            self.store_samples(s, charge_point_id, session.evse, session.connector, session, samples)
             self._apply_reading(session, samples)
             session.status, session.stopped_at, session.meter_stop = FINISHED, timestamp, meter_stop
             session.stop_reason, session.stop_id_tag = reason, id_tag
@@ -190,12 +188,21 @@ class SessionService:
                 .order_by(MeterValue.timestamp, MeterValue.id)))
 
     @staticmethod
-    async def _by_transaction(s: AsyncSession, charge_point_id: str, transaction_id: str) -> Session | None:
+    async def by_transaction(s: AsyncSession, charge_point_id: str, transaction_id: str) -> Session | None:
         return await s.scalar(select(Session).where(Session.charge_point_id == charge_point_id,
                                                     Session.transaction_id == transaction_id))
 
     @staticmethod
-    def _store_samples(s: AsyncSession, charge_point_id: str, evse: int, connector: int | None,
+    async def use_reservation(s: AsyncSession, charge_point_id: str, reservation_id: int, session_id: int) -> None:
+        """A session that names its station's active reservation ends it."""
+        if 0 <= reservation_id <= MAX_ID:
+            await s.execute(update(Reservation).where(
+                Reservation.id == reservation_id, Reservation.charge_point_id == charge_point_id,
+                Reservation.status == reservations.ACTIVE).values(
+                status=reservations.USED, session_id=session_id, updated_at=utcnow()))
+
+    @staticmethod
+    def store_samples(s: AsyncSession, charge_point_id: str, evse: int, connector: int | None,
                        session: Session | None, samples: list[Sample]) -> None:
         session_id = session.id if session is not None else None
         s.add_all(MeterValue(session_id=session_id, charge_point_id=charge_point_id, evse=evse, connector=connector,

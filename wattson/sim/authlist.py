@@ -6,10 +6,11 @@ MAX_LENGTH = 100  # the LocalAuthListMaxLength / SendLocalListMaxLength the stat
 class LocalAuthList:
     def __init__(self):
         self.version = 0
-        self.entries: dict[str, dict] = {}  # idTag -> idTagInfo
+        self.entries: dict[str, dict] = {}  # token -> its info (1.6 idTagInfo, 2.x idTokenInfo)
 
-    def apply(self, version: int, update_type: str, entries: list[dict]) -> str:
-        """A SendLocalList: a Full list replaces, a Differential one adds, changes and removes; its status."""
+    def apply(self, version: int, update_type: str, entries: list[tuple[str, dict | None]]) -> str:
+        """A SendLocalList of (token, info) pairs: a Full list replaces, a Differential one adds,
+        changes and removes (an entry without info removes its token); its status."""
         if len(entries) > MAX_LENGTH:
             return "Failed"
         if update_type == "Full":
@@ -18,11 +19,11 @@ class LocalAuthList:
             return "VersionMismatch"
         else:
             updated = dict(self.entries)
-        for entry in entries:
-            if "idTagInfo" in entry:
-                updated[entry["idTag"]] = entry["idTagInfo"]
-            else:  # an entry without idTagInfo removes the tag
-                updated.pop(entry["idTag"], None)
+        for token, info in entries:
+            if info is not None:
+                updated[token] = info
+            else:
+                updated.pop(token, None)
         if len(updated) > MAX_LENGTH:
             return "Failed"
         self.version, self.entries = version, updated

@@ -1,4 +1,6 @@
-"""The station's OCPP configuration keys: what GetConfiguration shows and ChangeConfiguration may change.
+"""The station's settings, by their OCPP 1.6 configuration key names: what GetConfiguration shows
+and ChangeConfiguration may change. OCPP 2.x's device model (``v201/device_model.py``) reads and
+writes the same settings under its own component and variable names.
 
 Values are strings on the wire; each key knows its kind so a change is checked like a real
 charger would check it, and the station reads numbers and flags back through typed getters.
@@ -110,6 +112,12 @@ class Configuration:
     def set(self, name: str, value: str) -> None:
         """The station itself changing a key (e.g. the heartbeat interval the CSMS gave at boot)."""
         self._keys[name].value = value
+
+    def value(self, name: str) -> str:
+        return self._keys[name].value
+
+    def readonly(self, name: str) -> bool:
+        return self._keys[name].readonly
 
     def number(self, name: str) -> float:
         return float(self._keys[name].value or 0)

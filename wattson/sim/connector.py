@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from wattson.sim.meter import Ev
+from wattson.sim.profiles import Profile
+
+TOKEN_TYPE = "ISO14443"  # an RFID card: how a driver's tag identifies itself in OCPP 2.x
 
 
 @dataclass(eq=False)
@@ -16,7 +19,9 @@ class SessionRequest:
 
     id_tag: str
     remote: bool = False
-    profile: dict | None = None  # a TxProfile sent along with RemoteStartTransaction
+    profile: Profile | None = None  # a TxProfile sent along with the remote start
+    token_type: str = TOKEN_TYPE  # 2.x: the kind of token the CSMS started the session for
+    remote_start_id: int | None = None  # 2.x: RequestStartTransaction's id, repeated in the Started event
 
 
 @dataclass(eq=False)
@@ -40,8 +45,12 @@ class Transaction:
     started_at: datetime
     reservation_id: int | None = None
     ev: Ev | None = None  # the car being charged
-    id: int | None = None  # known once the CSMS answered StartTransaction
-    stop_reason: str | None = None
+    token_type: str = TOKEN_TYPE
+    remote_start_id: int | None = None
+    id: int | str | None = None  # 1.6: known once the CSMS answered StartTransaction; 2.x: the station's UUID
+    seq_no: int = 0  # 2.x: the seqNo of the next TransactionEvent
+    charging_state: str | None = None  # 2.x: the chargingState last reported
+    stop_reason: str | None = None  # in the station's words; each version's message layer translates it
     stopped: asyncio.Event = field(default_factory=asyncio.Event)  # asked to stop
     ended: asyncio.Event = field(default_factory=asyncio.Event)  # StopTransaction is queued
 

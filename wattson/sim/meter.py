@@ -6,6 +6,7 @@ fills, with a little noise on top.
 """
 
 import random
+from dataclasses import dataclass
 
 VOLTAGE = 230.0  # phase to neutral
 RAMP_SECONDS = 10.0
@@ -55,18 +56,26 @@ class Ev:
         return energy_wh
 
 
-def sampled_values(measurands: list[str], register_wh: float, ev: Ev | None, context: str) -> list[dict]:
-    """One meter reading as OCPP 1.6 sampledValue entries, for the measurands configured."""
-    power = ev.power_w if ev else 0.0
-    values = {
-        "Energy.Active.Import.Register": (f"{round(register_wh)}", {"unit": "Wh", "location": "Outlet"}),
-        "Power.Active.Import": (f"{power:.0f}", {"unit": "W", "location": "Outlet"}),
-        "Current.Import": (f"{ev.current_a if ev else 0.0:.1f}", {"unit": "A", "phase": "L1", "location": "Outlet"}),
-        "Voltage": (f"{ev.voltage if ev else VOLTAGE:.1f}", {"unit": "V", "phase": "L1-N", "location": "Outlet"}),
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One measurand as the meter shows it; each OCPP version writes it in its own shape."""
+
+    measurand: str
+    value: float
+    unit: str
+    decimals: int  # the precision the meter displays
+    location: str = "Outlet"
+    phase: str | None = None
+
+
+def readings(measurands: list[str], register_wh: float, ev: Ev | None) -> list[Reading]:
+    """One meter reading of the measurands configured (those the meter has, in the order asked)."""
+    known = {
+        "Energy.Active.Import.Register": Reading("Energy.Active.Import.Register", register_wh, "Wh", 0),
+        "Power.Active.Import": Reading("Power.Active.Import", ev.power_w if ev else 0.0, "W", 0),
+        "Current.Import": Reading("Current.Import", ev.current_a if ev else 0.0, "A", 1, phase="L1"),
+        "Voltage": Reading("Voltage", ev.voltage if ev else VOLTAGE, "V", 1, phase="L1-N"),
     }
     if ev is not None:
-        values["SoC"] = (f"{ev.soc:.0f}", {"unit": "Percent", "location": "EV"})
-    return [
-        {"value": values[name][0], "context": context, "measurand": name, **values[name][1]}
-        for name in measurands if name in values
-    ]
+        known["SoC"] = Reading("SoC", ev.soc, "Percent", 0, location="EV")
+    return [known[name] for name in measurands if name in known]

@@ -1,9 +1,9 @@
 """Messages from the station to the CSMS, delivered one at a time and in the order they were made.
 
-OCPP 1.6 requires transaction messages (StartTransaction, MeterValues of a transaction,
-StopTransaction) to reach the CSMS even across a lost connection, so those are *durable*: they
-wait for the next connection and keep their original timestamps. Everything else is *volatile*:
-dropped while offline, because the boot sequence resends the state that matters.
+OCPP requires transaction messages (1.6: StartTransaction, MeterValues of a transaction,
+StopTransaction; 2.x: TransactionEvent) to reach the CSMS even across a lost connection, so those
+are *durable*: they wait for the next connection and keep their original timestamps. Everything
+else is *volatile*: dropped while offline, because the boot sequence resends the state that matters.
 """
 
 import asyncio
@@ -26,7 +26,7 @@ class Message:
     payload: dict
     durable: bool
     future: asyncio.Future
-    tx: Transaction | None = None  # its transactionId is filled in when sent
+    tx: Transaction | None = None  # 1.6: its transactionId, the CSMS's, is filled in when sent
     on_reply: Callable[[dict], None] | None = None
     attempts: int = 0
 
@@ -67,6 +67,10 @@ class Outbox:
                 _give_up(message, Offline("dropped while offline"))
         self._queue = kept
         self._settle()
+
+    def holds(self, wanted: Callable[[str, dict], bool]) -> bool:
+        """Whether a message not yet delivered has ``wanted(action, payload)`` (GetTransactionStatus)."""
+        return any(wanted(message.action, message.payload) for message in self._queue)
 
     async def drained(self, timeout: float) -> bool:
         """Wait until everything queued is delivered or given up; False if time ran out."""

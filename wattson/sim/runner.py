@@ -4,29 +4,32 @@ import asyncio
 from collections.abc import Sequence
 
 from wattson.sim.station import SimStation, StationConfig, default_id_tags
+from wattson.sim.versions import SUPPORTED_OCPP
 
-__all__ = ["run_stations", "default_id_tags"]
+__all__ = ["run_stations", "default_id_tags", "SUPPORTED_OCPP"]
 
-SUPPORTED_OCPP = ("1.6",)
 STAGGER = 0.05  # seconds between two stations connecting ...
 STAGGER_TOTAL = 5.0  # ... but all of them connected within this
 
 
-async def run_stations(url: str, count: int, *, prefix: str = "SIM-", ocpp: str = "1.6",
+async def run_stations(url: str, count: int, *, prefix: str = "SIM-", ocpp: str | Sequence[str] = "1.6",
                        id_tags: Sequence[str] | None = None, meter_interval: float = 10.0, connectors: int = 2,
                        session_gap: tuple[float, float] = (5, 20), session_duration: tuple[float, float] = (60, 300),
                        stop_event: asyncio.Event | None = None) -> None:
     """Run ``count`` stations ``{prefix}0001``... against ``url`` until ``stop_event`` is set or the
-    task is cancelled, then stop them all."""
-    if ocpp not in SUPPORTED_OCPP:
-        raise ValueError(f"the simulator speaks OCPP {', '.join(SUPPORTED_OCPP)}, not {ocpp!r}")
+    task is cancelled, then stop them all. Several ``ocpp`` versions make a mixed fleet: station
+    N speaks the ((N-1) mod len)-th, round-robin."""
+    versions = [ocpp] if isinstance(ocpp, str) else list(ocpp)
+    unknown = [v for v in versions if v not in SUPPORTED_OCPP]
+    if not versions or unknown:
+        raise ValueError(f"the simulator speaks OCPP {', '.join(SUPPORTED_OCPP)}, not {', '.join(unknown) or 'none'}")
     if count < 1:
         raise ValueError(f"the number of stations must be at least 1, not {count}")
     tags = list(id_tags) if id_tags is not None else default_id_tags(5)
     stations = [
-        SimStation(StationConfig(f"{prefix}{i:04d}", url, connectors=connectors, id_tags=tags,
-                                 meter_interval=meter_interval, session_gap=tuple(session_gap),
-                                 session_duration=tuple(session_duration)))
+        SimStation(StationConfig(f"{prefix}{i:04d}", url, ocpp=versions[(i - 1) % len(versions)],
+                                 connectors=connectors, id_tags=tags, meter_interval=meter_interval,
+                                 session_gap=tuple(session_gap), session_duration=tuple(session_duration)))
         for i in range(1, count + 1)
     ]
     stagger = min(STAGGER, STAGGER_TOTAL / count)

@@ -1,7 +1,8 @@
-"""One simulated OCPP 1.6J charging station: connection, boot, heartbeats and charging sessions.
+"""One simulated charging station: connection, boot, heartbeats and charging sessions.
 
-Plain OCPP-J over a websocket, one call in flight at a time. What the station answers to the
-CSMS lives in ``commands``; how its own messages survive a lost connection, in ``outbox``.
+Plain OCPP-J over a websocket, one call in flight at a time. The station is the same in every
+OCPP version; its protocol object (``v16``, ``v201``) writes that version's messages and answers
+the CSMS's calls. How its own messages survive a lost connection lives in ``outbox``.
 """
 
 import asyncio
@@ -18,24 +19,24 @@ import orjson
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
-from wattson.sim import commands
 from wattson.sim.authlist import LocalAuthList
 from wattson.sim.configuration import Configuration, number_text
 from wattson.sim.connector import Connector, Reservation, SessionRequest, Transaction
-from wattson.sim.meter import Ev, phases_for, sampled_values
+from wattson.sim.meter import Ev, phases_for
+from wattson.sim.operations import Progress
 from wattson.sim.outbox import Outbox
 from wattson.sim.profiles import ChargingProfiles
-from wattson.sim.wire import (CALL, CALLERROR, CALLRESULT, CallError, Offline, call_frame, error_frame, iso,
-                              result_frame, utc_now)
+from wattson.sim.versions import PROTOCOLS, SUPPORTED_OCPP
+from wattson.sim.wire import (CALL, CALLERROR, CALLRESULT, CallError, Offline, call_frame, error_frame, result_frame,
+                              utc_now)
 
 log = logging.getLogger("wattson.sim")
 
-SUBPROTOCOL = "ocpp1.6"
 FIRMWARE_VERSION = "1.0.0"
 DEFAULT_HEARTBEAT = 300.0  # until the CSMS says otherwise at boot
 BOOT_RETRY = 10.0  # when the CSMS gives no interval to wait before booting again
 FINISHING = 0.5  # seconds between the end of a transaction and the cable being unplugged
-SETTLE_TIMEOUT = 5.0  # how long a reset or a graceful stop waits for StopTransactions to go out
+SETTLE_TIMEOUT = 5.0  # how long a reset or a graceful stop waits for the last transaction messages
 
 
 async def _wait(event: asyncio.Event, timeout: float | None) -> bool:
@@ -58,9 +59,10 @@ def default_id_tags(count: int) -> list[str]:
 class StationConfig:
     station_id: str
     url: str  # the CSMS endpoint, e.g. ws://127.0.0.1:8180/ocpp; the station id is appended
-    connectors: int = 2
+    ocpp: str = "1.6"  # 1.6, 2.0.1 or 2.1
+    connectors: int = 2  # 2.x: EVSEs, each with one connector
     id_tags: list[str] = field(default_factory=lambda: default_id_tags(5))  # empty: no sessions of its own
-    meter_interval: float = 10.0  # seconds between MeterValues (MeterValueSampleInterval)
+    meter_interval: float = 10.0  # seconds between meter samples (1.6 MeterValueSampleInterval, 2.x TxUpdatedInterval)
     heartbeat_interval: float | None = None  # None: the interval the CSMS gives at boot
     max_power_w: float = 11_000
     vendor: str = "Wattson"
@@ -68,11 +70,13 @@ class StationConfig:
     session_gap: tuple[float, float] = (5.0, 20.0)  # idle seconds between sessions, min and max
     session_duration: tuple[float, float] = (60.0, 300.0)
     seed: int | None = None  # for reproducible sessions
-    authorize_remote_tx: bool = False  # AuthorizeRemoteTxRequests: Authorize remote starts too
+    authorize_remote_tx: bool = False  # Authorize remote starts too (AuthorizeRemoteTxRequests, AuthorizeRemoteStart)
     call_timeout: float = 30.0
     reconnect_delay: tuple[float, float] = (0.5, 30.0)  # first and longest pause between connection attempts
 
     def __post_init__(self):
+        if self.ocpp not in SUPPORTED_OCPP:
+            raise ValueError(f"the simulator speaks OCPP {', '.join(SUPPORTED_OCPP)}, not {self.ocpp!r}")
         if self.connectors < 1:
             raise ValueError("a station needs at least one connector")
         for name in ("session_gap", "session_duration", "reconnect_delay"):
@@ -99,8 +103,9 @@ class SimStation:
         self.profiles = ChargingProfiles(config.connectors, self.phases, config.max_power_w)
         self.local_list = LocalAuthList()
         self.firmware_version = FIRMWARE_VERSION
-        self.firmware_status = "Idle"
-        self.diagnostics_status = "Idle"
+        self.firmware = Progress()  # a firmware update under way
+        self.log_upload = Progress()  # a diagnostics (1.6) or log (2.x) upload under way
+        self.protocol = PROTOCOLS[config.ocpp](self)
         self.connected = asyncio.Event()
         self.accepted = asyncio.Event()  # set while the CSMS has accepted our boot on this connection
         self.received: list[tuple[str, dict]] = []  # every call the CSMS made, in order
@@ -113,10 +118,12 @@ class SimStation:
         self._lock = asyncio.Lock()  # OCPP-J: one call of ours in flight at a time
         self._pending: tuple[str, asyncio.Future] | None = None
         self._tasks: set[asyncio.Task] = set()
-        self._followups: list[tuple[Callable, tuple]] | None = None
+        self._followups: list[Callable[[], object]] | None = None
         self._heartbeat_changed = asyncio.Event()
         self._changed = asyncio.Event()
         self._rebooting = False
+        self._boot_reason = "PowerUp"
+        self._draining = False  # a reset waits for the sessions to end: begin no new ones
 
     # --- what tests and the runner use ---------------------------------------------------------
     @property
@@ -124,12 +131,12 @@ class SimStation:
         return self.config.station_id
 
     def status(self, connector_id: int) -> str:
-        """The status last notified for a connector (0: the station)."""
+        """A connector's status in 1.6's detail (Preparing, Charging, ...; 0: the station); 2.x shows it coarser."""
         if connector_id == 0:
             return "Available" if self.operative else "Unavailable"
         return self.connectors[connector_id].status
 
-    def transaction_id(self, connector_id: int) -> int | None:
+    def transaction_id(self, connector_id: int) -> int | str | None:
         tx = self.connectors[connector_id].transaction
         return tx.id if tx else None
 
@@ -144,7 +151,7 @@ class SimStation:
 
     async def stop(self, *, end_sessions: bool = False) -> None:
         """Stop every task and close the connection; with ``end_sessions``, first stop running
-        transactions (reason Local) and give their StopTransaction a moment to go out."""
+        transactions (reason Local) and give their last messages a moment to go out."""
         if end_sessions and self.accepted.is_set():
             await self._end_transactions("Local")
         if self._ws is not None:
@@ -161,17 +168,22 @@ class SimStation:
     async def __aexit__(self, *exc) -> None:
         await self.stop()
 
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float | None = 10.0) -> None:
         """Wait until ``predicate()`` holds, checked whenever the station's state changes."""
         async with asyncio.timeout(timeout):
             while not predicate():
                 await self._changed.wait()
 
+    def notify(self) -> None:
+        """Wake ``wait_until`` callers: something observable changed."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
     # --- what command handlers use -------------------------------------------------------------
-    def after_reply(self, action: Callable, *args) -> None:
-        """Run ``action(*args)`` once the answer to the current CSMS call is sent (a coroutine as a task)."""
+    def after_reply(self, action: Callable, *args, **kwargs) -> None:
+        """Run ``action(*args, **kwargs)`` once the answer to the current CSMS call is sent (a coroutine: as a task)."""
         assert self._followups is not None, "after_reply outside a command handler"
-        self._followups.append((action, args))
+        self._followups.append(partial(action, *args, **kwargs))
 
     def spawn(self, coroutine) -> asyncio.Task:
         task = asyncio.create_task(coroutine)
@@ -181,45 +193,33 @@ class SimStation:
 
     def send(self, action: str, payload: dict, **options) -> asyncio.Future:
         """Queue a message to the CSMS (see ``Outbox.put``); the future gets its reply."""
-        self._notify()
+        self.notify()
         return self.outbox.put(action, payload, **options)
 
     def set_status(self, connector_id: int, status: str) -> None:
-        if connector_id:
-            self.connectors[connector_id].status = status
-        self.send_status(connector_id)
-
-    def send_status(self, connector_id: int) -> None:
-        self.send("StatusNotification", {"connectorId": connector_id, "errorCode": "NoError",
-                                         "status": self.status(connector_id), "timestamp": iso(utc_now())})
+        """A connector's status, in 1.6's detail (Preparing, Charging, ...); the protocol shows it."""
+        self.connectors[connector_id].status = status
+        self.protocol.status_changed(connector_id)
 
     def show_idle(self, connector: Connector) -> None:
         """Notify the status of a connector with no session, unless one has begun meanwhile."""
         if not connector.busy and not connector.claimed:
             self.set_status(connector.id, connector.idle_status)
 
-    def send_meter_values(self, connector: Connector, context: str, *, durable: bool = False) -> None:
-        tx = connector.transaction
-        values = sampled_values(self.configuration.items("MeterValuesSampledData"), connector.register_wh,
-                                tx.ev if tx else None, context)
-        if not values:
-            return
-        payload = {"connectorId": connector.id, "meterValue": [{"timestamp": iso(utc_now()), "sampledValue": values}]}
-        if tx is not None and durable:
-            self.send("MeterValues", payload, durable=True, tx=tx)
-        else:
-            if tx is not None and tx.id is not None:
-                payload["transactionId"] = tx.id
-            self.send("MeterValues", payload)
-
     def free_connector(self, connector_id: int | None, id_tag: str) -> Connector | None:
         """The connector a session for ``id_tag`` could begin on: the one asked for, or the first free."""
+        if self._draining:
+            return None
         if connector_id is not None:
             connector = self.connectors.get(connector_id)
             return connector if connector and connector.is_free_for(id_tag) else None
         return next((c for c in self.connectors.values() if c.is_free_for(id_tag)), None)
 
-    def connector_with_transaction(self, transaction_id: int) -> Connector | None:
+    def in_use(self) -> bool:
+        """Whether any connector has a session (or one about to begin)."""
+        return any(c.busy or c.claimed for c in self.connectors.values())
+
+    def connector_with_transaction(self, transaction_id: int | str) -> Connector | None:
         return next((c for c in self.connectors.values()
                      if c.transaction is not None and c.transaction.id == transaction_id), None)
 
@@ -232,12 +232,10 @@ class SimStation:
         if key.lower() == "heartbeatinterval":
             self._heartbeat_changed.set()
 
-    async def boot(self) -> tuple[str, float]:
+    async def boot(self, reason: str) -> tuple[str, float]:
         """One BootNotification: the CSMS's status and interval; Accepted puts the station online."""
-        payload = {"chargePointVendor": self.config.vendor[:20], "chargePointModel": self.config.model[:20],
-                   "chargePointSerialNumber": f"SN-{self.station_id}"[:25], "firmwareVersion": self.firmware_version}
         try:
-            reply = await self._call("BootNotification", payload)
+            reply = await self._call("BootNotification", self.protocol.boot_notification(reason))
         except (Offline, CallError, TimeoutError) as error:
             log.info("%s: BootNotification failed: %r", self.station_id, error)
             return "Rejected", BOOT_RETRY
@@ -246,16 +244,29 @@ class SimStation:
             if self.config.heartbeat_interval is None and interval > 0:
                 self.configuration.set("HeartbeatInterval", number_text(interval))
                 self._heartbeat_changed.set()
+            self._boot_reason = "PowerUp"
             self.accepted.set()
-            self._notify()
+            self.notify()
         return status, interval
 
-    async def reboot(self, kind: str) -> None:
-        """Reset: end transactions (reason SoftReset or HardReset), let them out, reconnect and boot."""
-        await self._end_transactions("HardReset" if kind == "Hard" else "SoftReset")
+    async def reboot(self, stop_reason: str) -> None:
+        """Reset: end transactions (with the reason the version gives), let them out, reconnect and boot."""
+        await self._end_transactions(stop_reason)
+        self._boot_reason = "RemoteReset"
         if self._ws is not None:
             self._rebooting = True
             await self._ws.close()
+
+    async def reboot_when_idle(self, stop_reason: str) -> None:
+        """A reset once the sessions running now are over; none begins meanwhile."""
+        if self._draining:  # one is already waiting
+            return
+        self._draining = True
+        try:
+            await self.wait_until(lambda: not self.in_use(), timeout=None)
+            await self.reboot(stop_reason)
+        finally:
+            self._draining = False
 
     # --- connection ----------------------------------------------------------------------------
     async def _run(self) -> None:
@@ -263,14 +274,15 @@ class SimStation:
         first, longest = self.config.reconnect_delay
         delay = first
         url = f"{self.config.url.rstrip('/')}/{quote(self.station_id, safe='')}"
+        subprotocol = self.protocol.subprotocol
         while True:
             booted = False
             try:
-                async with connect(url, subprotocols=[SUBPROTOCOL], compression=None,
+                async with connect(url, subprotocols=[subprotocol], compression=None,
                                    open_timeout=self.config.call_timeout, close_timeout=5) as ws:
-                    if ws.subprotocol != SUBPROTOCOL:
-                        log.warning("%s: the CSMS did not agree to %s", self.station_id, SUBPROTOCOL)
-                        await ws.close(1002, f"{SUBPROTOCOL} required")
+                    if ws.subprotocol != subprotocol:
+                        log.warning("%s: the CSMS did not agree to %s", self.station_id, subprotocol)
+                        await ws.close(1002, f"{subprotocol} required")
                     else:
                         booted = await self._serve(ws)
             except (OSError, TimeoutError, WebSocketException) as error:
@@ -287,7 +299,7 @@ class SimStation:
         Whether the CSMS accepted the station on it."""
         self._ws = ws
         self.connected.set()
-        self._notify()
+        self.notify()
         reader = asyncio.create_task(self._read(ws))
         online = asyncio.create_task(self._online())
         try:
@@ -304,13 +316,13 @@ class SimStation:
             self.connected.clear()
             if self._pending is not None and not self._pending[1].done():
                 self._pending[1].set_exception(Offline("connection closed"))
-            self._notify()
+            self.notify()
         return booted
 
     async def _online(self) -> None:
         """Boot until accepted, tell the CSMS every connector's status, then heartbeat."""
         while True:
-            status, interval = await self.boot()
+            status, interval = await self.boot(self._boot_reason)
             if status == "Accepted":
                 break
             # Pending or Rejected: boot again after the interval, unless a triggered boot got in first
@@ -318,7 +330,7 @@ class SimStation:
                 break
         self.outbox.purge_volatile()
         for connector_id in range(self.config.connectors + 1):
-            self.send_status(connector_id)
+            self.protocol.send_status(connector_id)
         await self._heartbeats()
 
     async def _heartbeats(self) -> None:
@@ -377,19 +389,29 @@ class SimStation:
 
     async def _answer(self, ws: ClientConnection, unique_id: str, action: str, payload) -> None:
         self.received.append((action, payload))
-        self._notify()
+        self.notify()
+        try:
+            reply, followups = self.answer(action, payload)
+            frame = result_frame(unique_id, reply)
+        except CallError as error:
+            frame, followups = error_frame(unique_id, error.code, error.description, error.details), []
+        await ws.send(frame)
+        self.follow_up(action, followups)
+
+    def answer(self, action, payload) -> tuple[dict, list[Callable[[], object]]]:
+        """The answer to a CSMS call, and what is to follow once it is sent (``follow_up``);
+        raises CallError for a CALLERROR."""
         self._followups = followups = []
         try:
-            frame = result_frame(unique_id, commands.answer(self, action, payload))
-        except CallError as error:
-            frame = error_frame(unique_id, error.code, error.description, error.details)
-            followups.clear()
+            return self.protocol.answer(action, payload), followups
         finally:
             self._followups = None
-        await ws.send(frame)
-        for followup, args in followups:
+
+    def follow_up(self, action: str, followups: list[Callable[[], object]]) -> None:
+        """Run what a handler left for after its answer (a coroutine as a task)."""
+        for followup in followups:
             try:
-                outcome = followup(*args)
+                outcome = followup()
             except Exception:  # noqa: BLE001 - the reader must go on
                 log.exception("%s: what follows %s failed", self.station_id, action)
                 continue
@@ -411,7 +433,8 @@ class SimStation:
         if connector.request is not None:
             request, connector.request, connector.claimed = connector.request, None, False
             return request
-        if not self.config.id_tags or not self.accepted.is_set() or connector.reservation is not None:
+        if not self.config.id_tags or not self.accepted.is_set() or connector.reservation is not None \
+                or self._draining:
             return None
         id_tag = self.rng.choice(self.config.id_tags)
         return SessionRequest(id_tag) if connector.is_free_for(id_tag) else None
@@ -422,7 +445,7 @@ class SimStation:
         try:
             self.set_status(connector.id, "Preparing")
             needs_authorize = not request.remote or self.configuration.flag("AuthorizeRemoteTxRequests")
-            if not needs_authorize or await self._authorize(request.id_tag):
+            if not needs_authorize or await self._authorize(request):
                 await self._charge(connector, request)
                 await asyncio.sleep(FINISHING)
         finally:
@@ -431,12 +454,12 @@ class SimStation:
             connector.operative, connector.pending_operative = connector.pending_operative, None
         self.show_idle(connector)
 
-    async def _authorize(self, id_tag: str) -> bool:
+    async def _authorize(self, request: SessionRequest) -> bool:
         try:
-            reply = await self.send("Authorize", {"idTag": id_tag})
+            reply = await self.send("Authorize", self.protocol.authorize(request.id_tag, request.token_type))
         except (Offline, CallError, TimeoutError):
             return False
-        return reply.get("idTagInfo", {}).get("status") == "Accepted"
+        return self.protocol.authorized(reply)
 
     async def _charge(self, connector: Connector, request: SessionRequest) -> None:
         reservation = connector.reservation
@@ -446,25 +469,16 @@ class SimStation:
         else:
             reservation = None
         tx = Transaction(connector.id, request.id_tag, round(connector.register_wh), utc_now(),
-                         reservation_id=reservation.id if reservation else None, ev=Ev(self.rng, self.phases))
+                         reservation_id=reservation.id if reservation else None, ev=Ev(self.rng, self.phases),
+                         token_type=request.token_type, remote_start_id=request.remote_start_id)
         connector.transaction = tx
-        payload = {"connectorId": connector.id, "idTag": tx.id_tag, "meterStart": tx.meter_start,
-                   "timestamp": iso(tx.started_at)}
-        if tx.reservation_id is not None:
-            payload["reservationId"] = tx.reservation_id
-        started = self.send("StartTransaction", payload, durable=True, on_reply=partial(self._started, tx))
+        started = self.protocol.transaction_started(connector, tx)
         started.add_done_callback(partial(self._start_failed, tx))
         if request.profile is not None:
             self.profiles.set(connector.id, request.profile, None, in_transaction=True)
         self.set_status(connector.id, "Charging")
         await self._meter(connector, tx)
         self._end(connector, tx)
-
-    def _started(self, tx: Transaction, reply: dict) -> None:
-        tx.id = reply.get("transactionId")
-        if reply.get("idTagInfo", {}).get("status") != "Accepted":
-            tx.request_stop("DeAuthorized")
-        self._notify()
 
     def _start_failed(self, tx: Transaction, started: asyncio.Future) -> None:
         if not started.cancelled() and started.exception() is not None:
@@ -492,25 +506,14 @@ class SimStation:
             wanted = "SuspendedEVSE" if limit <= 0 else "Charging"
             if connector.status != wanted:
                 self.set_status(connector.id, wanted)
+                self.protocol.charging_state_changed(connector, tx)
             if interval > 0 and now >= next_sample - 1e-3:
-                self.send_meter_values(connector, "Sample.Periodic", durable=True)
+                self.protocol.transaction_sampled(connector, tx)
                 next_sample = now + interval
 
     def _end(self, connector: Connector, tx: Transaction) -> None:
-        """StopTransaction, with the meter at begin and end as transaction data; then Finishing."""
-        stopped_at = utc_now()
-        meter_stop = round(connector.register_wh)
-        payload = {"meterStop": meter_stop, "timestamp": iso(stopped_at), "reason": tx.stop_reason,
-                   "idTag": tx.id_tag}
-        measurands = self.configuration.items("StopTxnSampledData")
-        if measurands:
-            payload["transactionData"] = [
-                {"timestamp": iso(tx.started_at),
-                 "sampledValue": sampled_values(measurands, tx.meter_start, None, "Transaction.Begin")},
-                {"timestamp": iso(stopped_at),
-                 "sampledValue": sampled_values(measurands, meter_stop, tx.ev, "Transaction.End")},
-            ]
-        self.send("StopTransaction", payload, durable=True, tx=tx)
+        """Report the end of the transaction; then Finishing."""
+        self.protocol.transaction_ended(connector, tx, utc_now(), round(connector.register_wh))
         connector.transaction = None
         self.profiles.end_transaction(connector.id)
         self.sessions_completed += 1
@@ -518,7 +521,7 @@ class SimStation:
         self.set_status(connector.id, "Finishing")
 
     async def _end_transactions(self, reason: str) -> None:
-        """Stop every running transaction and wait (a little) for the StopTransactions to go out."""
+        """Stop every running transaction and wait (a little) for their last messages to go out."""
         running = [c.transaction for c in self.connectors.values() if c.transaction is not None]
         for tx in running:
             tx.request_stop(reason)
@@ -533,14 +536,10 @@ class SimStation:
         await asyncio.sleep(max(0.0, (reservation.expiry - utc_now()).total_seconds()))
         if connector.reservation is reservation:
             connector.reservation = None
+            self.protocol.reservation_expired(reservation)
             self.show_idle(connector)
 
     # --- housekeeping --------------------------------------------------------------------------
-    def _notify(self) -> None:
-        """Wake ``wait_until`` callers: something observable changed."""
-        self._changed.set()
-        self._changed = asyncio.Event()
-
     def _task_done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:

@@ -1,12 +1,12 @@
 """Commands to stations as domain operations: validated, recorded, sent, answered."""
 
 import asyncio
-import secrets
 import uuid
 
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from wattson.access.models import IdToken
 from wattson.bus import CommandBus
 from wattson.db import Database, utcnow
 from wattson.db.lookup import get_or_404
@@ -18,6 +18,7 @@ from wattson.stations.models import ChargePoint, Command
 from wattson.stations.reservations import ReservationService
 
 RAW = "ocpp"  # the history's name for calls sent in the station's own protocol
+_CHUNK = 500  # tokens per look-up: well under every database's bound-parameter limit
 
 
 class CommandService:
@@ -34,8 +35,8 @@ class CommandService:
     async def submit(self, charge_point_id: str, name: str, raw_params: dict, wait: bool = True) -> Command:
         """Send a command; with ``wait`` the record comes back completed, otherwise pending."""
         params = self.parse(name, raw_params)
-        await self._require_station(charge_point_id)
-        params = await self._resolve(charge_point_id, params)
+        station = await self._require_station(charge_point_id)
+        params = await self._resolve(station, params)
         action, payload = self.bus.prepare(charge_point_id, name, params)
         return await self._dispatch(charge_point_id, name, params.model_dump(mode="json", exclude_none=True),
                                     action, payload, wait)
@@ -46,9 +47,9 @@ class CommandService:
         action, payload = self.bus.prepare_raw(charge_point_id, action, payload)
         return await self._dispatch(charge_point_id, RAW, {"action": action}, action, payload, wait)
 
-    async def _require_station(self, charge_point_id: str) -> None:
+    async def _require_station(self, charge_point_id: str) -> ChargePoint:
         async with self.db.session() as s:
-            await get_or_404(s, ChargePoint, charge_point_id, "charge point")
+            return await get_or_404(s, ChargePoint, charge_point_id, "charge point")
 
     async def _dispatch(self, charge_point_id: str, name: str, params: dict, action: str, payload: dict,
                         wait: bool) -> Command:
@@ -75,16 +76,32 @@ class CommandService:
                           [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in error.errors()]
                           ) from None
 
-    async def _resolve(self, charge_point_id: str, params: c.Params) -> c.Params:
-        """Fill what only Wattson knows: a session's transaction id, a fresh reservation id."""
-        if isinstance(params, c.RemoteStop) and params.session_id is not None:
-            session = await self.sessions.get(params.session_id)
-            if session.charge_point_id != charge_point_id or session.transaction_id is None:
-                raise Invalid(f"session {params.session_id} is not a transaction of {charge_point_id!r}")
-            return c.RemoteStop(transaction_id=session.transaction_id)
-        if isinstance(params, c.ReserveNow) and params.reservation_id is None:
-            return params.model_copy(update={"reservation_id": secrets.randbelow(2**31)})
-        return params
+    async def _resolve(self, station: ChargePoint, params: c.Params) -> c.Params:
+        """Fill what only Wattson knows (a session's transaction id, fresh request and reservation
+        ids, stored tokens' types) and refuse what the station's own settings forbid."""
+        if isinstance(params, c.TransactionRef) and params.session_id is not None:
+            params = await self._by_session(station.id, params)
+        if isinstance(params, c.SetNetworkProfile):
+            _never_downgrade(station, params.security_profile)
+        params = c.with_generated_ids(params)
+        return c.with_token_types(params, await self._token_types(c.untyped_tokens(params)))
+
+    async def _by_session(self, charge_point_id: str, params: c.TransactionRef) -> c.TransactionRef:
+        session = await self.sessions.get(params.session_id)
+        if session.charge_point_id != charge_point_id or session.transaction_id is None:
+            raise Invalid(f"session {params.session_id} is not a transaction of {charge_point_id!r}")
+        return params.model_copy(update={"session_id": None, "transaction_id": session.transaction_id})
+
+    async def _token_types(self, uids: set[str]) -> dict[str, str]:
+        """The stored type of each of these tokens that Wattson knows."""
+        found, uids = {}, sorted(uids)
+        if not uids:
+            return found
+        async with self.db.session() as s:
+            for start in range(0, len(uids), _CHUNK):
+                chunk = uids[start:start + _CHUNK]
+                found.update((await s.execute(select(IdToken.uid, IdToken.type).where(IdToken.uid.in_(chunk)))).all())
+        return found
 
     async def _run(self, record: Command) -> Command:
         outcome = await self.bus.send(record.charge_point_id, record.action, record.request, self.timeout)
@@ -112,3 +129,10 @@ class CommandService:
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
+
+def _never_downgrade(station: ChargePoint, security_profile: int) -> None:
+    """A network profile below the station's security profile would open it to weaker authentication."""
+    if security_profile < station.security_profile:
+        raise Invalid(f"{station.id} uses security profile {station.security_profile}; a station is never "
+                      f"downgraded", [{"field": "security_profile",
+                                       "message": f"must be {station.security_profile} or more"}])

@@ -158,8 +158,43 @@ class Reservation(Base):
     id_tag: Mapped[str] = mapped_column(String(36))
     parent_id_tag: Mapped[str | None] = mapped_column(String(36))
     expires_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16))  # active|cancelled|used|rejected (expired is derived)
+    status: Mapped[str] = mapped_column(String(16))  # active|cancelled|used|rejected|expired|removed
     session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
     command_id: Mapped[str | None] = mapped_column(String(36))  # the reserve-now command
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DeviceVariable(Base):
+    """One attribute of one variable of the station's OCPP 2.x device model, as last reported
+    (NotifyReport) or read and written by GetVariables / SetVariables.
+
+    ``key`` spells the whole address (component, instances, EVSE, connector, variable,
+    attribute) so one unique index identifies a row on every database, nulls included.
+    """
+
+    __tablename__ = "device_variables"
+    __table_args__ = (Index("ix_device_variables_key", "charge_point_id", "key", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(255))
+    component: Mapped[str] = mapped_column(String(50))
+    component_instance: Mapped[str | None] = mapped_column(String(50))
+    evse: Mapped[int | None]
+    connector: Mapped[int | None]
+    variable: Mapped[str] = mapped_column(String(50))
+    variable_instance: Mapped[str | None] = mapped_column(String(50))
+    attribute_type: Mapped[str] = mapped_column(String(8), default="Actual")  # Actual|Target|MinSet|MaxSet
+    value: Mapped[str | None] = mapped_column(Text)  # up to the station's ReportingValueSize
+    mutability: Mapped[str | None] = mapped_column(String(10))  # ReadOnly|WriteOnly|ReadWrite
+    persistent: Mapped[bool | None]
+    constant: Mapped[bool | None]
+    data_type: Mapped[str | None] = mapped_column(String(20))
+    unit: Mapped[str | None] = mapped_column(String(16))
+    min_limit: Mapped[float | None]
+    max_limit: Mapped[float | None]
+    values_list: Mapped[str | None] = mapped_column(Text)
+    supports_monitoring: Mapped[bool | None]
+    source: Mapped[str] = mapped_column(String(8))  # report | get | set: how the value was learnt
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

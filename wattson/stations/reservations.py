@@ -2,14 +2,15 @@
 
 A reservation is recorded when the station answers reserve-now (``active`` if it accepted,
 ``rejected`` otherwise), becomes ``cancelled`` when it accepts cancel-reservation and ``used``
-when a StartTransaction names it (``SessionService.start``). ``expired`` is never stored: an
-active reservation whose expiry has passed is shown as expired (``effective_status``).
+when a StartTransaction names it (``SessionService.start``). An active reservation whose expiry
+has passed is shown as expired (``effective_status``); an OCPP 2.x station also says so itself
+(ReservationStatusUpdate: ``expired``, or ``removed`` when it had to drop the reservation).
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from wattson.api.types import as_utc
 from wattson.db import Database, utcnow
@@ -18,8 +19,8 @@ from wattson.db.paging import newest_first
 from wattson.stations import commands as c
 from wattson.stations.models import Command, Reservation
 
-ACTIVE, CANCELLED, USED, EXPIRED, REJECTED = "active", "cancelled", "used", "expired", "rejected"
-STATUSES = (ACTIVE, CANCELLED, USED, EXPIRED, REJECTED)
+ACTIVE, CANCELLED, USED, EXPIRED, REJECTED, REMOVED = "active", "cancelled", "used", "expired", "rejected", "removed"
+STATUSES = (ACTIVE, CANCELLED, USED, EXPIRED, REJECTED, REMOVED)
 ACCEPTED = "Accepted"
 
 
@@ -75,6 +76,15 @@ class ReservationService:
                     setattr(row, name, value)
                 row.created_at = utcnow()
 
+    async def station_update(self, charge_point_id: str, reservation_id: int, status: str) -> bool:
+        """The station ended an active reservation (expired or removed); False if none matched."""
+        async with self.db.session() as s:
+            row = await s.get(Reservation, reservation_id)
+            if row is None or row.charge_point_id != charge_point_id or row.status != ACTIVE:
+                return False
+            row.status = status
+            return True
+
     async def get(self, reservation_id: int) -> Reservation:
         async with self.db.session() as s:
             return await get_or_404(s, Reservation, reservation_id, "reservation")
@@ -90,7 +100,8 @@ class ReservationService:
         if where.status == ACTIVE:
             query = query.where(Reservation.status == ACTIVE, Reservation.expires_at > utcnow())
         elif where.status == EXPIRED:
-            query = query.where(Reservation.status == ACTIVE, Reservation.expires_at <= utcnow())
+            query = query.where(or_(Reservation.status == EXPIRED,
+                                    and_(Reservation.status == ACTIVE, Reservation.expires_at <= utcnow())))
         elif where.status is not None:
             query = query.where(Reservation.status == where.status)
         async with self.db.session() as s:

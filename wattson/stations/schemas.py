@@ -49,20 +49,20 @@ ConnectorFormat = Literal["SOCKET", "CABLE"]
 #: OCPI 2.2.1 PowerType.
 PowerType = Literal["AC_1_PHASE", "AC_2_PHASE", "AC_2_PHASE_SPLIT", "AC_3_PHASE", "DC"]
 
-TLS_NEEDED = "security profiles 2 and 3 need TLS, which Wattson does not terminate yet"
 PASSWORD_FIELD = Field(None, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX, repr=False,
                        json_schema_extra={"writeOnly": True},
-                       description=f"HTTP Basic password for security profile 1: {PASSWORD_MIN} to {PASSWORD_MAX} "
-                                   f"characters. Write-only: stored as a salted hash, never returned.")
-SECURITY_PROFILE_DESCRIPTION = ("OCPP security profile: 0 (none) or 1 (HTTP Basic authentication with `password`). "
-                                "2 and 3 need TLS, which Wattson does not terminate yet.")
+                       description=f"HTTP Basic password for security profiles 1 and 2: {PASSWORD_MIN} to "
+                                   f"{PASSWORD_MAX} characters. Write-only: stored as a salted hash, never returned.")
+SECURITY_PROFILE_DESCRIPTION = (
+    "OCPP security profile, which the station cannot go below when it connects: 0 none; 1 HTTP Basic "
+    "authentication with `password`; 2 TLS (wss://) and `password`; 3 TLS with a client certificate whose "
+    "subject CN is the station's id, no password. 2 needs WATTSON_TLS_CERT and WATTSON_TLS_KEY set on the "
+    "server, 3 also WATTSON_TLS_CLIENT_CA (else 422).")
 
 
 def _check_security_profile(value: int) -> int:
-    if value in (2, 3):
-        raise PydanticCustomError("security_profile", TLS_NEEDED)
-    if value not in (0, 1):
-        raise PydanticCustomError("security_profile", "security_profile must be 0 or 1")
+    if value not in (0, 1, 2, 3):
+        raise PydanticCustomError("security_profile", "security_profile must be 0, 1, 2 or 3")
     return value
 
 
@@ -123,7 +123,7 @@ class ChargePointUpdate(BaseModel):
     registration_status: RegistrationStatus = Field(None, description="What the next BootNotification is "
                                                                       "answered with.")
     admin_status: AdminStatus = None
-    security_profile: int = Field(None, description=SECURITY_PROFILE_DESCRIPTION + " Setting 0 forgets the "
+    security_profile: int = Field(None, description=SECURITY_PROFILE_DESCRIPTION + " Setting 0 or 3 forgets the "
                                                                                     "password.")
     password: str | None = PASSWORD_FIELD
 
@@ -192,7 +192,7 @@ class ChargePointOut(Out):
     updated_at: datetime
     evses: list[EvseOut]
 
-    @computed_field(description="Whether a security profile 1 password is set (the password is never shown).")
+    @computed_field(description="Whether a password (security profiles 1 and 2) is set; it is never shown.")
     @property
     def has_password(self) -> bool:
         return self.password_hash is not None
@@ -309,7 +309,7 @@ class CommandOut(Out):
 
 
 # --- reservations -------------------------------------------------------------------------------
-ReservationStatus = Literal["active", "cancelled", "used", "expired", "rejected"]
+ReservationStatus = Literal["active", "cancelled", "used", "expired", "rejected", "removed"]
 IdTag = Annotated[str, StringConstraints(min_length=1, max_length=36), AfterValidator(no_nul)]
 
 
@@ -341,7 +341,8 @@ class ReservationOut(Out):
     parent_id_tag: str | None
     expires_at: datetime
     status: ReservationStatus = Field(description="active, cancelled, used (by `session_id`), rejected by the "
-                                                  "station, or expired (active past `expires_at`).")
+                                                  "station, expired (active past `expires_at`, or so reported by "
+                                                  "an OCPP 2.x station), or removed by the station.")
     session_id: int | None = Field(description="The session that used the reservation.")
     command_id: str | None = Field(description="The reserve-now command that made it.")
     created_at: datetime

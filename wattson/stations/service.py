@@ -20,8 +20,7 @@ from wattson.stations.passwords import hash_password, password_problem, verify_p
 from wattson.stations.status import OFFLINE, ONLINE, REGISTRATION_STATUSES, is_newer
 
 ADMIN_STATUSES = ("enabled", "disabled", "out_of_order")
-SECURITY_PROFILES = (0, 1)
-TLS_NEEDED = "security profiles 2 and 3 need TLS, which Wattson does not terminate yet"
+SECURITY_PROFILES = (0, 1, 2, 3)
 STATION_FIELDS = {"name", "location_id", "registration_status", "admin_status"}
 EVSE_FIELDS = {"evse_id", "physical_reference", "label", "current_type", "max_power_w", "max_voltage_v",
                "max_amperage_a", "phases", "admin_status", "allows_reservation"}
@@ -38,6 +37,14 @@ class BootInfo:
     extra: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What a station proved at its handshake; the gateway reads them off the connection."""
+    password: str | None = None  # HTTP Basic, its identity as the user
+    tls: bool = False  # connected over TLS (wss://)
+    certificate: bool = False  # presented a client certificate, verified against our CA, naming itself
+
+
 @dataclass(slots=True)
 class StatusReport:
     evse: int | None  # None: the station itself
@@ -51,9 +58,12 @@ class StatusReport:
 
 
 class StationService:
-    def __init__(self, db: Database, auto_register: bool = False):
+    def __init__(self, db: Database, auto_register: bool = False, *, tls: bool = False, client_ca: bool = False):
+        """``tls``: this system terminates TLS (profile 2 possible); ``client_ca``: it also verifies
+        client certificates (profile 3 possible)."""
         self.db = db
         self.auto_register = auto_register
+        self.tls, self.client_ca = tls, client_ca
 
     # --- registry ---------------------------------------------------------------------------
     async def create(self, id: str, name: str | None = None, registration_status: str = "Accepted", *,
@@ -68,7 +78,7 @@ class StationService:
                     raise Conflict(f"charge point {id!r} already exists")
                 await _check_location(s, location_id)
                 cp = ChargePoint(id=id, **fields)
-                _apply_security(cp, {"security_profile": security_profile,
+                self._apply_security(cp, {"security_profile": security_profile,
                                      **({"password": password} if password is not None else {})})
                 s.add(cp)
         return await self.get(id)
@@ -100,7 +110,7 @@ class StationService:
 
     async def update(self, id: str, **changes) -> ChargePoint:
         """Apply ``changes`` (only the fields given; None clears a nullable one). A ``password`` is
-        stored as a salted hash; security profile 0 forgets it."""
+        stored as a salted hash; security profiles 0 and 3 forget it."""
         security = {k: changes.pop(k) for k in ("security_profile", "password") if k in changes}
         _check_station_fields(changes)
         async with self._lost_race(f"location {changes.get('location_id')} was deleted at the same time"):
@@ -110,7 +120,7 @@ class StationService:
                     await _check_location(s, changes["location_id"])
                 for name, value in changes.items():
                     setattr(cp, name, value)
-                _apply_security(cp, security)
+                self._apply_security(cp, security)
         return await self.get(id)
 
     async def delete(self, id: str, online: bool) -> None:
@@ -128,6 +138,31 @@ class StationService:
                 raise Conflict(f"charge point {id!r} has {sessions} session{'s' if sessions != 1 else ''}; "
                                f"set admin_status instead", {"sessions": sessions})
             await s.execute(delete(ChargePoint).where(ChargePoint.id == id))
+
+    def _apply_security(self, cp: ChargePoint, changes: dict) -> None:
+        """Set security profile and password: 1 and 2 need a password (given now or kept from
+        before), 0 and 3 forget it; 2 and 3 only when this system terminates TLS as they need."""
+        profile = changes.get("security_profile", cp.security_profile)
+        if profile is None:
+            raise _invalid("security_profile", "security_profile cannot be null")
+        if profile not in SECURITY_PROFILES:
+            raise _invalid("security_profile", "security_profile must be 0, 1, 2 or 3")
+        unavailable = "security_profile" in changes and _profile_unavailable(profile, self.tls, self.client_ca)
+        if unavailable:
+            raise _invalid("security_profile", unavailable)
+        password = changes.get("password")
+        if password is not None:
+            if profile not in (1, 2):
+                raise _invalid("password", "a password is used with security profiles 1 and 2 only")
+            problem = password_problem(password)
+            if problem:
+                raise _invalid("password", problem)
+            cp.password_hash = hash_password(password)
+        elif profile in (1, 2) and ("password" in changes or cp.password_hash is None):
+            raise _invalid("password", f"security profile {profile} needs a password (HTTP Basic authentication)")
+        if profile in (0, 3):
+            cp.password_hash = None
+        cp.security_profile = profile
 
     # --- EVSEs and connectors ---------------------------------------------------------------
     async def create_evse(self, charge_point_id: str, number: int, connectors: list[dict] = (), **fields) -> Evse:
@@ -236,10 +271,10 @@ class StationService:
             raise Conflict(message) from None
 
     # --- presence ---------------------------------------------------------------------------
-    async def connect(self, id: str, ocpp_version: str, password: str | None = None) -> str | None:
+    async def connect(self, id: str, ocpp_version: str, credentials: Credentials = Credentials()) -> str | None:
         """Admit a station and mark it online: its registration status, or None when it is
-        unknown (and auto-registration is off). A station on security profile 1 must give its
-        password (HTTP Basic at the handshake), else Unauthenticated."""
+        unknown (and auto-registration is off). Unauthenticated, with the reason, when its
+        ``credentials`` fall short of its security profile (see ``credentials_problem``)."""
         now = utcnow()
         async with self.db.session() as s:
             cp = await s.get(ChargePoint, id)
@@ -248,9 +283,9 @@ class StationService:
                     return None
                 cp = ChargePoint(id=id, registration_status="Accepted", security_profile=0)
                 s.add(cp)
-            if cp.security_profile >= 1 and (password is None or not verify_password(password, cp.password_hash)):
-                raise Unauthenticated(f"charge point {id!r} must authenticate with its password (security "
-                                      f"profile {cp.security_profile})")
+            problem = credentials_problem(cp.security_profile, cp.password_hash, credentials)
+            if problem:
+                raise Unauthenticated(f"charge point {id!r} is on security profile {cp.security_profile}: {problem}")
             cp.network_status, cp.ocpp_version, cp.connected_at, cp.last_seen = ONLINE, ocpp_version, now, now
             return cp.registration_status
 
@@ -304,6 +339,12 @@ class StationService:
             s.add(StationEvent(charge_point_id=id, kind=kind, data=data, timestamp=timestamp))
             if station_fields:
                 await s.execute(update(ChargePoint).where(ChargePoint.id == id).values(**station_fields))
+
+    async def record_events(self, id: str, kind: str, entries: list[tuple[dict, datetime | None]]) -> None:
+        """Keep several events of one kind at once (e.g. the entries of one OCPP 2.x NotifyEvent)."""
+        async with self.db.session() as s:
+            s.add_all(StationEvent(charge_point_id=id, kind=kind, data=data, timestamp=timestamp)
+                      for data, timestamp in entries)
 
     async def events(self, id: str, limit: int, before_id: int | None = None) -> list[StationEvent]:
         """Newest first; ``before_id`` is the last id of the previous page."""
@@ -361,29 +402,31 @@ async def _check_location(s: AsyncSession, location_id: int | None) -> None:
         raise _invalid("location_id", f"location {location_id} does not exist")
 
 
-def _apply_security(cp: ChargePoint, changes: dict) -> None:
-    """Set security profile and password: 1 needs a password (given now or kept from before),
-    0 forgets it; 2 and 3 are refused."""
-    profile = changes.get("security_profile", cp.security_profile)
-    if profile is None:
-        raise _invalid("security_profile", "security_profile cannot be null")
-    if profile in (2, 3):
-        raise _invalid("security_profile", TLS_NEEDED)
-    if profile not in SECURITY_PROFILES:
-        raise _invalid("security_profile", "security_profile must be 0 or 1")
-    password = changes.get("password")
-    if password is not None:
-        if profile != 1:
-            raise _invalid("password", "a password is used with security profile 1 only")
-        problem = password_problem(password)
-        if problem:
-            raise _invalid("password", problem)
-        cp.password_hash = hash_password(password)
-    elif profile == 1 and ("password" in changes or cp.password_hash is None):
-        raise _invalid("password", "security profile 1 needs a password (HTTP Basic authentication)")
-    if profile == 0:
-        cp.password_hash = None
-    cp.security_profile = profile
+def credentials_problem(profile: int, password_hash: str | None, given: Credentials) -> str | None:
+    """Why ``given`` falls short of security ``profile``, or None when it does not. The stored
+    profile alone decides, so a station cannot connect below it (no downgrade): 1 needs the
+    password, 2 TLS and the password, 3 TLS and a client certificate naming the station."""
+    if profile >= 2 and not given.tls:
+        return "it connected without TLS (ws:// instead of wss://)"
+    if profile == 3:
+        return None if given.certificate else "it presented no client certificate"
+    if profile >= 1 and given.password is None:
+        return "it sent no password (HTTP Basic, its identity as the user)"
+    if profile >= 1 and not verify_password(given.password, password_hash):
+        return "wrong password"
+    return None
+
+
+def _profile_unavailable(profile: int, tls: bool, client_ca: bool) -> str | None:
+    """Why this system cannot serve ``profile`` as configured, naming the variables to set."""
+    if profile == 2 and not tls:
+        return "security profile 2 needs TLS: set WATTSON_TLS_CERT and WATTSON_TLS_KEY"
+    if profile == 3 and not tls:
+        return ("security profile 3 needs TLS with client certificates: set WATTSON_TLS_CERT, WATTSON_TLS_KEY "
+                "and WATTSON_TLS_CLIENT_CA")
+    if profile == 3 and not client_ca:
+        return "security profile 3 needs client certificates: set WATTSON_TLS_CLIENT_CA"
+    return None
 
 
 def _check_evse_fields(fields: dict, partial: bool = False) -> None:

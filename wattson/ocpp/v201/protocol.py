@@ -1,0 +1,200 @@
+"""OCPP 2.0.1 (and 2.1): station-initiated calls mapped onto the services, commands mapped to calls.
+
+2.x addresses EVSEs and their connectors directly (evseId, connectorId), so they map one to one
+onto the domain; evseId 0 is the station itself.
+"""
+
+import logging
+from datetime import datetime, timezone
+
+from wattson.ocpp.convert import format_time, parse_time
+from wattson.ocpp.protocol import Protocol
+from wattson.ocpp.v201 import commands
+from wattson.ocpp.v201.convert import (id_tag_of, id_token_info, read_values, reported_values, samples_of,
+                                       tx_event, written_values)
+from wattson.stations.device_model import GET, REPORT, SET
+from wattson.stations.reservations import EXPIRED, REMOVED
+from wattson.stations.service import BootInfo, StatusReport
+
+log = logging.getLogger("wattson.ocpp")
+
+
+class Ocpp201(Protocol):
+    version = "2.0.1"
+    subprotocol = "ocpp2.0.1"
+    schema_dir = "v201"
+    csms_actions = frozenset({
+        "CancelReservation", "CertificateSigned", "ChangeAvailability", "ClearCache", "ClearChargingProfile",
+        "ClearDisplayMessage", "ClearVariableMonitoring", "CostUpdated", "CustomerInformation", "DataTransfer",
+        "DeleteCertificate", "GetBaseReport", "GetChargingProfiles", "GetCompositeSchedule", "GetDisplayMessages",
+        "GetInstalledCertificateIds", "GetLocalListVersion", "GetLog", "GetMonitoringReport", "GetReport",
+        "GetTransactionStatus", "GetVariables", "InstallCertificate", "PublishFirmware", "RequestStartTransaction",
+        "RequestStopTransaction", "ReserveNow", "Reset", "SendLocalList", "SetChargingProfile",
+        "SetDisplayMessage", "SetMonitoringBase", "SetMonitoringLevel", "SetNetworkProfile",
+        "SetVariableMonitoring", "SetVariables", "TriggerMessage", "UnlockConnector", "UnpublishFirmware",
+        "UpdateFirmware",
+    })
+
+    allowed_when = {
+        "Accepted": None,
+        # What a Pending station may still send: what the CSMS asks for while it decides
+        # (reports, triggered messages) and transaction events it queued, never to be lost.
+        "Pending": frozenset({"BootNotification", "Heartbeat", "StatusNotification", "NotifyReport",
+                              "NotifyMonitoringReport", "NotifyEvent", "SecurityEventNotification",
+                              "FirmwareStatusNotification", "LogStatusNotification", "SignCertificate",
+                              "DataTransfer", "MeterValues", "TransactionEvent"}),
+        "Rejected": frozenset({"BootNotification"}),
+    }
+    #: NotifyEVChargingNeeds: Wattson computes no schedules (2.1 has a status that says exactly so)
+    no_schedule_status = "Rejected"
+
+    def action_table(self):
+        record = self._recorder
+        return {
+            "BootNotification": self.boot_notification,
+            "Heartbeat": self.heartbeat,
+            "StatusNotification": self.status_notification,
+            "Authorize": self.authorize,
+            "TransactionEvent": self.transaction_event,
+            "MeterValues": self.meter_values,
+            "NotifyReport": self.notify_report,
+            "NotifyEvent": self.notify_event,
+            "SecurityEventNotification": self.security_event,
+            "FirmwareStatusNotification": self.firmware_status,
+            "LogStatusNotification": self.log_status,
+            "ReservationStatusUpdate": self.reservation_status,
+            "DataTransfer": record("data_transfer", {"status": "Accepted"}),
+            "NotifyMonitoringReport": record("monitoring_report"),
+            "NotifyChargingLimit": record("charging_limit"),
+            "ClearedChargingLimit": record("charging_limit_cleared"),
+            "ReportChargingProfiles": record("charging_profiles"),
+            "NotifyEVChargingNeeds": record("ev_charging_needs", {"status": self.no_schedule_status}),
+            "NotifyEVChargingSchedule": record("ev_charging_schedule", {"status": "Accepted"}),
+            "NotifyCustomerInformation": record("customer_information"),
+            "NotifyDisplayMessages": record("display_messages"),
+            "PublishFirmwareStatusNotification": record("publish_firmware_status"),
+            # ISO 15118 contract certificates and OCSP need services Wattson does not reach.
+            "Get15118EVCertificate": record("ev_certificate_request", {
+                "status": "Failed", "exiResponse": "",
+                "statusInfo": {"reasonCode": "NoCertService",
+                               "additionalInfo": "no ISO 15118 contract certificate service is configured"}}),
+            "GetCertificateStatus": record("certificate_status_request", {
+                "status": "Failed",
+                "statusInfo": {"reasonCode": "NoOCSPResponder",
+                               "additionalInfo": "Wattson does not reach OCSP responders"}}),
+        }
+
+    def command_table(self):
+        return commands.TABLE
+
+    async def on_reply(self, conn, action: str, request: dict, response: dict) -> None:
+        """Values read with GetVariables or written with SetVariables join the device model."""
+        learnt = None
+        if action == "GetVariables":
+            learnt, source = read_values(response["getVariableResult"]), GET
+        elif action == "SetVariables":
+            learnt, source = written_values(request["setVariableData"], response["setVariableResult"]), SET
+        if learnt:
+            await self.services.device_model.store(conn.charge_point_id, learnt, source)
+
+    def _recorder(self, kind: str, answer: dict | None = None):
+        """A handler that keeps the message as a station event and gives a fixed answer."""
+        async def record(conn, p: dict) -> dict:
+            await self.services.stations.record_event(conn.charge_point_id, kind, p)
+            return dict(answer or {})
+        return record
+
+    # --- provisioning and availability -----------------------------------------------------
+    async def boot_notification(self, conn, p: dict) -> dict:
+        station = p["chargingStation"]
+        extra = {"reason": p["reason"], **({"modem": station["modem"]} if "modem" in station else {})}
+        info = BootInfo(vendor=station["vendorName"], model=station["model"],
+                        serial_number=station.get("serialNumber"), firmware_version=station.get("firmwareVersion"),
+                        extra=extra)
+        status = await self.services.stations.boot(conn.charge_point_id, info)
+        conn.registration = status
+        settings = self.services.settings
+        interval = settings.heartbeat_interval if status == "Accepted" else settings.boot_retry_interval
+        return {"status": status, "currentTime": _now(), "interval": interval}
+
+    async def heartbeat(self, conn, p: dict) -> dict:
+        await self.services.stations.heartbeat(conn.charge_point_id)
+        return {"currentTime": _now()}
+
+    async def status_notification(self, conn, p: dict) -> dict:
+        evse = p["evseId"]
+        report = StatusReport(evse=evse or None, connector=p["connectorId"] if evse else None,
+                              status=p["connectorStatus"], timestamp=parse_time(p["timestamp"]))
+        await self.services.stations.report_status(conn.charge_point_id, report)
+        return {}
+
+    async def notify_report(self, conn, p: dict) -> dict:
+        values = reported_values(p.get("reportData", []))
+        await self.services.device_model.store(conn.charge_point_id, values, REPORT)
+        await self.services.stations.record_event(
+            conn.charge_point_id, "report", {"request_id": p["requestId"], "seq_no": p["seqNo"],
+                                             "tbc": p.get("tbc", False), "attributes": len(values)},
+            parse_time(p["generatedAt"]))
+        return {}
+
+    async def notify_event(self, conn, p: dict) -> dict:
+        await self.services.stations.record_events(
+            conn.charge_point_id, "event", [(entry, parse_time(entry["timestamp"])) for entry in p["eventData"]])
+        return {}
+
+    async def security_event(self, conn, p: dict) -> dict:
+        log.warning("%s security event %s: %s", conn.charge_point_id, p["type"], p.get("techInfo", ""))
+        await self.services.stations.record_event(conn.charge_point_id, "security_event", p,
+                                                  parse_time(p["timestamp"]))
+        return {}
+
+    async def firmware_status(self, conn, p: dict) -> dict:
+        await self.services.stations.record_event(conn.charge_point_id, "firmware_status", p,
+                                                  firmware_status=p["status"])
+        return {}
+
+    async def log_status(self, conn, p: dict) -> dict:
+        await self.services.stations.record_event(conn.charge_point_id, "log_status", p,
+                                                  diagnostics_status=p["status"])
+        return {}
+
+    async def reservation_status(self, conn, p: dict) -> dict:
+        status = EXPIRED if p["reservationUpdateStatus"] == "Expired" else REMOVED
+        await self.services.reservations.station_update(conn.charge_point_id, p["reservationId"], status)
+        await self.services.stations.record_event(conn.charge_point_id, "reservation_status", p)
+        return {}
+
+    # --- authorisation and transactions --------------------------------------------------------
+    async def authorize(self, conn, p: dict) -> dict:
+        id_tag = id_tag_of(p["idToken"])
+        if id_tag is None:
+            return {"idTokenInfo": {"status": "Invalid"}}
+        auth = await self.services.sessions.authorize(id_tag, conn.charge_point_id)
+        return {"idTokenInfo": id_token_info(auth)}
+
+    async def transaction_event(self, conn, p: dict) -> dict:
+        _, auth = await self.services.transactions.record(conn.charge_point_id, tx_event(p))
+        return {"idTokenInfo": id_token_info(auth)} if auth is not None else {}
+
+    async def meter_values(self, conn, p: dict) -> dict:
+        """Meter values outside transactions (the station's or an EVSE's own meter)."""
+        await self.services.sessions.add_meter_values(conn.charge_point_id, evse=p["evseId"], connector=None,
+                                                      transaction_id=None, samples=samples_of(p["meterValue"]))
+        return {}
+
+
+class Ocpp21(Ocpp201):
+    version = "2.1"
+    subprotocol = "ocpp2.1"
+    schema_dir = "v21"
+    no_schedule_status = "NoChargingProfile"
+    csms_actions = Ocpp201.csms_actions | frozenset({
+        "AdjustPeriodicEventStream", "AFRRSignal", "ChangeTransactionTariff", "ClearDERControl", "ClearTariffs",
+        "ClosePeriodicEventStream", "GetCertificateChainStatus", "GetDERControl", "GetPeriodicEventStream",
+        "GetTariffs", "NotifyAllowedEnergyTransfer", "NotifyWebPaymentStarted", "RequestBatterySwap",
+        "SetDERControl", "SetDefaultTariff", "UpdateDynamicSchedule", "UsePriorityCharging",
+    })
+
+
+def _now() -> str:
+    return format_time(datetime.now(timezone.utc))

@@ -1,0 +1,195 @@
+"""OCPP 2.x transactions: a stream of numbered events (Started, Updated, Ended) mapped onto the
+same sessions as OCPP 1.6's StartTransaction / MeterValues / StopTransaction.
+
+Events can arrive late (queued while the station was offline), twice (a lost response makes the
+station resend) or not at all (a lost Ended). So every event is kept with its sequence number; a
+repeat is recognised and applied once; state fields follow the highest sequence number seen;
+energy follows the readings' own timestamps, whatever the arrival order; and a session whose
+Ended never came is closed when the next transaction starts on its EVSE.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from wattson.access.rules import AuthResult
+from wattson.db import Database
+from wattson.db.lookup import get_or_404
+from wattson.sessions.meter import Sample, energy_between, energy_readings
+from wattson.sessions.models import ACTIVE, FINISHED, Session, TransactionEvent
+from wattson.sessions.service import SessionService
+from wattson.stations.models import ChargePoint, StationEvent
+from wattson.stations.service import StationService
+
+log = logging.getLogger("wattson.sessions")
+
+STARTED, UPDATED, ENDED = "started", "updated", "ended"
+#: stop reason of a session closed because a newer transaction started on its EVSE first
+ENDED_NOT_RECEIVED = "EndedNotReceived"
+
+
+@dataclass(slots=True)
+class TxEvent:
+    """One transaction event, version-neutral (the 2.x adapters fill it)."""
+
+    transaction_id: str
+    event_type: str  # STARTED | UPDATED | ENDED
+    seq_no: int
+    timestamp: datetime
+    trigger_reason: str
+    evse: int | None = None
+    connector: int | None = None
+    id_tag: str | None = None
+    charging_state: str | None = None
+    stopped_reason: str | None = None
+    remote_start_id: int | None = None
+    reservation_id: int | None = None
+    offline: bool = False
+    samples: list[Sample] = field(default_factory=list)
+
+
+# --- rules (no I/O) -----------------------------------------------------------------------
+def apply_event(session: Session, event: TxEvent, auth: AuthResult | None) -> None:
+    """Move a session on by one event, whichever order the events arrive in."""
+    if event.event_type == STARTED:
+        session.started_at, session.start_reason = event.timestamp, event.trigger_reason
+        session.remote_start_id = event.remote_start_id if event.remote_start_id is not None else session.remote_start_id
+    elif event.timestamp < session.started_at:  # the Started event is late or lost: begin earlier
+        session.started_at = event.timestamp
+    if event.reservation_id is not None:
+        session.reservation_id = event.reservation_id
+    if event.id_tag is not None:
+        if event.event_type == ENDED:
+            session.stop_id_tag = event.id_tag
+        elif session.id_tag is None or event.event_type == STARTED:
+            session.id_tag = event.id_tag
+            session.auth_status = auth.status if auth else None
+            session.driver_id = auth.driver_id if auth else None
+    if session.last_seq_no is None or event.seq_no > session.last_seq_no:
+        session.last_seq_no = event.seq_no
+        session.charging_state = event.charging_state or session.charging_state
+    ending = event.event_type == ENDED and (session.status == ACTIVE or session.stop_reason == ENDED_NOT_RECEIVED)
+    if ending:  # its own readings count in full, even one stamped a moment after the event
+        session.status = ACTIVE
+    apply_readings(session, event.samples)
+    if ending:
+        session.status, session.stopped_at = FINISHED, event.timestamp
+        session.stop_reason = event.stopped_reason or "Local"
+        session.meter_stop = session.meter_last
+
+
+def apply_readings(session: Session, samples: list[Sample]) -> None:
+    """The earliest register reading of the transaction is its start, the latest (up to the
+    stop) its current or final value: true whichever order the events arrive in."""
+    readings = energy_readings(samples)
+    if not readings:
+        return
+    first_at, first_wh = readings[0]
+    if session.meter_start_at is None or first_at < session.meter_start_at:
+        session.meter_start, session.meter_start_at = first_wh, first_at
+    finished = session.status == FINISHED
+    for at, wh in reversed(readings):
+        if finished and at > session.stopped_at:
+            continue
+        if session.meter_last_at is None or at >= session.meter_last_at:
+            session.meter_last, session.meter_last_at = wh, at
+        break
+    session.energy_wh = energy_between(session.meter_start, session.meter_last)
+    if finished:
+        session.meter_stop = session.meter_last
+
+
+def close_unended(session: Session) -> None:
+    """A transaction whose Ended was lost: finished at the last moment known of it."""
+    session.status, session.stop_reason = FINISHED, ENDED_NOT_RECEIVED
+    session.stopped_at = max(session.meter_last_at or session.started_at, session.started_at)
+    session.meter_stop = session.meter_last
+    session.energy_wh = energy_between(session.meter_start, session.meter_last)
+
+
+# --- the service ---------------------------------------------------------------------------
+class TransactionService:
+    def __init__(self, db: Database, sessions: SessionService):
+        self.db = db
+        self.sessions = sessions
+
+    async def record(self, charge_point_id: str, event: TxEvent) -> tuple[Session, AuthResult | None]:
+        """Apply one event; a repeat of an event already applied changes nothing and gets the
+        same kind of answer. The token's answer is returned when the event names one."""
+        async with self.db.session() as s:
+            session = await SessionService.by_transaction(s, charge_point_id, event.transaction_id)
+            repeat = session is not None and await s.scalar(select(TransactionEvent.id).where(
+                TransactionEvent.charge_point_id == charge_point_id,
+                TransactionEvent.transaction_id == event.transaction_id,
+                TransactionEvent.seq_no == event.seq_no)) is not None
+        auth = None
+        if event.id_tag is not None:
+            auth = await self.sessions.authorize(event.id_tag, charge_point_id,
+                                                 exclude_session=session.id if session else None)
+        if repeat:
+            log.info("%s repeated event %s of transaction %s; ignored", charge_point_id, event.seq_no,
+                     event.transaction_id)
+            return session, auth
+        async with self.db.session() as s:
+            session = await SessionService.by_transaction(s, charge_point_id, event.transaction_id)
+            if session is None:
+                session = await self._open(s, charge_point_id, event)
+            elif event.evse and session.evse == 0:  # the EVSE is named after the first event
+                evse_row = await StationService.ensure_evse(s, charge_point_id, event.evse)
+                session.evse, session.evse_id, session.connector = event.evse, evse_row.id, event.connector or 1
+            s.add(TransactionEvent(
+                session_id=session.id, charge_point_id=charge_point_id, transaction_id=event.transaction_id,
+                seq_no=event.seq_no, event_type=event.event_type, trigger_reason=event.trigger_reason,
+                timestamp=event.timestamp, offline=event.offline, charging_state=event.charging_state,
+                stopped_reason=event.stopped_reason, id_tag=event.id_tag))
+            SessionService.store_samples(s, charge_point_id, session.evse, session.connector, session,
+                                          event.samples)
+            was_active = session.status == ACTIVE
+            apply_event(session, event, auth)
+            if event.reservation_id is not None:
+                await SessionService.use_reservation(s, charge_point_id, event.reservation_id, session.id)
+        if was_active and session.status == FINISHED:
+            log.info("session %s (transaction %s) ended on %s: %s Wh, %s", session.id, event.transaction_id,
+                     charge_point_id, session.energy_wh, session.stop_reason)
+        return session, auth
+
+    async def _open(self, s, charge_point_id: str, event: TxEvent) -> Session:
+        """The session of a transaction seen for the first time (normally by its Started event)."""
+        evse = event.evse or 0
+        evse_row = await StationService.ensure_evse(s, charge_point_id, evse) if evse else None
+        location_id = await s.scalar(select(ChargePoint.location_id).where(ChargePoint.id == charge_point_id))
+        if evse:
+            await self._close_unended(s, charge_point_id, evse, event)
+        session = Session(charge_point_id=charge_point_id, evse_id=evse_row.id if evse_row else None, evse=evse,
+                          connector=event.connector or (1 if evse else 0), transaction_id=event.transaction_id,
+                          location_id=location_id, started_at=event.timestamp, meter_start=0, status=ACTIVE,
+                          energy_wh=0)
+        s.add(session)
+        await s.flush()
+        log.info("session %s started on %s EVSE %s: transaction %s (%s)", session.id, charge_point_id, evse,
+                 event.transaction_id, event.trigger_reason)
+        return session
+
+    @staticmethod
+    async def _close_unended(s, charge_point_id: str, evse: int, event: TxEvent) -> None:
+        """Earlier 2.x transactions still open on this EVSE lost their Ended: a station runs one
+        transaction per EVSE and sends its events in order."""
+        stale = await s.scalars(select(Session).where(
+            Session.charge_point_id == charge_point_id, Session.evse == evse, Session.status == ACTIVE,
+            Session.last_seq_no.is_not(None), Session.started_at <= event.timestamp))
+        for old in stale:
+            close_unended(old)
+            log.warning("%s started transaction %s on EVSE %s while %s had not ended; session %s closed",
+                        charge_point_id, event.transaction_id, evse, old.transaction_id, old.id)
+            s.add(StationEvent(charge_point_id=charge_point_id, kind="transaction_end_missing",
+                               data={"transaction_id": old.transaction_id, "session_id": old.id,
+                                     "superseded_by": event.transaction_id}, timestamp=event.timestamp))
+
+    async def events(self, session_id: int) -> list[TransactionEvent]:
+        """A session's transaction events in the station's order."""
+        async with self.db.session() as s:
+            await get_or_404(s, Session, session_id, "session")
+            return list(await s.scalars(select(TransactionEvent).where(TransactionEvent.session_id == session_id)
+                                        .order_by(TransactionEvent.seq_no)))
