@@ -3,12 +3,14 @@
 import argparse
 import sys
 
-from bench import sessions_query
+from bench import fleet, sessions_query, throughput
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Wattson benchmarks.")
     sub = parser.add_subparsers(title="benchmarks")
+    throughput.add_parser(sub)
+    fleet.add_parsers(sub)
     sessions_query.add_parser(sub)
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):

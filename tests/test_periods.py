@@ -3,7 +3,8 @@
 from datetime import datetime, timedelta, timezone
 
 from wattson.sessions.meter import Sample
-from wattson.sessions.periods import CHARGING, IDLE, charging_periods, power_summary, register_readings
+from wattson.sessions.periods import (CHARGING, IDLE, billing_periods, charging_periods, power_summary,
+                                      register_readings)
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)
 
@@ -93,3 +94,32 @@ def test_power_summary_adds_phases_when_there_is_no_total():
     assert (summary.latest_w, summary.peak_w, summary.average_w) == (3000.0, 6000.0, 4500.0)
     # With a total present, phases are not added on top of it.
     assert power_summary([*samples, power(15, "5000")]).peak_w == 5000.0
+
+
+def billing_shape(periods) -> list[tuple]:
+    return [(p.start_at, p.end_at, p.energy_wh, p.charging) for p in periods]
+
+
+def test_unmerged_periods_keep_each_reading_interval():
+    samples = [energy(10, "1500"), energy(20, "3000")]
+    periods = charging_periods(T0, 0, samples, at(30), 4000, merge=False)
+    assert shape(periods) == [(T0, at(10), CHARGING, 1500), (at(10), at(20), CHARGING, 1500),
+                              (at(20), at(30), CHARGING, 1000)]
+
+
+def test_suspended_time_is_charging_time_and_finishing_is_parking():
+    samples = [energy(20, "3000"), energy(40, "3000")]
+    periods = charging_periods(T0, 0, samples, at(60), 3000, merge=False)
+    states = [(at(50), "Finishing"), (T0 - timedelta(minutes=1), "Charging"), (at(30), "SuspendedEV")]
+    assert billing_shape(billing_periods(periods, states)) == [
+        (T0, at(20), 3000, True),  # energy flowed
+        (at(20), at(30), 0, False),  # no energy, still "Charging" reported: the car took nothing (parked)
+        (at(30), at(40), 0, True),  # SuspendedEV: charging time
+        (at(40), at(50), 0, True),
+        (at(50), at(60), 0, False),  # Finishing: parking
+    ]
+
+
+def test_idle_time_without_any_state_is_parking():
+    periods = charging_periods(T0, 0, [energy(10, "500")], at(20), 500, merge=False)
+    assert billing_shape(billing_periods(periods, [])) == [(T0, at(10), 500, True), (at(10), at(20), 0, False)]

@@ -11,12 +11,14 @@ from wattson.api import errors, openapi
 from wattson.ocpp.gateway import PREFIX as OCPP_PREFIX
 from wattson.locations.routes import router as locations_router
 from wattson.runtime import Runtime
+from wattson.sessions.cdr_routes import router as cdrs_router
 from wattson.sessions.routes import router as sessions_router
 from wattson.settings import Settings, get_settings
 from wattson.stations.command_routes import router as commands_router
 from wattson.stations.device_model_routes import router as device_model_router
 from wattson.stations.reservation_routes import router as reservations_router
 from wattson.stations.routes import router as stations_router
+from wattson.tariffs.routes import router as tariffs_router
 
 
 def create_app(settings: Settings | None = None):
@@ -32,13 +34,13 @@ def create_app(settings: Settings | None = None):
 
     api = FastAPI(title="Wattson", version=__version__, lifespan=lifespan,
                   openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None,
-                  description="Charge point management: stations, sessions, id tokens and commands.")
+                  description="Charge point management: stations, sessions, tariffs and CDRs, id tokens and commands.")
     api.state.services = runtime.services
     api.state.runtime = runtime
     errors.install(api)
     openapi.install(api)
     for router in (stations_router, device_model_router, commands_router, reservations_router, locations_router,
-                   sessions_router, access_router, directory_router):
+                   sessions_router, cdrs_router, tariffs_router, access_router, directory_router):
         api.include_router(router)
 
     @api.get("/health", tags=["system"])

@@ -108,7 +108,18 @@ def _utc_datetime(text: str) -> datetime:
 # --- servers -------------------------------------------------------------------------------
 def _serve(args, settings: Settings) -> None:
     settings = _with_address(settings, args)
-    asyncio.run(_run_server(settings))
+    run_fast(_run_server(settings))
+
+
+def run_fast(coro):
+    """Run the server on uvloop where it is installed (uvicorn[standard] brings it): its event loop
+    and transports cost a fraction of asyncio's per message. Falls back to asyncio."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coro)
 
 
 def _with_address(settings: Settings, args) -> Settings:
@@ -120,7 +131,8 @@ def _server(settings: Settings):
     """The server for the plain port and, with WATTSON_TLS_CERT, the TLS port; a missing or
     unusable certificate file stops start-up with a message naming its variable."""
     from wattson.stations.certificates import CertificateAuthority
-    from wattson.tls import Server, TlsWebSocketProtocol, server_context
+    from wattson.ocpp.transport import OcppWebSocketProtocol
+    from wattson.tls import Server, server_context
 
     try:
         tls = server_context(settings)
@@ -132,7 +144,8 @@ def _server(settings: Settings):
 
     from wattson.app import create_app
 
-    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, ws=TlsWebSocketProtocol,
+    ws = OcppWebSocketProtocol if settings.ws_protocol == "wattson" else settings.ws_protocol
+    config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, ws=ws,
                             ws_per_message_deflate=False, lifespan="on", log_level=settings.log_level.lower(),
                             access_log=False)
     return Server(config, settings.tls_port, tls)
@@ -161,6 +174,7 @@ async def _run_demo(settings: Settings, stations: int, ocpp: list[str]) -> None:
             await services.access.create_id_token(uid)
         except Conflict:  # there from an earlier demo
             pass
+    await _demo_tariff(services)
     _, key = await services.access.create_api_key(f"demo {datetime.now(timezone.utc):%Y-%m-%d %H:%M}", "admin")
     await services.db.dispose()
 
@@ -188,6 +202,35 @@ Press Ctrl+C to stop.
     finally:
         sim.cancel()
         await asyncio.gather(sim, return_exceptions=True)
+
+
+#: The demo's default tariff: a day and a night energy rate, a session fee, and parking once charging ends.
+DEMO_TARIFF = {
+    "id": "DEMO", "currency": "EUR", "type": "REGULAR",
+    "tariff_alt_text": [{"language": "en", "text": "0.45 EUR/kWh, 0.30 EUR/kWh 22:00-06:00, 0.50 EUR a session, "
+                                                   "0.10 EUR/min parking; VAT 21 % included"}],
+    "elements": [
+        {"price_components": [{"type": "FLAT", "price": 0.4132, "vat": 21, "step_size": 1}]},
+        {"price_components": [{"type": "ENERGY", "price": 0.2479, "vat": 21, "step_size": 1}],
+         "restrictions": {"start_time": "22:00", "end_time": "06:00"}},
+        {"price_components": [{"type": "ENERGY", "price": 0.3719, "vat": 21, "step_size": 1},
+                              {"type": "PARKING_TIME", "price": 4.9587, "vat": 21, "step_size": 60}]},
+    ],
+}
+
+
+async def _demo_tariff(services) -> None:
+    """Price the demo's sessions: the DEMO tariff becomes the default unless one is set already."""
+    from wattson.errors import Conflict
+    from wattson.tariffs.schemas import TariffCreate
+
+    try:
+        await services.tariffs.create(TariffCreate.model_validate(DEMO_TARIFF).model_dump(mode="json",
+                                                                                          exclude_none=True))
+    except Conflict:  # there from an earlier demo
+        pass
+    if (await services.tariffs.settings()).default_tariff_id is None:
+        await services.tariffs.update_settings(default_tariff_id="DEMO")
 
 
 def _simulate(args, settings: Settings) -> None:

@@ -12,6 +12,7 @@ from wattson.ocpp.gateway import Gateway
 from wattson.ocpp.v16 import Ocpp16
 from wattson.ocpp.v201 import Ocpp21, Ocpp201
 from wattson.ocpp.validation import SchemaSet
+from wattson.sessions.billing import BillingService
 from wattson.sessions.query import SessionQueryService
 from wattson.sessions.service import SessionService
 from wattson.sessions.transactions import TransactionService
@@ -20,6 +21,7 @@ from wattson.stations.command_service import CommandService
 from wattson.stations.device_model import DeviceModelService
 from wattson.stations.reservations import ReservationService
 from wattson.stations.service import StationService
+from wattson.tariffs.service import TariffService
 
 log = logging.getLogger("wattson")
 
@@ -40,20 +42,24 @@ class Services:
     reservations: ReservationService
     transactions: TransactionService
     device_model: DeviceModelService
+    tariffs: TariffService
+    billing: BillingService
     commands: CommandService | None = None
 
 
 def build_services(settings: Settings) -> Services:
     db = Database(settings.database_url)
     access = AccessService(db)
-    sessions = SessionService(db, access)
+    tariffs = TariffService(db)
+    billing = BillingService(db, tariffs)
+    sessions = SessionService(db, access, billing)
     return Services(settings=settings, db=db, access=access,
                     stations=StationService(db, settings.auto_register, tls=bool(settings.tls_cert),
                                             client_ca=bool(settings.tls_client_ca)),
                     sessions=sessions, locations=LocationService(db),
                     directory=DirectoryService(db), session_query=SessionQueryService(db),
                     reservations=ReservationService(db), transactions=TransactionService(db, sessions),
-                    device_model=DeviceModelService(db))
+                    device_model=DeviceModelService(db), tariffs=tariffs, billing=billing)
 
 
 class Runtime:

@@ -5,6 +5,7 @@ docs/configuration.md documents each of them; keep the two in step.
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +26,9 @@ class Settings(BaseSettings):
     boot_retry_interval: int = Field(60, ge=1, description="Seconds a Pending or Rejected station waits before booting again.")
     migrate_on_start: bool = True
     log_level: str = "info"
+    ws_protocol: Literal["wattson", "websockets-sansio", "websockets", "wsproto"] = Field(
+        "wattson", description="uvicorn's WebSocket implementation: Wattson's (websockets-sansio without a pause "
+                               "per message, with the ASGI TLS extension) or one of uvicorn's own, to compare.")
     tls_cert: Path | None = Field(None, description="PEM server certificate (chain); with tls_key, serve wss:// and "
                                                     "https:// on tls_port too.")
     tls_key: Path | None = Field(None, description="PEM private key of tls_cert.")

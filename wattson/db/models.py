@@ -5,5 +5,6 @@ from wattson.db.base import Base
 from wattson.locations import models as locations  # noqa: F401
 from wattson.sessions import models as sessions  # noqa: F401
 from wattson.stations import models as stations  # noqa: F401
+from wattson.tariffs import models as tariffs  # noqa: F401
 
 metadata = Base.metadata

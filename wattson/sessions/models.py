@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wattson.db import Base, utcnow
@@ -54,6 +54,12 @@ class Session(Base):
     charging_state: Mapped[str | None] = mapped_column(String(16))
     remote_start_id: Mapped[int | None]
     last_seq_no: Mapped[int | None]
+    # Pricing: the tariff chosen at the start, copied whole so that later edits never reprice it,
+    # the location's time zone its time-of-day rules are read in, and the final price once stopped.
+    tariff_id: Mapped[str | None] = mapped_column(String(36))
+    tariff_snapshot: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    cost: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # PricedSession.to_json(), once final
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -107,3 +113,37 @@ class TransactionEvent(Base):
     stopped_reason: Mapped[str | None] = mapped_column(String(32))
     id_tag: Mapped[str | None] = mapped_column(String(36))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Cdr(Base):
+    """A charge detail record: the priced account of one finished session, never changed once
+    issued. A correction is a credit CDR (negated amounts, ``credit_of_id`` naming the original),
+    usually followed by a new CDR; ``sequence`` numbers a session's CDRs from 0."""
+
+    __tablename__ = "cdrs"
+    __table_args__ = (
+        Index("ix_cdrs_session_sequence", "session_id", "sequence", unique=True),
+        Index("ix_cdrs_created", "created_at", "id"),
+        Index("ix_cdrs_cp_created", "charge_point_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="RESTRICT"))
+    sequence: Mapped[int] = mapped_column(default=0)
+    credit: Mapped[bool] = mapped_column(default=False)
+    credit_of_id: Mapped[int | None] = mapped_column(ForeignKey("cdrs.id", ondelete="RESTRICT"))
+    reason: Mapped[str | None] = mapped_column(String(255))
+    charge_point_id: Mapped[str] = mapped_column(String(48))
+    location_id: Mapped[int | None]
+    driver_id: Mapped[int | None]
+    id_tag: Mapped[str | None] = mapped_column(String(36))
+    start_date_time: Mapped[datetime]
+    end_date_time: Mapped[datetime]
+    currency: Mapped[str] = mapped_column(String(3))
+    tariff_id: Mapped[str | None] = mapped_column(String(36))
+    total_energy_wh: Mapped[int] = mapped_column(BigInteger)
+    total_excl_vat: Mapped[str] = mapped_column(String(24))  # exact decimal, as text on every backend
+    total_incl_vat: Mapped[str] = mapped_column(String(24))
+    body: Mapped[dict]  # the OCPI 2.2.1 CDR object, with the tariff snapshot and charging periods
+    pricing: Mapped[dict]  # tariffs.pricing.PricedSession.to_json(): every line of the price, for receipts
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

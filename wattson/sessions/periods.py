@@ -91,8 +91,11 @@ def register_readings(samples: Iterable[Reading]) -> list[tuple[datetime, int]]:
 
 
 def charging_periods(started_at: datetime, meter_start_wh: int, samples: Iterable[Reading],
-                     stopped_at: datetime | None = None, meter_stop_wh: int | None = None) -> list[ChargingPeriod]:
-    """The session's alternating charging and idle periods; the rule is in the module docstring."""
+                     stopped_at: datetime | None = None, meter_stop_wh: int | None = None,
+                     merge: bool = True) -> list[ChargingPeriod]:
+    """The session's alternating charging and idle periods; the rule is in the module docstring.
+    ``merge=False`` keeps one period per pair of readings (pricing needs to know when the energy
+    flowed, not only how much)."""
     best: dict[datetime, int] = {}
     for at, wh in register_readings(samples):
         if at <= started_at or (stopped_at is not None and at >= stopped_at):
@@ -105,7 +108,7 @@ def charging_periods(started_at: datetime, meter_start_wh: int, samples: Iterabl
     for (a_at, a_wh), (b_at, b_wh) in zip(points, points[1:]):
         energy = max(0, b_wh - a_wh)
         state = CHARGING if energy > 0 else IDLE
-        if periods and periods[-1].state == state:
+        if merge and periods and periods[-1].state == state:
             last = periods[-1]
             periods[-1] = ChargingPeriod(last.start_at, b_at, state, last.energy_wh + energy)
         else:
@@ -135,3 +138,56 @@ def power_summary(samples: Iterable[Reading]) -> PowerSummary | None:
     latest = max(values, key=lambda v: v[0])[1]
     return PowerSummary(latest_w=round(latest, 1), peak_w=round(max(watts), 1),
                         average_w=round(sum(watts) / len(watts), 1))
+
+
+#: Connector states in which time counts as charging time although no energy flows: the EV or the
+#: charger paused the charge, the car is still being charged in the driver's eyes.
+SUSPENDED = frozenset({"SuspendedEV", "SuspendedEVSE"})
+
+
+@dataclass(frozen=True, slots=True)
+class BillingPeriod:
+    """A stretch of a session as pricing sees it: charging time (energy flowing, or the charge
+    suspended by the EV or the charger) or parking time (connected, not charging)."""
+
+    start_at: datetime
+    end_at: datetime
+    energy_wh: int
+    charging: bool
+
+
+def billing_periods(periods: list[ChargingPeriod], states: list[tuple[datetime, str]]) -> list[BillingPeriod]:
+    """``periods`` (from ``charging_periods(..., merge=False)``) split into charging and parking
+    time, each reading interval kept apart so that energy is priced when it flowed.
+
+    A period in which energy flowed is charging time. An idle period is charging time while the
+    connector's last reported state (``states``: (time, OCPP status or 2.x charging state), in any
+    order; the state before the period counts from its start) is SuspendedEV or SuspendedEVSE,
+    and parking time otherwise: the car is full, finishing, or just parked."""
+    states = sorted(states)
+    result: list[BillingPeriod] = []
+
+    def add(start: datetime, end: datetime, energy: int, charging: bool) -> None:
+        if end > start or energy:
+            result.append(BillingPeriod(start, end, energy, charging))
+
+    for period in periods:
+        if period.state == CHARGING:
+            add(period.start_at, period.end_at, period.energy_wh, True)
+            continue
+        cursor, state = period.start_at, _state_at(states, period.start_at)
+        for at, next_state in states:
+            if period.start_at < at < period.end_at:
+                add(cursor, at, 0, state in SUSPENDED)
+                cursor, state = at, next_state
+        add(cursor, period.end_at, 0, state in SUSPENDED)
+    return result
+
+
+def _state_at(states: list[tuple[datetime, str]], at: datetime) -> str | None:
+    current = None
+    for when, state in states:
+        if when > at:
+            break
+        current = state
+    return current

@@ -16,6 +16,7 @@ seed's API asks for; the cursor-paged ``GET /sessions`` stays the way to walk a 
 from array import array
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import AsyncIterator
 
 from sqlalchemy import Select, func, literal, select
@@ -26,13 +27,14 @@ from wattson.access.models import Driver, DriverGroup
 from wattson.db import Database, UTCDateTime, utcnow
 from wattson.locations.models import Location
 from wattson.sessions.models import ACTIVE, Session
+from wattson.tariffs.pricing import Interval, PricedSession, price_session
 
 EXPORT_MAX_ROWS = 1_000_000
 EXPORT_CHUNK = 2000
 DEEP_OFFSET = 5000  # from this offset on, PostgreSQL skips on the started_at index alone
 ORIGIN = "ocpp"
 
-#: Seed 004's price fields: null until pricing exists.
+#: Seed 004's price fields (``price_fields``): null for a session no tariff applies to.
 PRICE_FIELDS = ("unit_power_cost", "currency", "vat_percent", "energy_price_incl_vat", "energy_price_excl_vat",
                 "charging_time_price_incl_vat", "charging_time_price_excl_vat", "parking_time_price_incl_vat",
                 "parking_time_price_excl_vat", "flat_fee_incl_vat", "flat_fee_excl_vat", "total_margin_amount",
@@ -49,7 +51,7 @@ ITEM_FIELDS = (*BASE_FIELDS, *PRICE_FIELDS)
 _COLUMNS = (Session.id, Session.started_at, Session.stopped_at, Session.charge_point_id, Session.evse,
             Session.id_tag, Session.driver_id, Driver.name, Session.location_id, Location.name,
             Driver.home_group_id, DriverGroup.name, Session.energy_wh, Session.transaction_id, Session.updated_at,
-            Session.status)
+            Session.status, Session.cost)
 
 
 @dataclass(slots=True)
@@ -103,7 +105,9 @@ class SessionQueryService:
                 total = offset + len(rows)  # the last page tells the total: no count needed
             else:
                 total = await s.scalar(count_query)
-        return QueryPage(page, limit, total, [_item(row, now) for row in rows])
+            costs = await _costs(s, rows, now)
+        return QueryPage(page, limit, total, [dict(zip(ITEM_FIELDS, (*_values(row, now), *price_fields(costs.get(row.id)))))
+                                              for row in rows])
 
     def statements(self, criteria: SessionCriteria, offset: int, limit: int, now: datetime,
                    start_bound: datetime | None = None) -> tuple[Select, Select]:
@@ -146,8 +150,7 @@ class SessionQueryService:
     async def export(self, criteria: SessionCriteria, now: datetime | None = None,
                      max_rows: int = EXPORT_MAX_ROWS) -> AsyncIterator[list[tuple]]:
         """Every matching session (up to ``max_rows``) in order, as an iterator of chunks of
-        rows: each row the item's values in ``BASE_FIELDS`` order (the price fields, all null,
-        left out).
+        rows: each row the item's values in ``ITEM_FIELDS`` order.
 
         The matching ids are read first, in one query; rows then come in chunks of
         ``EXPORT_CHUNK``, each in a short transaction of its own, so that a slow download never
@@ -164,7 +167,9 @@ class SessionQueryService:
             chunk = ids[start:start + EXPORT_CHUNK]
             async with self.db.session() as s:
                 rows = {row.id: row for row in (await s.execute(self._joined().where(Session.id.in_(chunk.tolist()))))}
-            yield [_values(rows[i], now) for i in chunk if i in rows]  # a session deleted meanwhile is left out
+                costs = await _costs(s, list(rows.values()), now)
+            # a session deleted meanwhile is left out
+            yield [(*_values(rows[i], now), *price_fields(costs.get(i))) for i in chunk if i in rows]
 
     @staticmethod
     def _joined() -> Select:
@@ -233,7 +238,7 @@ def _duration(now: datetime, dialect: str, S=Session) -> ColumnElement:
 def _values(row, now: datetime) -> tuple:
     """An item's values in ``BASE_FIELDS`` order."""
     (id_, started_at, stopped_at, charge_point_id, evse, id_tag, driver_id, driver_name, location_id,
-     location_name, group_id, group_name, energy_wh, transaction_id, updated_at, status) = row
+     location_name, group_id, group_name, energy_wh, transaction_id, updated_at, status, _) = row
     end = stopped_at if stopped_at is not None or status != ACTIVE else now
     minutes = max(0.0, (end - started_at).total_seconds() / 60) if end is not None else 0.0
     return (id_, started_at, stopped_at, charge_point_id, evse, id_tag, driver_id, driver_name, location_id,
@@ -244,5 +249,36 @@ def _values(row, now: datetime) -> tuple:
 _NO_PRICES = (None,) * len(PRICE_FIELDS)
 
 
-def _item(row, now: datetime) -> dict:
-    return dict(zip(ITEM_FIELDS, (*_values(row, now), *_NO_PRICES)))
+async def _costs(s, rows, now: datetime) -> dict[int, PricedSession]:
+    """The price of each row's session: the final one of a finished session; for an active one
+    its energy and time so far priced as one charging period (the session's own resource,
+    ``GET /sessions/{id}``, prices its real periods)."""
+    costs = {row.id: PricedSession.from_json(row.cost) for row in rows if row.cost is not None}
+    active = [row.id for row in rows if row.status == ACTIVE]
+    if active:
+        live = await s.execute(select(Session.id, Session.tariff_snapshot, Session.time_zone, Session.started_at,
+                                      Session.meter_last_at, Session.energy_wh)
+                               .where(Session.id.in_(active), Session.tariff_snapshot.is_not(None)))
+        for id_, tariff, zone, started_at, last_at, energy_wh in live:
+            end = max(last_at or started_at, started_at)
+            energy = Decimal(energy_wh) if end > started_at else Decimal(0)  # energy needs time to flow in
+            costs[id_] = price_session(tariff, [Interval(started_at, end, energy, True)], zone or "UTC")
+    return costs
+
+
+def price_fields(priced: PricedSession | None) -> tuple:
+    """Seed 004's price fields of a session, in ``PRICE_FIELDS`` order. ``unit_power_cost`` is
+    the energy price per kWh billed, excl. VAT; ``vat_percent`` the one VAT rate of the price (null
+    when its lines carry different rates); ``reduction_amount`` what min_price/max_price took off
+    (excl. VAT); Wattson has no margin model, so ``total_margin_amount`` is null."""
+    if priced is None:
+        return _NO_PRICES
+    energy = priced.energy
+    unit = round(energy.excl_vat / energy.billed_volume, 4) if energy.billed_volume else None
+    rates = {percent for percent, _, _ in priced.vat_lines}
+    vat_percent = next(iter(rates)) if len(rates) == 1 else None
+    values = (unit, priced.currency, vat_percent,
+              energy.incl_vat, energy.excl_vat, priced.time.incl_vat, priced.time.excl_vat, priced.parking.incl_vat,
+              priced.parking.excl_vat, priced.flat.incl_vat, priced.flat.excl_vat, None, priced.reduction,
+              priced.total_incl_vat, priced.total_excl_vat, priced.total_vat)
+    return tuple(float(v) if isinstance(v, Decimal) else v for v in values)

@@ -13,10 +13,11 @@ from wattson.api.pagination import CursorParam, Limit, Page
 from wattson.api.types import MAX_ID
 from wattson.db import utcnow
 from wattson.sessions.periods import charging_periods, power_summary
-from wattson.sessions.query import BASE_FIELDS, EXPORT_MAX_ROWS, ITEM_FIELDS, PRICE_FIELDS, SessionCriteria
+from wattson.sessions.query import BASE_FIELDS, EXPORT_MAX_ROWS, ITEM_FIELDS, SessionCriteria
 from wattson.sessions.schemas import (ChargingPeriodOut, PowerOut, SessionDetail, SessionOut, SessionQuery,
                                       SessionQueryPage, TransactionEventOut, UtcTime)
 from wattson.sessions.service import SessionFilter
+from wattson.tariffs.schemas import CostOut
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
 
@@ -54,7 +55,8 @@ async def query_sessions(request: Request, body: SessionQuery):
     Sessions that started within [start_time, start_time_search_end] and stopped within
     [stop_time_search_begin, stop_time] (a stop bound leaves active sessions out), at any of
     charger_ids, of any of driver_ids, at any of site_ids, with any of rfid_tags. Each item has
-    the driver's and the site's names; the price fields stay null until pricing exists.
+    the driver's and the site's names, and the cost breakdown incl./excl. VAT (null where no
+    tariff applies; an active session's energy and time so far, priced as one charging period).
     """
     result = await request.app.state.services.session_query.query(_criteria(body), body.page, body.limit)
     return {"page": result.page, "limit": result.limit, "total_records": result.total_records,
@@ -92,8 +94,10 @@ async def get_session(request: Request, session_id: int = Path(ge=1, le=MAX_ID))
     periods = charging_periods(session.started_at, session.meter_start, samples, session.stopped_at,
                                session.meter_stop)
     power = power_summary(samples)
+    priced = await request.app.state.services.billing.price(session)
     return SessionDetail.model_validate({
         **SessionOut.model_validate(session).model_dump(),
+        "cost": CostOut.of(priced) if priced else None,
         "meter_values": await sessions.meter_values(session_id),
         "charging_periods": [ChargingPeriodOut(start_at=p.start_at, end_at=p.end_at, state=p.state,
                                                energy_wh=p.energy_wh, duration_s=p.duration_s,
@@ -125,7 +129,7 @@ _TEXTS = [i for i, name in enumerate(BASE_FIELDS) if name in ("charger_id", "aut
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _csv_row(values: tuple, prices: tuple) -> list:
+def _csv_row(values: tuple) -> list:
     row = list(values)
     for i in _TIMES:
         if row[i] is not None:
@@ -133,7 +137,6 @@ def _csv_row(values: tuple, prices: tuple) -> list:
     for i in _TEXTS:
         if row[i] is not None and row[i].startswith(_FORMULA_START):
             row[i] = "'" + row[i]
-    row.extend(prices)
     return row
 
 
@@ -143,9 +146,8 @@ async def _csv(chunks):
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(ITEM_FIELDS)
     yield buffer.getvalue()
-    prices = (None,) * len(PRICE_FIELDS)
     async for rows in chunks:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows([_csv_row(row, prices) for row in rows])
+        writer.writerows([_csv_row(row) for row in rows])
         yield buffer.getvalue()

@@ -8,6 +8,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       StringConstraints, field_validator)
 
 from wattson.api.types import MAX_ID
+from wattson.tariffs.schemas import TARIFF_ID, CostOut
 
 MAX_IDS = 1000  # per list filter of the session query
 SORT_KEYS = ("started_at", "stopped_at", "charge_point_id", "energy_wh", "duration", "id")
@@ -79,6 +80,8 @@ class SessionOut(Out):
     charging_state: str | None = Field(description="OCPP 2.x: Charging, EVConnected, SuspendedEV, "
                                                    "SuspendedEVSE or Idle, as last reported.")
     remote_start_id: int | None = Field(description="OCPP 2.x: the remote-start command's remoteStartId.")
+    tariff_id: str | None = Field(description="The tariff chosen when the session started (its copy prices the "
+                                              "session; later edits of the tariff do not).")
 
 
 class TransactionEventOut(Out):
@@ -129,6 +132,8 @@ class SessionDetail(SessionOut):
         description="Alternating charging and idle periods from the energy register readings, start and stop. "
                     "An active session's periods end at its latest reading.")
     power: PowerOut | None = Field(description="From Power.Active.Import samples; null when the station sent none.")
+    cost: CostOut | None = Field(description="Live while the session runs (up to its latest reading), final once "
+                                             "it stopped; null when no tariff applies.")
 
 
 # --- the session query (seed 004) -------------------------------------------------------------
@@ -171,7 +176,7 @@ class SessionQuery(BaseModel):
         return _QUERY_DEFAULTS[info.field_name] if value is None else value
 
 
-_PRICE = "Null until pricing fills it in (the tariffs work)."
+_PRICE = "From the session's price (docs/pricing.md); null when no tariff applies to it."
 
 
 class SessionQueryItem(BaseModel):
@@ -219,3 +224,42 @@ class SessionQueryPage(BaseModel):
     has_next_page: bool
     has_previous_page: bool
     items: list[SessionQueryItem]
+
+
+# --- CDRs ---------------------------------------------------------------------------------------
+
+class CdrOut(Out):
+    id: int
+    session_id: int
+    sequence: int = Field(description="0 for a session's first CDR; a credit and a re-issue count on.")
+    credit: bool = Field(description="A credit CDR cancels the CDR `credit_of_id` with negated amounts.")
+    credit_of_id: int | None
+    reason: str | None = Field(description="Why a credit CDR was issued.")
+    charge_point_id: str
+    location_id: int | None
+    driver_id: int | None
+    id_tag: str | None
+    start_date_time: datetime
+    end_date_time: datetime
+    currency: str
+    tariff_id: str | None
+    total_energy_wh: int
+    total_excl_vat: float
+    total_incl_vat: float
+    created_at: datetime = Field(description="When it was issued; it never changes after.")
+    ocpi: dict = Field(validation_alias="body", description="The OCPI 2.2.1 CDR object.")
+
+
+class CreditRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {
+        "reason": "charger fault: energy over-reported", "reissue_with_tariff_id": "AC-GOODWILL"}})
+
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=255), AfterValidator(no_nul)]
+    reissue_with_tariff_id: str | None = Field(None, pattern=TARIFF_ID,
+                                               description="Also issue a new CDR for the session, priced with "
+                                                           "this tariff.")
+
+
+class CreditOut(BaseModel):
+    credit: CdrOut
+    reissued: CdrOut | None

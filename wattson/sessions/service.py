@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ from wattson.db.lookup import get_or_404
 from wattson.db.paging import newest_first
 from wattson.errors import Invalid
 from wattson.sessions.meter import ENERGY_REGISTER, Sample, energy_between, energy_reading
+from wattson.sessions.meter_writer import MeterMessage, MeterWriter
 from wattson.sessions.models import ACTIVE, FINISHED, MeterValue, Session
 from wattson.sessions.periods import POWER
 from wattson.stations import reservations
@@ -57,9 +59,10 @@ class SessionFilter:
 
 
 class SessionService:
-    def __init__(self, db: Database, access: AccessService):
+    def __init__(self, db: Database, access: AccessService, billing=None):
         self.db = db
         self.access = access
+        self.billing = billing  # sessions/billing.BillingService: prices sessions and issues CDRs
 
     async def authorize(self, id_tag: str, charge_point_id: str, exclude_session: int | None = None) -> AuthResult:
         """The token's answer at this charger, or ConcurrentTx when it already runs another session."""
@@ -107,6 +110,8 @@ class SessionService:
                 session.transaction_id = str(session.id)
             if reservation_id is not None:
                 await self.use_reservation(s, charge_point_id, reservation_id, session.id)
+            if self.billing is not None:
+                await self.billing.choose_tariff(s, session)
         log.info("session %s started on %s EVSE %s for %s (%s)", session.id, charge_point_id, evse, id_tag,
                  auth.status if auth else "no tag")
         return session, auth
@@ -115,13 +120,15 @@ class SessionService:
         return await self.authorize(id_tag, charge_point_id, exclude_session=session_id) if id_tag else None
 
     async def add_meter_values(self, charge_point_id: str, evse: int, connector: int | None,
-                               transaction_id: str | None, samples: list[Sample]) -> Session | None:
-        async with self.db.session() as s:
-            session = await self.by_transaction(s, charge_point_id, transaction_id) if transaction_id else None
-            self.store_samples(s, charge_point_id, evse, connector, session, samples)
-            if session is not None and session.status == ACTIVE:
-                self._apply_reading(session, samples)
-            return session
+                               transaction_id: str | None, samples: list[Sample]) -> None:
+        """Store the samples (with the session of ``transaction_id``, when known) and move an active
+        session's energy forward; returns once committed. Written with other stations' values in
+        one transaction (``meter_writer``): meter values are most of what stations send."""
+        await self.meter_writer.write(MeterMessage(charge_point_id, evse, connector, transaction_id, samples))
+
+    @cached_property
+    def meter_writer(self) -> MeterWriter:
+        return MeterWriter(self.db)
 
     async def stop(self, charge_point_id: str, transaction_id: str, meter_stop: int, timestamp: datetime,
                    reason: str | None = None, id_tag: str | None = None,
@@ -146,7 +153,13 @@ class SessionService:
             session.stop_reason, session.stop_id_tag = reason, id_tag
             session.energy_wh = energy_between(session.meter_start, meter_stop)
         log.info("session %s stopped on %s: %s Wh, %s", session.id, charge_point_id, session.energy_wh, reason)
+        await self.settle(session.id)
         return session
+
+    async def settle(self, session_id: int) -> None:
+        """Price a finished session and issue its CDR (when a tariff applies to it)."""
+        if self.billing is not None:
+            await self.billing.settle(session_id)
 
     async def get(self, session_id: int) -> Session:
         async with self.db.session() as s:

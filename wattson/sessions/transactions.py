@@ -132,10 +132,12 @@ class TransactionService:
             log.info("%s repeated event %s of transaction %s; ignored", charge_point_id, event.seq_no,
                      event.transaction_id)
             return session, auth
+        closed: list[int] = []  # older sessions on the EVSE closed for want of their Ended
         async with self.db.session() as s:
             session = await SessionService.by_transaction(s, charge_point_id, event.transaction_id)
-            if session is None:
-                session = await self._open(s, charge_point_id, event)
+            opened = session is None
+            if opened:
+                session = await self._open(s, charge_point_id, event, closed)
             elif event.evse and session.evse == 0:  # the EVSE is named after the first event
                 evse_row = await StationService.ensure_evse(s, charge_point_id, event.evse)
                 session.evse, session.evse_id, session.connector = event.evse, evse_row.id, event.connector or 1
@@ -146,22 +148,29 @@ class TransactionService:
                 stopped_reason=event.stopped_reason, id_tag=event.id_tag))
             SessionService.store_samples(s, charge_point_id, session.evse, session.connector, session,
                                           event.samples)
-            was_active = session.status == ACTIVE
+            was_active, driver_before = session.status == ACTIVE, session.driver_id
             apply_event(session, event, auth)
             if event.reservation_id is not None:
                 await SessionService.use_reservation(s, charge_point_id, event.reservation_id, session.id)
+            # The tariff is chosen at the start; a 2.x transaction may name its driver only then.
+            if self.sessions.billing is not None and (opened or (was_active and session.driver_id != driver_before)):
+                await self.sessions.billing.choose_tariff(s, session)
         if was_active and session.status == FINISHED:
             log.info("session %s (transaction %s) ended on %s: %s Wh, %s", session.id, event.transaction_id,
                      charge_point_id, session.energy_wh, session.stop_reason)
+        for session_id in closed:
+            await self.sessions.settle(session_id)
+        if session.status == FINISHED and (was_active or event.event_type == ENDED):
+            await self.sessions.settle(session.id)  # settle() issues nothing new when nothing changed
         return session, auth
 
-    async def _open(self, s, charge_point_id: str, event: TxEvent) -> Session:
+    async def _open(self, s, charge_point_id: str, event: TxEvent, closed: list[int]) -> Session:
         """The session of a transaction seen for the first time (normally by its Started event)."""
         evse = event.evse or 0
         evse_row = await StationService.ensure_evse(s, charge_point_id, evse) if evse else None
         location_id = await s.scalar(select(ChargePoint.location_id).where(ChargePoint.id == charge_point_id))
         if evse:
-            await self._close_unended(s, charge_point_id, evse, event)
+            closed.extend(await self._close_unended(s, charge_point_id, evse, event))
         session = Session(charge_point_id=charge_point_id, evse_id=evse_row.id if evse_row else None, evse=evse,
                           connector=event.connector or (1 if evse else 0), transaction_id=event.transaction_id,
                           location_id=location_id, started_at=event.timestamp, meter_start=0, status=ACTIVE,
@@ -173,12 +182,12 @@ class TransactionService:
         return session
 
     @staticmethod
-    async def _close_unended(s, charge_point_id: str, evse: int, event: TxEvent) -> None:
+    async def _close_unended(s, charge_point_id: str, evse: int, event: TxEvent) -> list[int]:
         """Earlier 2.x transactions still open on this EVSE lost their Ended: a station runs one
-        transaction per EVSE and sends its events in order."""
-        stale = await s.scalars(select(Session).where(
+        transaction per EVSE and sends its events in order. The ids of the sessions closed."""
+        stale = list(await s.scalars(select(Session).where(
             Session.charge_point_id == charge_point_id, Session.evse == evse, Session.status == ACTIVE,
-            Session.last_seq_no.is_not(None), Session.started_at <= event.timestamp))
+            Session.last_seq_no.is_not(None), Session.started_at <= event.timestamp)))
         for old in stale:
             close_unended(old)
             log.warning("%s started transaction %s on EVSE %s while %s had not ended; session %s closed",
@@ -186,6 +195,7 @@ class TransactionService:
             s.add(StationEvent(charge_point_id=charge_point_id, kind="transaction_end_missing",
                                data={"transaction_id": old.transaction_id, "session_id": old.id,
                                      "superseded_by": event.transaction_id}, timestamp=event.timestamp))
+        return [old.id for old in stale]
 
     async def events(self, session_id: int) -> list[TransactionEvent]:
         """A session's transaction events in the station's order."""

@@ -1,0 +1,178 @@
+"""Many stations on one server: idle connections (memory), a reconnect storm (boots), and
+command round trips from the API to a station and back.
+
+``connections``: N idle stations connect (handshake only); the server's resident memory before and
+after, per connection. The raw ``websockets`` echo server holds the same connections as the
+reference.
+
+``storm``: N registered stations connect, send BootNotification and StatusNotification (connector 0
+and 1) all at once, each worker opening up to 256 handshakes at a time; errors, p99 of the boot
+call, and the time until every boot was Accepted.
+
+``commands``: N stations connected and booted, answering every call at once; one operator sends
+Reset over the API to a random station at a time (``POST /api/v1/charge-points/{id}/commands/reset``,
+waiting for the station's answer); p50 and p99 of the whole HTTP request.
+"""
+
+import argparse
+import asyncio
+import random
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from bench import loadgen, profile, servers
+from bench.stats import median, percentile
+
+
+@dataclass
+class Result:
+    scenario: str
+    target: str
+    stations: int
+    runs: list[dict] = field(default_factory=list)
+
+    def median(self, name: str) -> float:
+        return median([r[name] for r in self.runs])
+
+
+def add_parsers(sub) -> None:
+    for name, fn, default in (("connections", connections, 10_000), ("storm", storm, 10_000),
+                              ("commands", commands, 1_000)):
+        p = sub.add_parser(name, help=__doc__.split("\n\n")[["connections", "storm", "commands"].index(name) + 1]
+                           .split(":")[0].strip("`"), description=__doc__,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        add_options(p, default)
+        p.set_defaults(run=lambda args, fn=fn: print(*fn(args), sep="\n"))
+
+
+def add_options(p, stations: int) -> None:
+    p.add_argument("--stations", type=int, default=stations)
+    p.add_argument("--runs", type=int, default=3, help="runs per figure; the median is reported (default 3)")
+    p.add_argument("--workers", type=int, default=2, help="load generator processes (default 2)")
+    p.add_argument("--requests", type=int, default=300, help="commands: commands timed per run (default 300)")
+    p.add_argument("--profile", metavar="DIR", help="storm, commands: record the server with py-spy during the "
+                                                    "first run (DIR/<scenario>.txt and .summary.txt)")
+    p.add_argument("--ws", default="", help="connections: uvicorn WebSocket implementation to measure instead of "
+                                            "Wattson's (websockets-sansio, websockets, wsproto)")
+
+
+def _jobs(kind: str, port: int, ids: list[str], workers: int, timeout: float = 120) -> list[loadgen.Job]:
+    return [loadgen.Job(kind, "127.0.0.1", port, part, timeout=timeout, cpus=servers.generator_cpus())
+            for part in loadgen.split(ids, workers)]
+
+
+def _ids(prefix: str, n: int) -> list[str]:
+    return [f"{prefix}-{i:05d}" for i in range(1, n + 1)]
+
+
+# --- connections --------------------------------------------------------------------------------
+
+def connections(args) -> list[Result]:
+    ids = _ids("IDLE", args.stations)
+    results = []
+    settings = {"ws_protocol": args.ws} if args.ws else {}
+    with servers.database("sqlite") as url:
+        asyncio.run(servers.register_stations(url, ids))
+        with servers.wattson(url, **settings) as proc:
+            results.append(_hold(f"wattson{' (' + args.ws + ')' if args.ws else ''}", proc, ids, args))
+    with servers.baseline("echo", uvloop=True) as proc:
+        results.append(_hold("echo-uvloop", proc, ids, args))
+    return results
+
+
+def _hold(target: str, proc: servers.Proc, ids: list[str], args) -> Result:
+    result = Result("connections", target, len(ids))
+    for _ in range(args.runs):
+        with loadgen.Generator(_jobs("idle", proc.port, ids[:10], 1)) as gen:  # lazy imports, first allocations
+            gen.prepare()
+            gen.close()
+        time.sleep(0.5)
+        before = proc.rss_kib()
+        t = time.monotonic()
+        with loadgen.Generator(_jobs("idle", proc.port, ids, args.workers)) as gen:
+            connected, errors = gen.prepare()
+            took = time.monotonic() - t
+            time.sleep(2)  # let the server settle (handshake buffers freed)
+            after = proc.rss_kib()
+            gen.run()
+            gen.close()
+        time.sleep(2)  # the server notices the disconnections
+        run = {"connected": connected, "errors": len(errors), "rss_before_mib": before / 1024,
+               "rss_after_mib": after / 1024, "kib_per_connection": (after - before) / max(1, connected),
+               "connect_s": took}
+        print(f"# connections {target:24} {connected} connected in {took:.1f} s, RSS {before / 1024:.0f} -> "
+              f"{after / 1024:.0f} MiB: {run['kib_per_connection']:.1f} KiB per connection, errors {len(errors)} "
+              f"{errors[:2]}", flush=True)
+        result.runs.append(run)
+    return result
+
+
+# --- reconnect storm ------------------------------------------------------------------------------
+
+def storm(args) -> list[Result]:
+    ids = _ids("STORM", args.stations)
+    result = Result("storm", "wattson-sqlite", len(ids))
+    with servers.database("sqlite") as url:
+        asyncio.run(servers.register_stations(url, ids))
+        with servers.wattson(url) as proc:
+            for _ in range(args.runs):
+                with loadgen.Generator(_jobs("storm", proc.port, ids, args.workers, timeout=90)) as gen:
+                    gen.prepare()
+                    spy = profile.Recording(proc.pid, args.profile, "storm", 20) if args.profile and not result.runs \
+                        else None
+                    if spy:  # the first 20 s of the first run
+                        spy.start()
+                    reports = gen.run()
+                    if spy:
+                        spy.finish()
+                    gen.close()
+                boots = [x for r in reports for x in r.latencies_ms]
+                errors = [e for r in reports for e in r.errors]
+                accepted = sum(r.accepted for r in reports)
+                run = {"accepted": accepted, "errors": len(errors), "boot_p50_ms": percentile(boots, 50),
+                       "boot_p99_ms": percentile(boots, 99),
+                       "all_accepted_s": max(r.all_accepted for r in reports) if accepted == len(ids) else float("nan"),
+                       "all_done_s": max(r.elapsed for r in reports),
+                       "generator_cpu": sum(r.cpu for r in reports) / max(r.elapsed for r in reports)}
+                print(f"# storm {len(ids)} stations: {accepted} Accepted, {len(errors)} errors {errors[:2]}, boot p50 "
+                      f"{run['boot_p50_ms']:.0f} ms p99 {run['boot_p99_ms']:.0f} ms, all Accepted after "
+                      f"{run['all_accepted_s']:.1f} s, all statuses after {run['all_done_s']:.1f} s", flush=True)
+                result.runs.append(run)
+                time.sleep(2)  # the server notices the disconnections
+    return [result]
+
+
+# --- command round trips -----------------------------------------------------------------------------
+
+def commands(args) -> list[Result]:
+    ids = _ids("CMD", args.stations)
+    result = Result("commands", "wattson-sqlite", len(ids))
+    with servers.database("sqlite") as url:
+        key = asyncio.run(servers.register_stations(url, ids, api_key_role="admin"))
+        with servers.wattson(url) as proc:
+            with loadgen.Generator(_jobs("answer", proc.port, ids, args.workers)) as gen:
+                connected, errors = gen.prepare()
+                rnd = random.Random(1)
+                with httpx.Client(base_url=f"http://127.0.0.1:{proc.port}", timeout=30,
+                                  headers={"Authorization": f"Bearer {key}"}) as client:
+                    for run in range(args.runs):
+                        times, failures = [], 0
+                        for n in range(args.requests + 20):
+                            cp = rnd.choice(ids)
+                            t = time.perf_counter()
+                            r = client.post(f"/api/v1/charge-points/{cp}/commands/reset", json={"type": "soft"})
+                            elapsed = (time.perf_counter() - t) * 1000
+                            if r.status_code != 200 or r.json().get("state") != "completed":
+                                failures += 1
+                            if n >= 20:  # the first ones warm up
+                                times.append(elapsed)
+                        row = {"p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99), "errors": failures,
+                               "connected": connected}
+                        print(f"# commands at {connected} stations: p50 {row['p50_ms']:.1f} ms p99 "
+                              f"{row['p99_ms']:.1f} ms, {failures} failed", flush=True)
+                        result.runs.append(row)
+                gen.run()
+                gen.close()
+    return [result]

@@ -1,0 +1,239 @@
+"""Tariffs: storage, assignments, network settings, and which tariff applies to a new session."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wattson.access.models import DriverGroup
+from wattson.db import Database
+from wattson.db.lookup import get_or_404
+from wattson.errors import Conflict, Invalid
+from wattson.locations.models import Location
+from wattson.stations.models import ChargePoint, Connector, Evse
+from wattson.tariffs.models import AD_HOC, REGULAR, NetworkSettings, Tariff, TariffAssignment
+
+#: Assignment scopes from the most specific to the least: the first that names a tariff wins.
+SCOPES = ("connector_id", "evse_id", "charge_point_id", "location_id")
+_TARGETS = {"connector_id": (Connector, "connector"), "evse_id": (Evse, "EVSE"),
+            "charge_point_id": (ChargePoint, "charge point"), "location_id": (Location, "location"),
+            "driver_group_id": (DriverGroup, "driver group")}
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where (and for whom) a session runs: what tariff resolution looks at."""
+
+    charge_point_id: str
+    evse_id: int | None = None  # the EVSE row
+    connector: int | None = None  # the connector number on that EVSE
+    location_id: int | None = None
+    driver_group_id: int | None = None
+
+
+class TariffService:
+    def __init__(self, db: Database):
+        self.db = db
+
+    # --- tariffs ------------------------------------------------------------------------------
+    async def create(self, body: dict) -> Tariff:
+        tariff_id = body.pop("id", None) or uuid.uuid4().hex[:12].upper()
+        async with self.db.session() as s:
+            if await s.get(Tariff, tariff_id) is not None:
+                raise Conflict(f"tariff {tariff_id!r} already exists")
+            tariff = Tariff(id=tariff_id, **_columns(body), body=body)
+            s.add(tariff)
+        tariff.assignment_count = 0
+        return tariff
+
+    async def get(self, tariff_id: str) -> Tariff:
+        async with self.db.session() as s:
+            tariff = await get_or_404(s, Tariff, tariff_id, "tariff")
+            await _count_assignments(s, [tariff])
+        return tariff
+
+    async def find(self, limit: int, after_id: str | None = None, currency: str | None = None,
+                   type: str | None = None) -> list[Tariff]:
+        query = select(Tariff).order_by(Tariff.id).limit(limit)
+        if after_id is not None:
+            query = query.where(Tariff.id > after_id)
+        if currency is not None:
+            query = query.where(Tariff.currency == currency.upper())
+        if type is not None:
+            query = query.where(Tariff.type == type)
+        async with self.db.session() as s:
+            rows = list(await s.scalars(query))
+            await _count_assignments(s, rows)
+        return rows
+
+    async def replace(self, tariff_id: str, body: dict) -> Tariff:
+        """A new version of the tariff; sessions already begun keep the copy they took."""
+        async with self.db.session() as s:
+            tariff = await get_or_404(s, Tariff, tariff_id, "tariff")
+            for name, value in _columns(body).items():
+                setattr(tariff, name, value)
+            tariff.body = body
+            await s.flush()
+            await _count_assignments(s, [tariff])
+        return tariff
+
+    async def delete(self, tariff_id: str) -> None:
+        """Only a tariff nothing points at: assignments and settings must let go of it first."""
+        async with self.db.session() as s:
+            tariff = await get_or_404(s, Tariff, tariff_id, "tariff")
+            await _count_assignments(s, [tariff])
+            settings = await s.get(NetworkSettings, 1)
+            named = settings is not None and tariff_id in (settings.default_tariff_id, settings.ad_hoc_tariff_id)
+            if tariff.assignment_count or named:
+                raise Conflict(f"tariff {tariff_id!r} is still in use",
+                               {"assignments": tariff.assignment_count, "network_settings": named})
+            await s.delete(tariff)
+
+    # --- assignments --------------------------------------------------------------------------
+    async def assign(self, tariff_id: str, kind: str = REGULAR, **scope) -> TariffAssignment:
+        """Put a tariff on a connector, EVSE, charge point, location, or (for a driver group or
+        the ad hoc tariff) the whole network. One assignment per place, kind and group."""
+        scope = {k: v for k, v in scope.items() if v is not None}
+        if not any(k in scope for k in SCOPES) and "driver_group_id" not in scope and kind == REGULAR:
+            raise Invalid("a regular tariff for the whole network is the default tariff: "
+                          "set it with PATCH /api/v1/settings",
+                          [{"field": "body", "message": "name a place or a driver group"}])
+        async with self.db.session() as s:
+            await get_or_404(s, Tariff, tariff_id, "tariff")
+            for name, value in scope.items():
+                model, what = _TARGETS[name]
+                if await s.get(model, value) is None:
+                    raise Invalid(f"{what} {value!r} not found", [{"field": f"body.{name}", "message": "not found"}])
+            same = select(TariffAssignment.id).where(TariffAssignment.kind == kind, *[
+                getattr(TariffAssignment, name) == scope[name] if name in scope
+                else getattr(TariffAssignment, name).is_(None) for name in (*SCOPES, "driver_group_id")])
+            existing = await s.scalar(same)
+            if existing is not None:
+                raise Conflict(f"assignment {existing} already covers this place, kind and group; delete it first",
+                               {"assignment_id": existing})
+            assignment = TariffAssignment(tariff_id=tariff_id, kind=kind, **scope)
+            s.add(assignment)
+        return assignment
+
+    async def assignments(self, limit: int, after_id: int | None = None, **filters) -> list[TariffAssignment]:
+        query = select(TariffAssignment).order_by(TariffAssignment.id).limit(limit)
+        if after_id is not None:
+            query = query.where(TariffAssignment.id > after_id)
+        for name, value in filters.items():
+            if value is not None:
+                query = query.where(getattr(TariffAssignment, name) == value)
+        async with self.db.session() as s:
+            return list(await s.scalars(query))
+
+    async def unassign(self, assignment_id: int) -> None:
+        async with self.db.session() as s:
+            await s.delete(await get_or_404(s, TariffAssignment, assignment_id, "tariff assignment"))
+
+    # --- settings -----------------------------------------------------------------------------
+    async def settings(self) -> NetworkSettings:
+        async with self.db.session() as s:
+            return await s.get(NetworkSettings, 1) or NetworkSettings(id=1, updated_at=None)
+
+    async def update_settings(self, **changes) -> NetworkSettings:
+        async with self.db.session() as s:
+            for name, value in changes.items():
+                if value is not None and await s.get(Tariff, value) is None:
+                    raise Invalid(f"tariff {value!r} not found", [{"field": f"body.{name}", "message": "not found"}])
+            settings = await s.get(NetworkSettings, 1)
+            if settings is None:
+                settings = NetworkSettings(id=1)
+                s.add(settings)
+            for name, value in changes.items():
+                setattr(settings, name, value)
+        return settings
+
+    # --- resolution ---------------------------------------------------------------------------
+    async def applicable(self, charge_point_id: str, evse: int | None, connector: int | None,
+                         driver_group_id: int | None, at: datetime, kind: str = REGULAR) -> Tariff | None:
+        """The tariff a session starting ``at`` would get at this charge point (EVSE ``evse``,
+        connector ``connector``: OCPP numbers) for a driver of ``driver_group_id``."""
+        async with self.db.session() as s:
+            station = await get_or_404(s, ChargePoint, charge_point_id, "charge point")
+            evse_id = None
+            if evse is not None:
+                evse_id = await s.scalar(select(Evse.id).where(Evse.charge_point_id == charge_point_id,
+                                                               Evse.number == evse))
+            place = Place(charge_point_id=charge_point_id, evse_id=evse_id, connector=connector,
+                          location_id=station.location_id, driver_group_id=driver_group_id)
+            tariff = await self.resolve(s, place, at, kind)
+            if tariff is not None:
+                await _count_assignments(s, [tariff])
+            return tariff
+
+    async def resolve(self, s: AsyncSession, place: Place, at: datetime, kind: str = REGULAR) -> Tariff | None:
+        """The tariff a session starting ``at`` in ``place`` gets: the driver group's own
+        assignment first (most specific place first, the whole network last), then everyone's
+        (most specific place first), then the network's default. A tariff outside its validity
+        window at ``at`` is passed over."""
+        connector_id = None
+        if place.evse_id is not None and place.connector is not None:
+            connector_id = await s.scalar(select(Connector.id).where(Connector.evse_id == place.evse_id,
+                                                                      Connector.number == place.connector))
+        here = {"connector_id": connector_id, "evse_id": place.evse_id, "charge_point_id": place.charge_point_id,
+                "location_id": place.location_id}
+        candidates = (select(TariffAssignment, Tariff).join(Tariff, Tariff.id == TariffAssignment.tariff_id)
+                      .where(TariffAssignment.kind == kind, _valid_at(at),
+                             or_(TariffAssignment.driver_group_id.is_(None),
+                                 TariffAssignment.driver_group_id == place.driver_group_id),
+                             or_(*[getattr(TariffAssignment, n) == v for n, v in here.items() if v is not None],
+                                 *[_network_wide()])))
+        best, best_rank = None, None
+        for assignment, tariff in (await s.execute(candidates)).all():
+            rank = _rank(assignment, here)
+            if rank is not None and (best_rank is None or rank < best_rank):
+                best, best_rank = tariff, rank
+        if best is not None:
+            return best
+        settings = await s.get(NetworkSettings, 1)
+        default_id = settings and (settings.ad_hoc_tariff_id if kind == AD_HOC else settings.default_tariff_id)
+        if default_id:
+            return await s.scalar(select(Tariff).where(Tariff.id == default_id, _valid_at(at)))
+        return None
+
+
+def _rank(assignment: TariffAssignment, here: dict) -> tuple[int, int] | None:
+    """Lower is better: (0 for a group's own assignment, else 1; the scope's specificity)."""
+    for position, name in enumerate(SCOPES):
+        value = getattr(assignment, name)
+        if value is not None:
+            if value != here[name]:
+                return None
+            return (0 if assignment.driver_group_id else 1, position)
+    return (0 if assignment.driver_group_id else 1, len(SCOPES))
+
+
+def _network_wide():
+    return TariffAssignment.connector_id.is_(None) & TariffAssignment.evse_id.is_(None) & \
+        TariffAssignment.charge_point_id.is_(None) & TariffAssignment.location_id.is_(None)
+
+
+def _valid_at(at: datetime):
+    return (or_(Tariff.start_date_time.is_(None), Tariff.start_date_time <= at)
+            & or_(Tariff.end_date_time.is_(None), Tariff.end_date_time > at))
+
+
+def _columns(body: dict) -> dict:
+    """The searchable columns of a tariff body (JSON-mode: times are ISO strings)."""
+    return {"currency": body["currency"], "type": body.get("type"),
+            "start_date_time": _time(body.get("start_date_time")), "end_date_time": _time(body.get("end_date_time"))}
+
+
+def _time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+async def _count_assignments(s: AsyncSession, tariffs: list[Tariff]) -> None:
+    counts = {}
+    if tariffs:
+        counts = dict((await s.execute(select(TariffAssignment.tariff_id, func.count())
+                                       .where(TariffAssignment.tariff_id.in_([t.id for t in tariffs]))
+                                       .group_by(TariffAssignment.tariff_id))).all())
+    for tariff in tariffs:
+        tariff.assignment_count = counts.get(tariff.id, 0)
