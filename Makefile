@@ -23,10 +23,9 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## Benchmarks: the session query over 100,000 sessions on SQLite and on PostgreSQL.
+## Benchmarks: every scenario of bench/README.md (about 15 minutes); writes bench/RESULTS.md.
 bench: $(STAMP)
-	$(BIN)/python -m bench sessions-query --backend sqlite
-	$(BIN)/python -m bench sessions-query --backend postgresql
+	$(BIN)/python -m bench all
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

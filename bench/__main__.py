@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from bench import fleet, sessions_query, throughput
+from bench import all as all_, fleet, sessions_query, throughput
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -11,6 +11,7 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(title="benchmarks")
     throughput.add_parser(sub)
     fleet.add_parsers(sub)
+    all_.add_parser(sub)
     sessions_query.add_parser(sub)
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):

@@ -70,43 +70,44 @@ def _ids(prefix: str, n: int) -> list[str]:
 # --- connections --------------------------------------------------------------------------------
 
 def connections(args) -> list[Result]:
+    """A fresh server per run: memory freed by closed connections stays with the process."""
     ids = _ids("IDLE", args.stations)
-    results = []
     settings = {"ws_protocol": args.ws} if args.ws else {}
+    wattson = Result("connections", f"wattson{' (' + args.ws + ')' if args.ws else ''}", len(ids))
+    echo = Result("connections", "echo-uvloop", len(ids))
     with servers.database("sqlite") as url:
         asyncio.run(servers.register_stations(url, ids))
-        with servers.wattson(url, **settings) as proc:
-            results.append(_hold(f"wattson{' (' + args.ws + ')' if args.ws else ''}", proc, ids, args))
-    with servers.baseline("echo", uvloop=True) as proc:
-        results.append(_hold("echo-uvloop", proc, ids, args))
-    return results
-
-
-def _hold(target: str, proc: servers.Proc, ids: list[str], args) -> Result:
-    result = Result("connections", target, len(ids))
+        for _ in range(args.runs):
+            with servers.wattson(url, **settings) as proc:
+                _hold(wattson, proc, ids, args)
     for _ in range(args.runs):
-        with loadgen.Generator(_jobs("idle", proc.port, ids[:10], 1)) as gen:  # lazy imports, first allocations
-            gen.prepare()
-            gen.close()
-        time.sleep(0.5)
-        before = proc.rss_kib()
-        t = time.monotonic()
-        with loadgen.Generator(_jobs("idle", proc.port, ids, args.workers)) as gen:
-            connected, errors = gen.prepare()
-            took = time.monotonic() - t
-            time.sleep(2)  # let the server settle (handshake buffers freed)
-            after = proc.rss_kib()
-            gen.run()
-            gen.close()
-        time.sleep(2)  # the server notices the disconnections
-        run = {"connected": connected, "errors": len(errors), "rss_before_mib": before / 1024,
-               "rss_after_mib": after / 1024, "kib_per_connection": (after - before) / max(1, connected),
-               "connect_s": took}
-        print(f"# connections {target:24} {connected} connected in {took:.1f} s, RSS {before / 1024:.0f} -> "
-              f"{after / 1024:.0f} MiB: {run['kib_per_connection']:.1f} KiB per connection, errors {len(errors)} "
-              f"{errors[:2]}", flush=True)
-        result.runs.append(run)
-    return result
+        with servers.baseline("echo", uvloop=True) as proc:
+            _hold(echo, proc, ids, args)
+    return [wattson, echo]
+
+
+def _hold(result: Result, proc: servers.Proc, ids: list[str], args) -> None:
+    target = result.target
+    with loadgen.Generator(_jobs("idle", proc.port, ids[:10], 1)) as gen:  # lazy imports, first allocations
+        gen.prepare()
+        gen.close()
+    time.sleep(0.5)
+    before = proc.rss_kib()
+    t = time.monotonic()
+    with loadgen.Generator(_jobs("idle", proc.port, ids, args.workers)) as gen:
+        connected, errors = gen.prepare()
+        took = time.monotonic() - t
+        time.sleep(2)  # let the server settle (handshake buffers freed)
+        after = proc.rss_kib()
+        gen.run()
+        gen.close()
+    run = {"connected": connected, "errors": len(errors), "rss_before_mib": before / 1024,
+           "rss_after_mib": after / 1024, "kib_per_connection": (after - before) / max(1, connected),
+           "connect_s": took}
+    print(f"# connections {target:24} {connected} connected in {took:.1f} s, RSS {before / 1024:.0f} -> "
+          f"{after / 1024:.0f} MiB: {run['kib_per_connection']:.1f} KiB per connection, errors {len(errors)} "
+          f"{errors[:2]}", flush=True)
+    result.runs.append(run)
 
 
 # --- reconnect storm ------------------------------------------------------------------------------
@@ -135,7 +136,7 @@ def storm(args) -> list[Result]:
                        "boot_p99_ms": percentile(boots, 99),
                        "all_accepted_s": max(r.all_accepted for r in reports) if accepted == len(ids) else float("nan"),
                        "all_done_s": max(r.elapsed for r in reports),
-                       "generator_cpu": sum(r.cpu for r in reports) / max(r.elapsed for r in reports)}
+                       "generator_cpu": sum(r.cpu for r in reports) / max(0.001, max(r.elapsed for r in reports))}
                 print(f"# storm {len(ids)} stations: {accepted} Accepted, {len(errors)} errors {errors[:2]}, boot p50 "
                       f"{run['boot_p50_ms']:.0f} ms p99 {run['boot_p99_ms']:.0f} ms, all Accepted after "
                       f"{run['all_accepted_s']:.1f} s, all statuses after {run['all_done_s']:.1f} s", flush=True)

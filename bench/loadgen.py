@@ -162,7 +162,11 @@ async def _work(pipe, job: Job) -> None:
                                                        for n in job.stations if n in transactions)), job.timeout)
         report.elapsed = max(ends, default=started) - started
     elif job.kind == "storm":
-        await asyncio.wait_for(asyncio.gather(*(storm_one(n, started) for n in job.stations)), job.timeout)
+        try:
+            await asyncio.wait_for(asyncio.gather(*(storm_one(n, started) for n in job.stations)), job.timeout)
+        except asyncio.TimeoutError:
+            report.errors.append(f"the storm was not over after {job.timeout:g} s; "
+                                 f"{report.stations - report.accepted} stations not Accepted")
         report.connected = len(stations)
     report.messages = len(report.latencies_ms)
     report.cpu = time.process_time() - cpu

@@ -5,6 +5,7 @@ reads the collapsed stacks it wrote and lists where the samples were: by functio
 and including what it called (total).
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,8 @@ class Recording:
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.proc = subprocess.Popen([spy, "record", "--pid", str(self.pid), "--duration", str(int(self.seconds)),
                                       "--rate", "250", "--format", "raw", "--nonblocking", "--output", str(self.out)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     preexec_fn=_off_server_core)
 
     def finish(self) -> None:
         self.proc.wait(timeout=self.seconds + 30)
@@ -33,11 +35,20 @@ class Recording:
             self.out.with_suffix(".summary.txt").write_text(summary(self.out))
 
 
+def _off_server_core() -> None:
+    """py-spy shares the generator's cores, not the server's."""
+    from bench.servers import generator_cpus
+
+    cpus = generator_cpus()
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+
+
 def summary(path: Path, top: int = 40) -> str:
     own, total, samples = Counter(), Counter(), 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        if not stack:
+        if not stack or not count.isdigit():  # not a "stack count" line
             continue
         n = int(count)
         samples += n

@@ -191,3 +191,46 @@ async def test_a_2_0_1_transaction_is_priced_like_a_1_6_one(server):
         assert (cost["energy"]["excl_vat"], cost["parking"]["excl_vat"], cost["total_incl_vat"]) == (2.60, 1.00, 5.57)
         cdrs = (await api.get("/api/v1/cdrs", params={"session_id": session["id"]})).json()["data"]
         assert [c["total_incl_vat"] for c in cdrs] == [5.57]
+
+
+async def test_a_late_ended_credits_the_cdr_and_reissues_it_and_operators_can_reprice(server):
+    tag = await server.add_tag()
+    async with server.api() as api:
+        cp_id, _, _ = await priced_station(api)
+        free = unique("FREE")
+        assert (await api.post("/api/v1/tariffs", json={"id": free, "currency": "EUR", "elements": [
+            {"price_components": [{"type": "FLAT", "price": 0}]}]})).status_code == 201
+
+        def event(kind: str, tx: str, seq: int, ts: str, wh: int, **extra) -> dict:
+            return {"eventType": kind, "timestamp": ts, "triggerReason": "MeterValuePeriodic", "seqNo": seq,
+                    "transactionInfo": {"transactionId": tx}, "meterValue": [{"timestamp": ts, "sampledValue": [
+                        {"value": wh, "measurand": "Energy.Active.Import.Register"}]}], **extra}
+
+        async with station(server.ws_url, cp_id, subprotocols=("ocpp2.0.1",)) as st:
+            await st.ok("BootNotification", {"chargingStation": {"model": "M", "vendorName": "V"}, "reason": "PowerUp"})
+            await st.ok("TransactionEvent", event("Started", "A", 0, at(10, 0), 0, evse={"id": 1, "connectorId": 1},
+                                                  idToken={"idToken": tag, "type": "ISO14443"}))
+            await st.ok("TransactionEvent", event("Updated", "A", 1, at(10, 30), 5000))
+            # B starts on the same EVSE: A's Ended was lost, Wattson closes A at 10:30 and bills 5 kWh.
+            await st.ok("TransactionEvent", event("Started", "B", 0, at(11, 0), 9000, evse={"id": 1, "connectorId": 1}))
+            sessions = {s["transaction_id"]: s for s in
+                        (await api.get("/api/v1/sessions", params={"charge_point_id": cp_id})).json()["data"]}
+            first = (await api.get("/api/v1/cdrs", params={"session_id": sessions["A"]["id"]})).json()["data"]
+            assert [(c["total_excl_vat"], c["credit"]) for c in first] == [(3.00, False)]  # 5 x 0.40 + flat
+            # A's Ended arrives after all, with 6 kWh: the first CDR is credited and a new one issued.
+            await st.ok("TransactionEvent", event("Ended", "A", 2, at(10, 40), 6000,
+                                                  transactionInfo={"transactionId": "A",
+                                                                   "stoppedReason": "EVDisconnected"}))
+        cdrs = (await api.get("/api/v1/cdrs", params={"session_id": sessions["A"]["id"]})).json()["data"]
+        assert [(c["sequence"], c["credit"], c["total_excl_vat"]) for c in cdrs] == \
+            [(2, False, 3.40), (1, True, -3.00), (0, False, 3.00)]
+        assert cdrs[1]["credit_of_id"] == cdrs[2]["id"]
+
+        r = await api.post(f"/api/v1/cdrs/{cdrs[0]['id']}/credit", json={"reason": "goodwill",
+                                                                           "reissue_with_tariff_id": free})
+        assert r.status_code == 201, r.text
+        assert (r.json()["credit"]["total_excl_vat"], r.json()["reissued"]["total_incl_vat"]) == (-3.40, 0.0)
+        assert r.json()["reissued"]["tariff_id"] == free
+        r = await api.post(f"/api/v1/cdrs/{cdrs[2]['id']}/credit", json={"reason": "x", "reissue_with_tariff_id": "NOPE"})
+        assert r.status_code == 409  # credited already (checked before the tariff)
+        assert "0.00 EUR" in (await api.get(f"/api/v1/sessions/{sessions['A']['id']}/receipt")).text

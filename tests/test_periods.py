@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta, timezone
 
 from wattson.sessions.meter import Sample
-from wattson.sessions.periods import (CHARGING, IDLE, billing_periods, charging_periods, power_summary,
+from wattson.sessions.periods import (CHARGING, IDLE, billing_periods, charging_periods, current_peaks, power_summary,
                                       register_readings)
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=timezone.utc)
@@ -123,3 +123,10 @@ def test_suspended_time_is_charging_time_and_finishing_is_parking():
 def test_idle_time_without_any_state_is_parking():
     periods = charging_periods(T0, 0, [energy(10, "500")], at(20), 500, merge=False)
     assert billing_shape(billing_periods(periods, [])) == [(T0, at(10), 500, True), (at(10), at(20), 0, False)]
+
+
+def test_current_peaks_per_billing_period():
+    periods = billing_periods(charging_periods(T0, 0, [energy(10, "500")], at(20), 900, merge=False), [])
+    current = [Sample(timestamp=at(m), value=v, measurand="Current.Import", unit="A", phase=p)
+               for m, v, p in ((5, "16", "L1"), (10, "31.5", "L2"), (10, "30", "L1"), (25, "40", "L1"))]
+    assert current_peaks(current, periods) == [31.5, None]  # 25 min is after the last period; 10 belongs to the first

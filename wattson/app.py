@@ -10,6 +10,10 @@ from wattson.access.routes import router as access_router
 from wattson.api import errors, openapi
 from wattson.ocpp.gateway import PREFIX as OCPP_PREFIX
 from wattson.locations.routes import router as locations_router
+from wattson.payments.driver_routes import router as driver_router, webhooks as payment_webhooks
+from wattson.payments.routes import router as payments_router
+from wattson.ocpi.api_routes import router as ocpi_operator_router
+from wattson.ocpi.app import create_ocpi_app
 from wattson.runtime import Runtime
 from wattson.sessions.cdr_routes import router as cdrs_router
 from wattson.sessions.routes import router as sessions_router
@@ -19,6 +23,7 @@ from wattson.stations.device_model_routes import router as device_model_router
 from wattson.stations.reservation_routes import router as reservations_router
 from wattson.stations.routes import router as stations_router
 from wattson.tariffs.routes import router as tariffs_router
+from wattson.web.page import router as driver_page_router, static as driver_static
 
 
 def create_app(settings: Settings | None = None):
@@ -40,8 +45,12 @@ def create_app(settings: Settings | None = None):
     errors.install(api)
     openapi.install(api)
     for router in (stations_router, device_model_router, commands_router, reservations_router, locations_router,
-                   sessions_router, cdrs_router, tariffs_router, access_router, directory_router):
+                   sessions_router, cdrs_router, tariffs_router, access_router, directory_router, ocpi_operator_router):
         api.include_router(router)
+    for router in (payments_router, driver_router, payment_webhooks, driver_page_router):  # payments/, web/
+        api.include_router(router)
+    api.mount("/driver/static", driver_static, name="driver-static")
+    api.mount("/ocpi", create_ocpi_app(runtime.services))  # its own envelope, errors and docs (docs/ocpi.md)
 
     @api.get("/health", tags=["system"])
     async def health():

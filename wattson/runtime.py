@@ -12,6 +12,9 @@ from wattson.ocpp.gateway import Gateway
 from wattson.ocpp.v16 import Ocpp16
 from wattson.ocpp.v201 import Ocpp21, Ocpp201
 from wattson.ocpp.validation import SchemaSet
+from wattson.ocpi.service import Ocpi
+from wattson.payments.providers import build_provider
+from wattson.payments.service import PaymentService
 from wattson.sessions.billing import BillingService
 from wattson.sessions.query import SessionQueryService
 from wattson.sessions.service import SessionService
@@ -44,7 +47,9 @@ class Services:
     device_model: DeviceModelService
     tariffs: TariffService
     billing: BillingService
+    payments: PaymentService
     commands: CommandService | None = None
+    ocpi: Ocpi | None = None
 
 
 def build_services(settings: Settings) -> Services:
@@ -53,13 +58,17 @@ def build_services(settings: Settings) -> Services:
     tariffs = TariffService(db)
     billing = BillingService(db, tariffs)
     sessions = SessionService(db, access, billing)
+    payments = PaymentService(db, settings, build_provider(settings, db), tariffs, billing)
+    billing.tariff_listeners.append(payments.on_session_opened)
+    billing.settled_listeners.append(payments.on_session_settled)
     return Services(settings=settings, db=db, access=access,
                     stations=StationService(db, settings.auto_register, tls=bool(settings.tls_cert),
                                             client_ca=bool(settings.tls_client_ca)),
                     sessions=sessions, locations=LocationService(db),
                     directory=DirectoryService(db), session_query=SessionQueryService(db),
                     reservations=ReservationService(db), transactions=TransactionService(db, sessions),
-                    device_model=DeviceModelService(db), tariffs=tariffs, billing=billing)
+                    device_model=DeviceModelService(db), tariffs=tariffs, billing=billing,
+                    payments=payments)
 
 
 class Runtime:
@@ -72,17 +81,23 @@ class Runtime:
         self.gateway = Gateway(self.services.stations, protocols)
         self.services.commands = CommandService(self.services.db, self.gateway, self.services.sessions,
                                                 self.services.reservations, settings.command_timeout)
+        self.services.ocpi = Ocpi(self.services)
+        self.services.payments.commands = self.services.commands
 
     async def start(self) -> None:
         if self.settings.migrate_on_start:
             await upgrade(self.services.db)
         # One process holds every connection, so none can be online before it starts.
         await self.services.stations.mark_all_offline()
+        self.services.ocpi.start()  # the OCPI push worker (wattson/ocpi/push.py)
+        self.services.payments.start_worker()  # resumes every open payment where it stood
         log.info("Wattson ready on %s", _redact(self.settings.database_url))
 
     async def stop(self) -> None:
+        await self.services.payments.stop_worker()
         await self.gateway.close_all()
         await self.services.commands.drain()
+        await self.services.ocpi.stop()
         await self.services.db.dispose()
 
 

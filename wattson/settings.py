@@ -37,6 +37,42 @@ class Settings(BaseSettings):
                                                          "(security profile 3).")
     ca_cert: Path | None = Field(None, description="PEM certificate of the CA that signs station certificates.")
     ca_key: Path | None = Field(None, description="PEM private key of ca_cert.")
+    # --- OCPI (docs/ocpi.md) ---
+    # public_url (below) is also the base of the OCPI URLs we advertise; unset: the address a request came to.
+    ocpi_country_code: str = Field("NL", pattern=r"^[A-Za-z]{2}$", description="Our OCPI country_code (ISO 3166 alpha-2).")
+    ocpi_party_id: str = Field("WAT", pattern=r"^[A-Za-z0-9]{3}$", description="Our OCPI party_id.")
+    ocpi_business_name: str = Field("Wattson", max_length=100, description="business_details.name in our credentials.")
+    ocpi_page_limit: int = Field(100, ge=1, le=1000, description="Most objects one OCPI list page holds (X-Limit).")
+    ocpi_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a partner's answer to our requests.")
+    ocpi_authorize_timeout: float = Field(5.0, gt=0, description="Seconds to wait for an eMSP's real-time authorisation.")
+    ocpi_retry_max: float = Field(600.0, gt=0, description="Longest wait between two attempts of a failed push.")
+    ocpi_session_update_interval: float = Field(60.0, gt=0, description="Seconds between pushes of a running roaming "
+                                                                        "session (kWh, cost).")
+    ocpi_currency: str = Field("EUR", pattern=r"^[A-Z]{3}$", description="Currency of sessions no tariff applies to.")
+
+    # Direct (ad hoc) payment: docs/payments.md.
+    payment_provider: Literal["sandbox", "stripe"] = Field(
+        "sandbox", description="Who holds and captures the driver's card payment: the built-in sandbox (test cards "
+                               "only) or Stripe (PaymentIntents with manual capture).")
+    payment_start_timeout: float = Field(90.0, gt=0, description="Seconds a paid charger has to start the session "
+                                                                 "before the whole hold is released.")
+    payment_poll_interval: float = Field(2.0, gt=0, description="Seconds between the payment worker's rounds "
+                                                                "(stop conditions, starts, settlement, reconciliation).")
+    payment_stop_margin: float = Field(5.0, ge=0, lt=100, description="Percent of the hold kept back: the session "
+                                                                       "is stopped when its cost reaches the rest.")
+    payment_default_power_kw: float = Field(11.0, gt=0, description="Power assumed for a product's price when the "
+                                                                    "EVSE's maximum power is unknown.")
+    payment_webhook_secret: str | None = Field(None, description="The sandbox provider's webhook signing secret "
+                                                                 "(default whsec_sandbox).")
+    public_url: str | None = Field(None, description="The address drivers reach Wattson at, e.g. "
+                                                     "https://charge.example.com: what QR codes encode (default "
+                                                     "http://HOST:PORT).")
+    driver_rate_limit: int = Field(120, ge=1, description="Requests per minute one client may make to the public "
+                                                          "driver API and page.")
+    stripe_secret_key: str | None = Field(None, description="Stripe secret key (sk_...), for payment_provider=stripe.")
+    stripe_publishable_key: str | None = Field(None, description="Stripe publishable key (pk_...), for the page.")
+    stripe_webhook_secret: str | None = Field(None, description="Stripe webhook signing secret (whsec_...).")
+    stripe_api_base: str | None = Field(None, description="Another address for Stripe's API (a test stand-in).")
 
     @field_validator("tls_cert", "tls_key", "tls_client_ca", "ca_cert", "ca_key", mode="before")
     @classmethod

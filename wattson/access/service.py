@@ -1,5 +1,6 @@
 """API keys and id tokens: creation, lookup and the token part of authorisation."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,6 +15,8 @@ from wattson.db.lookup import get_or_404
 from wattson.errors import Conflict, Invalid
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # don't write on every request
+#: Answers for tokens Wattson does not know: (uid, charge point id) -> AuthResult, or None.
+Fallback = Callable[[str, str], Awaitable[AuthResult | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +29,12 @@ class Principal:
 class AccessService:
     def __init__(self, db: Database):
         self.db = db
+        self._fallbacks: list[Fallback] = []
+
+    def add_fallback(self, authorizer: "Fallback") -> None:
+        """Ask ``authorizer`` about tokens Wattson does not know itself (a roaming partner's, see
+        wattson/ocpi/tokens.py); its AuthResult is the answer, None passes on to the next one."""
+        self._fallbacks.append(authorizer)
 
     # --- API keys -------------------------------------------------------------------------
     async def create_api_key(self, name: str, role: str) -> tuple[ApiKey, str]:
@@ -128,10 +137,19 @@ class AccessService:
             return list(await s.scalars(query))
 
     async def authorize(self, uid: str, charge_point_id: str) -> AuthResult:
-        """The token's own answer, narrowed by the access rights to this charger."""
+        """The token's own answer, narrowed by the access rights to this charger; a token Wattson
+        does not know is left to the fallbacks (asked outside any database transaction)."""
+        result = await self._own_answer(uid, charge_point_id)
+        if result is None:
+            result = await self._ask_fallbacks(uid, charge_point_id) or evaluate(None, utcnow())
+        return result
+
+    async def _own_answer(self, uid: str, charge_point_id: str) -> AuthResult | None:
         async with self.db.session() as s:
             token = await s.scalar(select(IdToken).where(IdToken.uid == uid))
             result = evaluate(token, utcnow())
+            if token is None and self._fallbacks:
+                return None
             if not result.accepted:
                 return result
             charger_groups = set(await s.scalars(select(ChargerGroupMember.charger_group_id)
@@ -142,6 +160,13 @@ class AccessService:
                 select(AccessRight.charger_group_id).join(Driver, Driver.home_group_id == AccessRight.driver_group_id)
                 .where(Driver.id == token.driver_id))) if token.driver_id is not None else set()
         return result if rights_allow(charger_groups, granted) else refused_here(result)
+
+    async def _ask_fallbacks(self, uid: str, charge_point_id: str) -> AuthResult | None:
+        for authorizer in self._fallbacks:
+            result = await authorizer(uid, charge_point_id)
+            if result is not None:
+                return result
+        return None
 
 
 def _check_window(valid_from: datetime | None, expires_at: datetime | None) -> None:

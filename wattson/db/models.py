@@ -3,6 +3,8 @@
 from wattson.access import models as access  # noqa: F401
 from wattson.db.base import Base
 from wattson.locations import models as locations  # noqa: F401
+from wattson.ocpi import models as ocpi  # noqa: F401
+from wattson.payments import models as payments  # noqa: F401
 from wattson.sessions import models as sessions  # noqa: F401
 from wattson.stations import models as stations  # noqa: F401
 from wattson.tariffs import models as tariffs  # noqa: F401

@@ -21,7 +21,7 @@ from wattson.db.paging import newest_first
 from wattson.errors import Conflict, Invalid
 from wattson.locations.models import Location
 from wattson.sessions.models import FINISHED, Cdr, MeterValue, Session, TransactionEvent
-from wattson.sessions.periods import billing_periods, charging_periods
+from wattson.sessions.periods import billing_periods, charging_periods, current_peaks
 from wattson.sessions.receipts import Receipt
 from wattson.stations.models import ChargePoint, Connector, Evse, StatusEvent
 from wattson.tariffs.models import Tariff
@@ -41,6 +41,10 @@ class BillingService:
     def __init__(self, db: Database, tariffs: TariffService):
         self.db = db
         self.tariffs = tariffs
+        # Features that follow sessions (payments/): called with (db session, session) at the end of
+        # choose_tariff, in its transaction, and with the session id after each settle().
+        self.tariff_listeners: list = []
+        self.settled_listeners: list = []
 
     async def choose_tariff(self, s: AsyncSession, session: Session) -> None:
         """Decide the session's tariff at its start and keep a copy; called in the transaction
@@ -57,6 +61,8 @@ class BillingService:
         session.tariff_id = tariff.id if tariff else None
         session.tariff_snapshot = tariff_snapshot(tariff) if tariff else None
         session.time_zone = time_zone or "UTC"
+        for listener in self.tariff_listeners:
+            await listener(s, session)
 
     async def price(self, session: Session) -> PricedSession | None:
         """The session's cost: final once settled, else live up to its latest reading. None
@@ -70,7 +76,14 @@ class BillingService:
 
     async def settle(self, session_id: int) -> Cdr | None:
         """Price a finished session and issue its CDR; when its facts changed since its last CDR,
-        credit that one and issue a new one. Nothing for a session without a tariff."""
+        credit that one and issue a new one. Nothing for a session without a tariff. Then tell
+        the settled listeners."""
+        cdr = await self._settle(session_id)
+        for listener in self.settled_listeners:
+            await listener(session_id)
+        return cdr
+
+    async def _settle(self, session_id: int) -> Cdr | None:
         async with self.db.session() as s:
             session = await s.get(Session, session_id)
             if session is None or session.status != FINISHED or session.tariff_snapshot is None:
@@ -158,9 +171,10 @@ class BillingService:
                                        .order_by(MeterValue.timestamp, MeterValue.id)))
         periods = charging_periods(session.started_at, session.meter_start, samples, session.stopped_at,
                                    session.meter_stop, merge=False)
-        states = await self._states(s, session)
-        intervals = [Interval(start=p.start_at, end=p.end_at, energy_wh=Decimal(p.energy_wh), charging=p.charging)
-                     for p in billing_periods(periods, states)]
+        billed = billing_periods(periods, await self._states(s, session))
+        intervals = [Interval(start=p.start_at, end=p.end_at, energy_wh=Decimal(p.energy_wh), charging=p.charging,
+                              current_a=None if amps is None else Decimal(str(amps)))
+                     for p, amps in zip(billed, current_peaks(samples, billed))]
         return price_session(session.tariff_snapshot, intervals, session.time_zone or "UTC")
 
     @staticmethod

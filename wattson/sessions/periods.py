@@ -36,6 +36,7 @@ from typing import Iterable, Protocol
 from wattson.sessions.meter import ENERGY_REGISTER, to_wh
 
 POWER = "Power.Active.Import"
+CURRENT = "Current.Import"
 CHARGING = "charging"
 IDLE = "idle"
 _W_PER_UNIT = {"W": 1.0, "kW": 1000.0}
@@ -191,3 +192,16 @@ def _state_at(states: list[tuple[datetime, str]], at: datetime) -> str | None:
             break
         current = state
     return current
+
+
+def current_peaks(samples: Iterable[Reading], periods: list[BillingPeriod]) -> list[float | None]:
+    """The highest ``Current.Import`` reading (A, any phase) taken in each period — a reading at
+    time t describes the period that ends at t — or None where none was taken: what an OCPI
+    min_current/max_current restriction is judged on."""
+    readings = sorted((s.timestamp, s.numeric) for s in samples
+                      if s.measurand == CURRENT and s.numeric is not None and (s.unit or "A") == "A")
+    peaks = []
+    for period in periods:
+        inside = [amps for at, amps in readings if period.start_at < at <= period.end_at]
+        peaks.append(max(inside) if inside else None)
+    return peaks

@@ -1,0 +1,45 @@
+"""``python -m bench all`` (what ``make bench`` runs): every scenario at its full size, then
+bench/RESULTS.md with the machine, the figures and the targets. See bench/README.md."""
+
+import argparse
+import tempfile
+import time
+from argparse import Namespace
+from pathlib import Path
+
+from bench import fleet, report, servers, sessions_query, throughput
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("all", help="every benchmark at full size; writes bench/RESULTS.md", description=__doc__)
+    p.add_argument("--quick", action="store_true", help="small sizes and one run each: a smoke test of the "
+                                                        "benchmarks, not figures to quote (written to --output)")
+    p.add_argument("--output", type=Path, default=RESULTS)
+    p.add_argument("--postgres-url", default=servers.DEFAULT_PG)
+    p.set_defaults(run=run)
+
+
+def run(args) -> None:
+    quick = args.quick
+    started = time.monotonic()
+    machine = report.machine()
+    profiles = Path(tempfile.mkdtemp(prefix="wattson-bench-profiles-"))
+    runs = 1 if quick else 3
+    tp = throughput.measure(Namespace(stations=20 if quick else 100, duration=1.0 if quick else 3.0, runs=runs,
+                                      workers=2, targets=",".join(throughput.TARGETS), versions="1.6,2.0.1",
+                                      postgres_url=args.postgres_url, profile=str(profiles)))
+    fleet_args = dict(runs=runs, workers=2, requests=50 if quick else 300, ws="", profile=str(profiles))
+    connections = fleet.connections(Namespace(stations=500 if quick else 10_000, **fleet_args))
+    storm = fleet.storm(Namespace(stations=500 if quick else 10_000, **fleet_args))
+    commands = fleet.commands(Namespace(stations=100 if quick else 1_000, **fleet_args))
+    queries = {}
+    for backend in ("sqlite", "postgresql"):
+        queries[backend] = sessions_query.run(Namespace(sessions=10_000 if quick else 1_000_000, backend=backend,
+                                                        repeat=3 if quick else 10, postgres_url=args.postgres_url,
+                                                        seed=1))
+    text = report.render(machine, tp, connections, storm, commands, queries, profiles,
+                         minutes=(time.monotonic() - started) / 60, quick=quick)
+    args.output.write_text(text)
+    print(f"# wrote {args.output} after {(time.monotonic() - started) / 60:.1f} min")

@@ -1,0 +1,96 @@
+"""The driver page in a real browser: headless Chromium (Debian's `chromium` package) driven by
+Playwright opens /driver/{EVSE ID} as a QR code would, picks a product, pays with a sandbox card,
+watches a simulated station charge, stops, and sees the receipt; the amount captured is the CDR's
+total incl. VAT and the rest of the hold is released."""
+
+import asyncio
+import os
+import re
+
+import pytest
+
+from payment_kit import priced_evse, serve, wait_for_state
+from wattson.sim.station import SimStation, StationConfig
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip: playwright)")
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                                reason=f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
+
+
+@pytest.fixture
+def page_server(tmp_path):
+    yield from serve(tmp_path)
+
+
+def amount(text: str) -> float:
+    """A money amount as the page shows it (e.g. "CZK 1.23" or "1,23 Kč")."""
+    digits = re.sub(r"[^\d,.]", "", text).replace(",", ".")
+    return float(digits.strip("."))
+
+
+async def test_a_driver_pays_charges_stops_and_gets_the_receipt(page_server):
+    async with page_server.api() as api:
+        place = await priced_evse(api, products=(
+            {"name": "Up to 30 min", "blocking_value": 50, "max_duration_min": 30},
+            {"name": "Up to 20 kWh", "blocking_value": 80, "max_energy_kwh": 20}))
+        config = StationConfig(station_id=place["cp_id"], url=page_server.ws_url, ocpp="1.6", connectors=1,
+                               id_tags=[], meter_interval=1.0, session_duration=(600, 600), seed=7)
+        async with SimStation(config) as sim:
+            await sim.wait_until(lambda: sim.accepted.is_set() and sim.status(1) == "Available")
+            async with playwright_api.async_playwright() as p:
+                browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+                try:
+                    page = await browser.new_page(locale="en-GB")
+                    await page.goto(f"{page_server.http_url}/driver/{place['evse_id']}")
+                    assert await page.locator("h1").inner_text() == "Garage 1"
+                    assert "Available" in await page.locator("#state").inner_text()
+                    assert await page.locator(".product").count() == 2
+                    await page.get_by_label("Up to 20 kWh").check()
+                    await page.get_by_label("Card number").fill("4242 4242 4242 4242")
+                    await page.get_by_label("Expiry (MM/YY)").fill("12/34")
+                    await page.get_by_label("CVC").fill("123")
+                    await page.get_by_role("button", name="Pay and start charging").click()
+
+                    await page.locator("#progress").wait_for(state="visible")
+                    await page.wait_for_function(
+                        "document.getElementById('status').textContent === 'Charging' && "
+                        "parseFloat(document.getElementById('energy').textContent) > 0", timeout=20_000)
+                    session_id = re.search(r"session=(\w+)", page.url).group(1)
+                    await page.get_by_role("button", name="Stop charging").click()
+                    await page.locator("#done").wait_for(state="visible", timeout=20_000)
+                    captured = amount(await page.locator("#captured").inner_text())
+                    released = amount(await page.locator("#released").inner_text())
+
+                    receipt_href = await page.locator("#receipt").get_attribute("href")
+                    await page.goto(page_server.http_url + receipt_href)
+                    assert "Charging receipt" in await page.content()
+                    assert await page.locator("#payment").is_visible()
+                finally:
+                    await browser.close()
+
+        payment = await wait_for_state(api, session_id, "captured")
+        sessions = (await api.get("/api/v1/sessions", params={"charge_point_id": place["cp_id"]})).json()["data"]
+        cdr = (await api.get("/api/v1/cdrs", params={"session_id": sessions[0]["id"]})).json()["data"][0]
+        assert payment["amount_captured"] == cdr["total_incl_vat"] == captured > 0
+        assert payment["amount_released"] == pytest.approx(80 - captured) == pytest.approx(released)
+        assert payment["product"]["name"] == "Up to 20 kWh" and payment["stop_reason"] == "driver"
+
+
+async def test_the_page_speaks_czech_and_says_when_it_cannot_take_a_payment(page_server):
+    async with page_server.api() as api:
+        place = await priced_evse(api)
+        r = await api.get(f"/driver/{place['evse_id']}", headers={"Accept-Language": "cs-CZ,cs;q=0.9"})
+        assert r.status_code == 200 and 'lang="cs"' in r.text and "Offline" in r.text
+        assert "Tuto nabíječku teď nelze spustit platbou kartou." in r.text
+        assert "Nádražní" in r.text and "5,75 CZK" in r.text  # prices before the start (AFIR)
+        r = await api.get(f"/driver/{place['evse_id']}?lang=en")
+        assert 'lang="en"' in r.text and "cannot be started" in r.text
+        r = await api.get("/driver/XX-NOT-A-CODE")
+        assert r.status_code == 404
+        js = await api.get("/driver/static/driver.js")
+        assert js.status_code == 200 and "by_code" in js.text
+        await asyncio.sleep(0)
