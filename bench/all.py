@@ -1,7 +1,6 @@
 """``python -m bench all`` (what ``make bench`` runs): every scenario at its full size, then
 bench/RESULTS.md with the machine, the figures and the targets. See bench/README.md."""
 
-import argparse
 import tempfile
 import time
 from argparse import Namespace

@@ -75,7 +75,6 @@ def raise_fd_limit() -> None:
 
 
 async def _work(pipe, job: Job) -> None:
-    loop = asyncio.get_running_loop()
     proto = messages.VERSIONS[job.version]
     report = Report(stations=len(job.stations))
     path = "/ocpp/"

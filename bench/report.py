@@ -7,7 +7,6 @@ import os
 import platform
 import sqlite3
 import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 

@@ -15,19 +15,19 @@ import asyncio
 import math
 import os
 import random
-import shutil
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
+
+from bench.servers import database, pg_admin
 
 CHARGERS, EVSES_PER_CHARGER, LOCATIONS, GROUPS, DRIVERS = 200, 2, 50, 40, 2000
 BATCH = 10_000
@@ -49,7 +49,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> None:
     started = time.monotonic()
-    with _database(args.backend, args.postgres_url) as url:
+    with database(args.backend, args.postgres_url) as url:
         t = time.monotonic()
         asyncio.run(_fill(url, args.sessions, random.Random(args.seed)))
         print(f"# {args.backend}: {args.sessions:,} sessions inserted in {time.monotonic() - t:.1f} s", flush=True)
@@ -60,33 +60,6 @@ def run(args) -> None:
 
 
 # --- the database ------------------------------------------------------------------------------
-
-@contextmanager
-def _database(backend: str, admin_url: str):
-    if backend == "sqlite":
-        tmp = Path(tempfile.mkdtemp(prefix="wattson-bench-"))
-        try:
-            yield f"sqlite:///{tmp / 'bench.db'}"
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return
-    name = f"wattson_bench_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_pg_admin(admin_url, f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        asyncio.run(_pg_admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _pg_admin(url: str, statement: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(url, timeout=10)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
 
 def charger_id(i: int) -> str:
     return f"BENCH-CP-{i:04d}"
@@ -103,7 +76,6 @@ async def _fill(url: str, sessions: int, rnd: random.Random) -> None:
     from wattson.db import Database
     from wattson.db.migrate import upgrade
     from wattson.locations.models import Location
-    from wattson.sessions.models import Session
     from wattson.settings import async_database_url
     from wattson.stations.models import ChargePoint, Evse
 
@@ -144,7 +116,7 @@ async def _fill(url: str, sessions: int, rnd: random.Random) -> None:
         if db.dialect == "postgresql":
             # What autovacuum does shortly after a bulk load: statistics for the planner, and the
             # visibility map that lets it read an index without visiting the table.
-            await _pg_admin(url, "VACUUM ANALYZE")
+            await pg_admin(url, "VACUUM ANALYZE")
     finally:
         await db.dispose()
 

@@ -9,9 +9,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import unique
 from ocpp_client import now, station
-from payment_kit import (CARD_3DS_FAILS, CARD_DECLINED, pay, payment_settings, priced_evse, serve,
+from payment_kit import (CARD_3DS_FAILS, CARD_DECLINED, pay, priced_evse, serve,
                          wait_for_state)
 from wattson.payments.providers.base import sign
 

@@ -12,6 +12,9 @@ class Database:
         self.url = url
         self.engine: AsyncEngine = _create_engine(url, echo)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        #: told of changes committed outside the ORM (``group_commit.py``), as the OCPI push
+        #: hears of the ORM's: each is called with a set of (kind, key)
+        self.change_observers: list = []
 
     @property
     def dialect(self) -> str:
@@ -23,6 +26,10 @@ class Database:
         async with self.sessions() as session:
             async with session.begin():
                 yield session
+
+    def committed(self, changes: set) -> None:
+        for observer in self.change_observers:
+            observer(changes)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -50,6 +50,11 @@ class ChangeTracker:
         event.listen(tracked, "do_orm_execute", self._bulk_update)
         event.listen(tracked, "after_commit", self._after_commit)
         event.listen(tracked, "after_rollback", lambda s: s.info.pop("ocpi", None))
+        db.change_observers.append(self.note)  # the group commits' writes (db/group_commit.py)
+
+    def note(self, found: set) -> None:
+        self.pending |= found
+        self.wake.set()
 
     def _after_flush(self, session, _context) -> None:
         found = session.info.setdefault("ocpi", set())
@@ -78,8 +83,7 @@ class ChangeTracker:
     def _after_commit(self, session) -> None:
         found = session.info.pop("ocpi", None)
         if found:
-            self.pending |= found
-            self.wake.set()
+            self.note(found)
 
     def take(self) -> set:
         taken, self.pending = self.pending, set()

@@ -6,6 +6,11 @@ station resend) or not at all (a lost Ended). So every event is kept with its se
 repeat is recognised and applied once; state fields follow the highest sequence number seen;
 energy follows the readings' own timestamps, whatever the arrival order; and a session whose
 Ended never came is closed when the next transaction starts on its EVSE.
+
+Most events are Updated events of a running transaction carrying meter values: those go through
+the group commit of ``meter_writer`` with other stations' messages, applying the same rules
+(``apply_event``). Everything else — Started, Ended, a token to answer, a reservation, an unknown
+or finished transaction — takes the careful path below, one event per transaction.
 """
 
 import logging
@@ -18,6 +23,7 @@ from wattson.access.rules import AuthResult
 from wattson.db import Database
 from wattson.db.lookup import get_or_404
 from wattson.sessions.meter import Sample, energy_between, energy_readings
+from wattson.sessions.meter_writer import REPEAT, WRITTEN, MeterMessage
 from wattson.sessions.models import ACTIVE, FINISHED, Session, TransactionEvent
 from wattson.sessions.service import SessionService
 from wattson.stations.models import ChargePoint, StationEvent
@@ -115,9 +121,20 @@ class TransactionService:
         self.db = db
         self.sessions = sessions
 
-    async def record(self, charge_point_id: str, event: TxEvent) -> tuple[Session, AuthResult | None]:
+    async def record(self, charge_point_id: str, event: TxEvent) -> AuthResult | None:
         """Apply one event; a repeat of an event already applied changes nothing and gets the
         same kind of answer. The token's answer is returned when the event names one."""
+        if event.event_type == UPDATED and event.id_tag is None and event.reservation_id is None:
+            outcome = await self.sessions.meter_writer.write(MeterMessage(
+                charge_point_id, event.evse or 0, event.connector, event.transaction_id, event.samples, event))
+            if outcome == REPEAT:
+                self._log_repeat(charge_point_id, event)
+            if outcome in (WRITTEN, REPEAT):
+                return None
+        return await self._record_carefully(charge_point_id, event)
+
+    async def _record_carefully(self, charge_point_id: str, event: TxEvent) -> AuthResult | None:
+        """One event in its own transactions: authorisation, opening, tariff, settling."""
         async with self.db.session() as s:
             session = await SessionService.by_transaction(s, charge_point_id, event.transaction_id)
             repeat = session is not None and await s.scalar(select(TransactionEvent.id).where(
@@ -129,9 +146,8 @@ class TransactionService:
             auth = await self.sessions.authorize(event.id_tag, charge_point_id,
                                                  exclude_session=session.id if session else None)
         if repeat:
-            log.info("%s repeated event %s of transaction %s; ignored", charge_point_id, event.seq_no,
-                     event.transaction_id)
-            return session, auth
+            self._log_repeat(charge_point_id, event)
+            return auth
         closed: list[int] = []  # older sessions on the EVSE closed for want of their Ended
         async with self.db.session() as s:
             session = await SessionService.by_transaction(s, charge_point_id, event.transaction_id)
@@ -162,7 +178,12 @@ class TransactionService:
             await self.sessions.settle(session_id)
         if session.status == FINISHED and (was_active or event.event_type == ENDED):
             await self.sessions.settle(session.id)  # settle() issues nothing new when nothing changed
-        return session, auth
+        return auth
+
+    @staticmethod
+    def _log_repeat(charge_point_id: str, event: TxEvent) -> None:
+        log.info("%s repeated event %s of transaction %s; ignored", charge_point_id, event.seq_no,
+                 event.transaction_id)
 
     async def _open(self, s, charge_point_id: str, event: TxEvent, closed: list[int]) -> Session:
         """The session of a transaction seen for the first time (normally by its Started event)."""

@@ -11,13 +11,14 @@ from sqlalchemy.orm import selectinload
 
 from wattson.db import Database, utcnow
 from wattson.db.lookup import get_or_404
-from wattson.errors import Conflict, Invalid, NotFound, Unauthenticated
+from wattson.errors import Conflict, Invalid, NotFound
 from wattson.locations.models import Location
 from wattson.sessions.models import ACTIVE as ACTIVE_SESSION, Session
 from wattson.stations.identifiers import evse_id_problem, normalise_evse_id
 from wattson.stations.models import ChargePoint, Connector, Evse, StationEvent, StatusEvent
 from wattson.stations.passwords import hash_password, password_problem, verify_password
-from wattson.stations.status import OFFLINE, ONLINE, REGISTRATION_STATUSES, is_newer
+from wattson.stations.status import OFFLINE, ONLINE, REGISTRATION_STATUSES
+from wattson.stations.writer import Boot, Connect, Heartbeat, Status, StationWriter
 
 ADMIN_STATUSES = ("enabled", "disabled", "out_of_order")
 SECURITY_PROFILES = (0, 1, 2, 3)
@@ -64,6 +65,7 @@ class StationService:
         self.db = db
         self.auto_register = auto_register
         self.tls, self.client_ca = tls, client_ca
+        self.writer = StationWriter(db)  # presence, boot and status: written in batches (writer.py)
 
     # --- registry ---------------------------------------------------------------------------
     async def create(self, id: str, name: str | None = None, registration_status: str = "Accepted", *,
@@ -138,6 +140,7 @@ class StationService:
                 raise Conflict(f"charge point {id!r} has {sessions} session{'s' if sessions != 1 else ''}; "
                                f"set admin_status instead", {"sessions": sessions})
             await s.execute(delete(ChargePoint).where(ChargePoint.id == id))
+        self.writer.forget()
 
     def _apply_security(self, cp: ChargePoint, changes: dict) -> None:
         """Set security profile and password: 1 and 2 need a password (given now or kept from
@@ -232,6 +235,7 @@ class StationService:
             if active is not None:
                 raise Conflict(f"EVSE {id} has an active session ({active}); stop it first", {"session": active})
             await s.execute(delete(Evse).where(Evse.id == id))
+        self.writer.forget()
 
     async def create_connector(self, evse_id: int, number: int, **fields) -> Connector:
         _check_connector_fields(fields)
@@ -259,6 +263,7 @@ class StationService:
         async with self.db.session() as s:
             await get_or_404(s, Connector, id, "connector")
             await s.execute(delete(Connector).where(Connector.id == id))
+        self.writer.forget()
 
     @staticmethod
     @asynccontextmanager
@@ -275,19 +280,7 @@ class StationService:
         """Admit a station and mark it online: its registration status, or None when it is
         unknown (and auto-registration is off). Unauthenticated, with the reason, when its
         ``credentials`` fall short of its security profile (see ``credentials_problem``)."""
-        now = utcnow()
-        async with self.db.session() as s:
-            cp = await s.get(ChargePoint, id)
-            if cp is None:
-                if not self.auto_register:
-                    return None
-                cp = ChargePoint(id=id, registration_status="Accepted", security_profile=0)
-                s.add(cp)
-            problem = credentials_problem(cp.security_profile, cp.password_hash, credentials)
-            if problem:
-                raise Unauthenticated(f"charge point {id!r} is on security profile {cp.security_profile}: {problem}")
-            cp.network_status, cp.ocpp_version, cp.connected_at, cp.last_seen = ONLINE, ocpp_version, now, now
-            return cp.registration_status
+        return await self.writer.submit(Connect(id, ocpp_version, credentials, self.auto_register))
 
     async def disconnect(self, id: str) -> None:
         async with self.db.session() as s:
@@ -301,36 +294,17 @@ class StationService:
                             .values(network_status=OFFLINE))
 
     async def heartbeat(self, id: str) -> None:
-        async with self.db.session() as s:
-            await s.execute(update(ChargePoint).where(ChargePoint.id == id).values(last_seen=utcnow()))
+        await self.writer.submit(Heartbeat(id))
 
     # --- station-reported facts -------------------------------------------------------------
     async def boot(self, id: str, info: BootInfo) -> str:
         """Store what the station says about itself; answer with its registration status."""
-        now = utcnow()
-        async with self.db.session() as s:
-            cp = await get_or_404(s, ChargePoint, id, "charge point")
-            cp.vendor, cp.model = info.vendor, info.model
-            cp.serial_number, cp.firmware_version = info.serial_number, info.firmware_version
-            cp.boot_info = info.extra or None
-            cp.booted_at = cp.last_seen = now
-            s.add(StationEvent(charge_point_id=id, kind="boot", data={"registration_status": cp.registration_status,
-                                                                       "vendor": info.vendor, "model": info.model},
-                               timestamp=now))
-            return cp.registration_status
+        return await self.writer.submit(Boot(id, info))
 
     async def report_status(self, id: str, report: StatusReport) -> None:
-        async with self.db.session() as s:
-            s.add(StatusEvent(charge_point_id=id, evse=report.evse, connector=report.connector,
-                              status=report.status, error_code=report.error_code, info=report.info,
-                              vendor_id=report.vendor_id, vendor_error_code=report.vendor_error_code,
-                              timestamp=report.timestamp))
-            if report.evse is None:
-                target = await s.get(ChargePoint, id)
-            else:
-                target = await self.ensure_connector(s, id, report.evse, report.connector or 1)
-            if target is not None and is_newer(report.timestamp, target.status_at):
-                target.hardware_status, target.error_code, target.status_at = report.status, report.error_code, report.timestamp
+        """Keep the report in the status history; show it on the station or connector (created
+        the first time it is reported on) unless an earlier-dated report is already shown."""
+        await self.writer.submit(Status(id, report))
 
     async def record_event(self, id: str, kind: str, data: dict, timestamp: datetime | None = None,
                            **station_fields) -> None:

@@ -173,7 +173,7 @@ class Ocpp201(Protocol):
         return {"idTokenInfo": id_token_info(auth)}
 
     async def transaction_event(self, conn, p: dict) -> dict:
-        _, auth = await self.services.transactions.record(conn.charge_point_id, tx_event(p))
+        auth = await self.services.transactions.record(conn.charge_point_id, tx_event(p))
         return {"idTokenInfo": id_token_info(auth)} if auth is not None else {}
 
     async def meter_values(self, conn, p: dict) -> dict:

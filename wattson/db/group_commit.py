@@ -1,0 +1,134 @@
+"""Group commit: many callers' writes in one transaction, each caller answered once it is durable.
+
+A commit costs the database far more than the few rows one station message writes, and with
+SQLite's single writer every caller waits for every other's commit. So callers queue an item
+here and a writer takes whatever has queued: one transaction for the lot. Every caller awaits the
+commit of its own batch. Under light load a batch holds one item and nothing waits longer than
+before; under load batches grow and commits per second stay few.
+
+SQLite has one writer, so batches follow each other, and its single connection is handed back
+between batches so that other writers get their turn. PostgreSQL takes a few batches at once on
+separate connections, so that one batch's commit (a WAL flush) overlaps the next one's work; one
+connection serves a writer's whole run (no checkout and ping per batch).
+
+If a batch fails (say a station was deleted meanwhile and its rows break a foreign key), its
+items are written again one by one, so that only the faulty one fails.
+
+Subclasses write a batch in ``_write`` (an SQLAlchemy connection inside a transaction), or on
+PostgreSQL in ``_write_postgres`` (the asyncpg connection inside a transaction) when
+``raw_postgres`` is set; both return one result per item (an exception instance is raised to that
+item's caller) and add to ``changes`` the (kind, key) of what partners may need to hear about
+(as ``ocpi/push.py`` notices the ORM's changes), told to the database's observers once committed.
+"""
+
+import asyncio
+import logging
+
+from wattson.db.engine import Database
+
+log = logging.getLogger("wattson.db")
+
+#: Items per transaction at most: keeps a transaction (and SQLite's write lock) short.
+MAX_BATCH = 500
+#: Transactions in flight at once on a database with concurrent writers.
+CONCURRENT_BATCHES = 4
+
+
+class GroupCommit:
+    #: what an item is, for the log
+    what = "item"
+    #: write PostgreSQL batches with ``_write_postgres`` on the asyncpg connection
+    raw_postgres = False
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.postgres = db.dialect == "postgresql"
+        self.concurrency = CONCURRENT_BATCHES if self.postgres else 1
+        self._queue: list[tuple[object, asyncio.Future]] = []
+        self._writers = 0
+
+    async def submit(self, item):
+        """Queue ``item``; returns its result once its batch is committed."""
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self._queue.append((item, done))
+        if self._writers < self.concurrency:
+            self._writers += 1
+            loop.create_task(self._drain())
+        return await done
+
+    async def _write(self, conn, items: list, changes: set) -> list:
+        raise NotImplementedError
+
+    async def _write_postgres(self, pg, items: list, changes: set) -> list:
+        raise NotImplementedError
+
+    def _failed(self) -> None:
+        """A batch failed: forget whatever may have gone stale (cached ids)."""
+
+    async def _drain(self) -> None:
+        """Write batches while items are queued."""
+        try:
+            if self.postgres:
+                async with self.db.engine.connect() as conn:
+                    if self.raw_postgres:
+                        pg = (await conn.get_raw_connection()).driver_connection
+                        write = lambda items, changes: self._in_pg_transaction(pg, items, changes)  # noqa: E731
+                    else:
+                        write = lambda items, changes: self._in_transaction(conn, items, changes)  # noqa: E731
+                    while self._queue:
+                        if not await self._commit(self._take(), write):
+                            break  # the connection may be broken: the next run takes a fresh one
+            else:
+                while self._queue:
+                    await self._commit(self._take(), self._in_own_transaction)
+        finally:
+            self._writers -= 1
+            if self._queue and self._writers == 0:  # left behind by a failed run
+                self._writers += 1
+                asyncio.get_running_loop().create_task(self._drain())
+
+    async def _in_pg_transaction(self, pg, items: list, changes: set) -> list:
+        async with pg.transaction():
+            return await self._write_postgres(pg, items, changes)
+
+    async def _in_transaction(self, conn, items: list, changes: set) -> list:
+        async with conn.begin():
+            return await self._write(conn, items, changes)
+
+    async def _in_own_transaction(self, items: list, changes: set) -> list:
+        async with self.db.engine.begin() as conn:
+            return await self._write(conn, items, changes)
+
+    def _take(self) -> list[tuple[object, asyncio.Future]]:
+        batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+        return batch
+
+    async def _commit(self, batch: list[tuple[object, asyncio.Future]], write) -> bool:
+        """Write a batch; False when it failed and was written again item by item."""
+        changes: set = set()
+        try:
+            results = await write([item for item, _ in batch], changes)
+        except Exception as error:  # noqa: BLE001 - isolate the item at fault
+            self._failed()
+            if len(batch) == 1:
+                _settle(batch[0][1], error)
+                return False
+            log.warning("a batch of %d %ss failed (%s); writing them one by one", len(batch), self.what, error)
+            for entry in batch:
+                await self._commit([entry], write)
+            return False
+        if changes:
+            self.db.committed(changes)
+        for (_, done), result in zip(batch, results):
+            _settle(done, result)
+        return True
+
+
+def _settle(done: asyncio.Future, result) -> None:
+    if done.done():  # the caller went away (its connection closed)
+        return
+    if isinstance(result, BaseException):
+        done.set_exception(result)
+    else:
+        done.set_result(result)

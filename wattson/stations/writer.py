@@ -1,0 +1,191 @@
+"""Group commit of what stations say on (re)connecting: presence, boot, heartbeat and status.
+
+After an outage thousands of stations connect, boot and report their status at once, each a
+handful of small writes. One transaction per message made SQLite's single connection the
+bottleneck of the reconnect storm, so these go through ``db/group_commit.py`` like meter values:
+a batch reads the stations it needs in one query and writes each kind of row with one
+executemany. The ids of connectors are remembered, so that a status notification finds its
+connector without a query; EVSEs and connectors a station reports on are created the first time,
+a batch's at once. A station has one call outstanding at a time (OCPP-J), so a batch holds at
+most one message of a station's connection. What OCPI partners hear of (a station online, a
+status shown, an EVSE created) is told to the push as the ORM's changes are.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, insert, or_, select, update
+
+from wattson.db import Database, utcnow
+from wattson.db.group_commit import GroupCommit
+from wattson.errors import NotFound, Unauthenticated
+from wattson.stations.models import ChargePoint, Connector, Evse, StationEvent, StatusEvent
+from wattson.stations.status import ONLINE
+
+#: Connector ids remembered by (station, EVSE number, connector number) at most.
+CACHED_CONNECTORS = 100_000
+
+_cps, _evses, _connectors = ChargePoint.__table__, Evse.__table__, Connector.__table__
+_READ = select(_cps.c.id, _cps.c.security_profile, _cps.c.password_hash, _cps.c.registration_status)
+_now = bindparam("now", type_=_cps.c.last_seen.type)
+_ONLINE = update(_cps).where(_cps.c.id == bindparam("cp")).values(
+    network_status=ONLINE, ocpp_version=bindparam("version"), connected_at=_now, last_seen=_now)
+_BOOT = update(_cps).where(_cps.c.id == bindparam("cp")).values(
+    vendor=bindparam("b_vendor"), model=bindparam("b_model"), serial_number=bindparam("serial"),
+    firmware_version=bindparam("firmware"), boot_info=bindparam("extra", type_=_cps.c.boot_info.type),
+    booted_at=_now, last_seen=_now)
+_SEEN = update(_cps).where(_cps.c.id == bindparam("cp")).values(last_seen=_now)
+_LAYOUT = (select(_evses.c.charge_point_id, _evses.c.number, _evses.c.id, _connectors.c.number, _connectors.c.id)
+           .outerjoin(_connectors, _connectors.c.evse_id == _evses.c.id))
+
+
+def _status_update(table):
+    """A status moves the shown one only when it is not older (``status.is_newer``)."""
+    at = bindparam("at", type_=table.c.status_at.type)
+    return update(table).where(table.c.id == bindparam("target"), or_(table.c.status_at.is_(None),
+                                                                      table.c.status_at <= at)).values(
+        hardware_status=bindparam("status"), error_code=bindparam("error"), status_at=at)
+
+
+_CP_STATUS, _CONNECTOR_STATUS = _status_update(_cps), _status_update(_connectors)
+
+
+@dataclass(slots=True)
+class Connect:
+    id: str
+    ocpp_version: str
+    credentials: object  # service.Credentials
+    auto_register: bool
+
+
+@dataclass(slots=True)
+class Boot:
+    id: str
+    info: object  # service.BootInfo
+
+
+@dataclass(slots=True)
+class Heartbeat:
+    id: str
+
+
+@dataclass(slots=True)
+class Status:
+    id: str
+    report: object  # service.StatusReport
+
+
+class StationWriter(GroupCommit):
+    what = "station message"
+
+    def __init__(self, db: Database):
+        super().__init__(db)
+        #: (station, EVSE number, connector number): (connector id, EVSE id)
+        self._connector_ids: dict[tuple[str, int, int], tuple[int, int]] = {}
+
+    def forget(self) -> None:
+        """EVSEs or connectors were deleted: the ids remembered may be gone."""
+        self._connector_ids.clear()
+
+    _failed = forget
+
+    async def _write(self, conn, items: list, changes: set) -> list:
+        from wattson.stations.service import credentials_problem  # the service imports this module
+        now = utcnow()
+        results: list = [None] * len(items)
+        asked = {op.id for op in items if isinstance(op, (Connect, Boot))}
+        known = {row.id: row for row in await conn.execute(_READ.where(_cps.c.id.in_(asked)))} if asked else {}
+        online, new, boots, events, seen, statuses = [], [], [], [], [], []
+        for n, op in enumerate(items):
+            row = known.get(op.id)
+            if isinstance(op, Connect):
+                if row is None:
+                    if op.auto_register and op.id not in {cp["id"] for cp in new}:
+                        new.append({"id": op.id, "registration_status": "Accepted", "security_profile": 0,
+                                    "network_status": ONLINE, "ocpp_version": op.ocpp_version,
+                                    "connected_at": now, "last_seen": now})
+                        results[n] = "Accepted"
+                        changes.add(("station", op.id))
+                    continue
+                problem = credentials_problem(row.security_profile, row.password_hash, op.credentials)
+                if problem:
+                    results[n] = Unauthenticated(f"charge point {op.id!r} is on security profile "
+                                                 f"{row.security_profile}: {problem}")
+                    continue
+                online.append({"cp": op.id, "version": op.ocpp_version, "now": now})
+                changes.add(("station", op.id))
+                results[n] = row.registration_status
+            elif isinstance(op, Boot):
+                if row is None:
+                    results[n] = NotFound(f"charge point {op.id!r} not found")
+                    continue
+                info = op.info
+                boots.append({"cp": op.id, "b_vendor": info.vendor, "b_model": info.model, "serial": info.serial_number,
+                              "firmware": info.firmware_version, "extra": info.extra or None, "now": now})
+                events.append({"charge_point_id": op.id, "kind": "boot", "timestamp": now, "data": {
+                    "registration_status": row.registration_status, "vendor": info.vendor, "model": info.model}})
+                results[n] = row.registration_status
+            elif isinstance(op, Heartbeat):
+                seen.append({"cp": op.id, "now": now})
+            else:
+                statuses.append(op)
+        if new:
+            await conn.execute(insert(_cps), new)
+        for statement, rows in ((_ONLINE, online), (_BOOT, boots), (_SEEN, seen)):
+            if rows:
+                await conn.execute(statement, rows)
+        if events:
+            await conn.execute(insert(StationEvent.__table__), events)
+        if statuses:
+            await self._statuses(conn, statuses, changes)
+        return results
+
+    async def _statuses(self, conn, statuses: list[Status], changes: set) -> None:
+        """History rows for all; then the station's or connector's shown status, in order."""
+        await conn.execute(insert(StatusEvent.__table__), [
+            {"charge_point_id": op.id, "evse": r.evse, "connector": r.connector, "status": r.status,
+             "error_code": r.error_code, "info": r.info, "vendor_id": r.vendor_id,
+             "vendor_error_code": r.vendor_error_code, "timestamp": r.timestamp}
+            for op in statuses for r in (op.report,)])
+        keys = [(op.id, op.report.evse, op.report.connector or 1) for op in statuses if op.report.evse is not None]
+        if any(key not in self._connector_ids for key in keys):
+            await self._ensure_connectors(conn, keys, changes)
+        station, connector = [], []
+        for op in statuses:
+            r = op.report
+            values = {"status": r.status, "error": r.error_code, "at": r.timestamp}
+            if r.evse is None:
+                station.append({"target": op.id, **values})
+                changes.add(("station", op.id))
+            else:
+                connector_id, evse_id = self._connector_ids[op.id, r.evse, r.connector or 1]
+                connector.append({"target": connector_id, **values})
+                changes.add(("evse", evse_id))
+        for statement, rows in ((_CP_STATUS, station), (_CONNECTOR_STATUS, connector)):
+            if rows:
+                await conn.execute(statement, rows)
+
+    async def _ensure_connectors(self, conn, keys: list[tuple[str, int, int]], changes: set) -> None:
+        """Learn the batch's stations' connectors; create the EVSEs and connectors first reported."""
+        if len(self._connector_ids) > CACHED_CONNECTORS:
+            self._connector_ids.clear()
+        stations = {cp for cp, _, _ in keys}
+        evse_ids = await self._learn(conn, stations)
+        missing_evses = {(cp, evse) for cp, evse, _ in keys if (cp, evse) not in evse_ids}
+        if missing_evses:
+            await conn.execute(insert(_evses), [{"charge_point_id": cp, "number": evse} for cp, evse in missing_evses])
+            changes.update(("station", cp) for cp, _ in missing_evses)
+            evse_ids = await self._learn(conn, stations)
+        missing = {key for key in keys if key not in self._connector_ids}
+        if missing:
+            await conn.execute(insert(_connectors), [{"evse_id": evse_ids[cp, evse], "number": number}
+                                                     for cp, evse, number in missing])
+            await self._learn(conn, stations)
+
+    async def _learn(self, conn, stations: set[str]) -> dict[tuple[str, int], int]:
+        evse_ids = {}
+        for cp, evse, evse_id, number, connector_id in await conn.execute(
+                _LAYOUT.where(_evses.c.charge_point_id.in_(stations))):
+            evse_ids[cp, evse] = evse_id
+            if connector_id is not None:
+                self._connector_ids[cp, evse, number] = connector_id, evse_id
+        return evse_ids
