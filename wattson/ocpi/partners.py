@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from wattson.db import Database, utcnow
 from wattson.db.lookup import get_or_404
+from wattson.db.paging import by_id
 from wattson.errors import Conflict, Invalid, WattsonError
 from wattson.ocpi.client import OcpiClient, PartnerError
 from wattson.ocpi.models import PENDING, REGISTERED, SUSPENDED, UNREGISTERED, OcpiPartner
@@ -83,13 +84,8 @@ class PartnerService:
             return await get_or_404(s, OcpiPartner, partner_id, "OCPI partner")
 
     async def find(self, limit: int, after_id: str | None = None, status: str | None = None) -> list[OcpiPartner]:
-        query = select(OcpiPartner).order_by(OcpiPartner.id).limit(limit)
-        if after_id is not None:
-            query = query.where(OcpiPartner.id > after_id)
-        if status is not None:
-            query = query.where(OcpiPartner.status == status)
         async with self.db.session() as s:
-            return list(await s.scalars(query))
+            return list(await s.scalars(by_id(OcpiPartner, limit, after_id, status=status)))
 
     async def registered(self) -> list[OcpiPartner]:
         async with self.db.session() as s:

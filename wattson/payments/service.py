@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wattson.access.models import IdToken
 from wattson.db import Database, utcnow
 from wattson.db.lookup import get_or_404
-from wattson.db.paging import newest_first
+from wattson.db.paging import by_id, newest_first
 from wattson.errors import Conflict, Invalid, NotFound, WattsonError
 from wattson.locations.models import Location
 from wattson.payments import machine as m
@@ -117,14 +117,8 @@ class PaymentService:
             return await get_or_404(s, PaymentProduct, product_id, "payment product")
 
     async def find_products(self, limit: int, after_id: int | None = None, **filters) -> list[PaymentProduct]:
-        query = select(PaymentProduct).order_by(PaymentProduct.id).limit(limit)
-        if after_id is not None:
-            query = query.where(PaymentProduct.id > after_id)
-        for name, value in filters.items():
-            if value is not None:
-                query = query.where(getattr(PaymentProduct, name) == value)
         async with self.db.session() as s:
-            return list(await s.scalars(query))
+            return list(await s.scalars(by_id(PaymentProduct, limit, after_id, **filters)))
 
     async def update_product(self, product_id: int, changes: dict) -> PaymentProduct:
         async with self.db.session() as s:

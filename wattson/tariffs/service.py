@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wattson.access.models import DriverGroup
 from wattson.db import Database
 from wattson.db.lookup import get_or_404
+from wattson.db.paging import by_id
 from wattson.errors import Conflict, Invalid
 from wattson.locations.models import Location
 from wattson.stations.models import ChargePoint, Connector, Evse
@@ -56,13 +57,7 @@ class TariffService:
 
     async def find(self, limit: int, after_id: str | None = None, currency: str | None = None,
                    type: str | None = None) -> list[Tariff]:
-        query = select(Tariff).order_by(Tariff.id).limit(limit)
-        if after_id is not None:
-            query = query.where(Tariff.id > after_id)
-        if currency is not None:
-            query = query.where(Tariff.currency == currency.upper())
-        if type is not None:
-            query = query.where(Tariff.type == type)
+        query = by_id(Tariff, limit, after_id, currency=currency.upper() if currency else None, type=type)
         async with self.db.session() as s:
             rows = list(await s.scalars(query))
             await _count_assignments(s, rows)
@@ -118,14 +113,8 @@ class TariffService:
         return assignment
 
     async def assignments(self, limit: int, after_id: int | None = None, **filters) -> list[TariffAssignment]:
-        query = select(TariffAssignment).order_by(TariffAssignment.id).limit(limit)
-        if after_id is not None:
-            query = query.where(TariffAssignment.id > after_id)
-        for name, value in filters.items():
-            if value is not None:
-                query = query.where(getattr(TariffAssignment, name) == value)
         async with self.db.session() as s:
-            return list(await s.scalars(query))
+            return list(await s.scalars(by_id(TariffAssignment, limit, after_id, **filters)))
 
     async def unassign(self, assignment_id: int) -> None:
         async with self.db.session() as s:
