@@ -34,7 +34,7 @@ from wattson.stations.identifiers import normalise_evse_id
 from wattson.stations.models import ChargePoint, Command, Connector, Evse
 from wattson.stations.status import evse_hardware_status
 from wattson.tariffs.models import AD_HOC
-from wattson.tariffs.pricing import PricedSession, estimate_intervals, minor_units, price_session
+from wattson.tariffs.pricing import PricedSession, estimate_intervals, minor_units, price_session, round_money
 from wattson.tariffs.service import Place, TariffService
 
 log = logging.getLogger("wattson.payments")
@@ -76,10 +76,6 @@ class Offer:
     @property
     def payable(self) -> bool:
         return self.available and not self.busy and self.tariff is not None and bool(self.products)
-
-
-def money(amount: Decimal, currency: str) -> Decimal:
-    return Decimal(amount).quantize(Decimal(1).scaleb(-minor_units(currency)))
 
 
 def limits_of(product: dict) -> m.Limits:
@@ -194,7 +190,7 @@ class PaymentService:
         duration = min(seconds)
         energy = Decimal(product.max_energy_wh or 0)
         priced = price_session(tariff, estimate_intervals(at, energy, duration, power_kw), time_zone)
-        return min(priced.total_incl_vat, money(hold, priced.currency))
+        return min(priced.total_incl_vat, round_money(hold, priced.currency))
 
     async def find_payment(self, uid: str) -> Payment:
         async with self.db.session() as s:
@@ -231,7 +227,7 @@ class PaymentService:
         if not offer.payable:
             raise Conflict("this charging point cannot be started with a direct payment now",
                            {"available": offer.available, "busy": offer.busy})
-        hold = money(Decimal(product.blocking_value), offer.currency)
+        hold = round_money(Decimal(product.blocking_value), offer.currency)
         payment = Payment(uid=secrets.token_hex(16), idempotency_key=key or uuid.uuid4().hex, state=m.CREATED,
                           provider=self.provider.name, product_id=product.id, product=product_snapshot(product),
                           charge_point_id=offer.station.id, evse_id=offer.evse.id, evse=offer.evse.number,
@@ -312,7 +308,7 @@ class PaymentService:
         if refundable <= 0:
             raise Conflict("nothing is left to refund on this payment")
         amount = refundable if amount is None else amount
-        if amount != money(amount, payment.currency) or amount <= 0 or amount > refundable:
+        if amount != round_money(amount, payment.currency) or amount <= 0 or amount > refundable:
             raise Invalid(f"the refund must be more than 0 and at most {refundable} {payment.currency}, in "
                           f"{minor_units(payment.currency)} decimals",
                           [{"field": "body.amount", "message": f"at most {refundable}"}])

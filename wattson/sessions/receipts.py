@@ -72,7 +72,8 @@ def _local(receipt: Receipt, at: datetime) -> str:
     return at.astimezone(ZoneInfo(receipt.time_zone)).strftime("%Y-%m-%d %H:%M")
 
 
-def _money(amount: Decimal, currency: str) -> str:
+def money_text(amount: Decimal, currency: str) -> str:
+    """An amount as receipts print it: thousands separated, two decimals, the currency after."""
     return f"{amount:,.2f} {currency}"
 
 
@@ -94,14 +95,14 @@ def render_html(receipt: Receipt) -> str:
     e = html.escape
     facts = "".join(f"<tr><th scope='row'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in _facts(receipt))
     rows = "".join(
-        f"<tr><td>{e(line.label)}</td><td>{e(line.quantity)}</td><td class='n'>{_money(line.excl_vat, cur)}</td>"
-        f"<td class='n'>{_percent(line.vat_percent)}</td><td class='n'>{_money(line.vat, cur)}</td>"
-        f"<td class='n'>{_money(line.incl_vat, cur)}</td></tr>" for line in lines(receipt))
+        f"<tr><td>{e(line.label)}</td><td>{e(line.quantity)}</td><td class='n'>{money_text(line.excl_vat, cur)}</td>"
+        f"<td class='n'>{_percent(line.vat_percent)}</td><td class='n'>{money_text(line.vat, cur)}</td>"
+        f"<td class='n'>{money_text(line.incl_vat, cur)}</td></tr>" for line in lines(receipt))
     if p.reduction:
         rows += (f"<tr><td>{'Price cap' if p.reduction > 0 else 'Minimum price'}</td><td></td>"
-                 f"<td class='n'>{_money(-p.reduction, cur)}</td><td></td><td></td><td></td></tr>")
-    vat = "".join(f"<tr><td>VAT {_percent(percent)}</td><td class='n'>{_money(base, cur)}</td>"
-                  f"<td class='n'>{_money(amount, cur)}</td></tr>" for percent, base, amount in p.vat_lines)
+                 f"<td class='n'>{money_text(-p.reduction, cur)}</td><td></td><td></td><td></td></tr>")
+    vat = "".join(f"<tr><td>VAT {_percent(percent)}</td><td class='n'>{money_text(base, cur)}</td>"
+                  f"<td class='n'>{money_text(amount, cur)}</td></tr>" for percent, base, amount in p.vat_lines)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Receipt {e(receipt.number)}</title>
@@ -112,8 +113,8 @@ border-bottom:1px solid #ddd}}.n{{text-align:right;white-space:nowrap}}tfoot td{
 <table><tbody>{facts}</tbody></table>
 <table><thead><tr><th>Item</th><th>Quantity</th><th class='n'>Excl. VAT</th><th class='n'>VAT rate</th>
 <th class='n'>VAT</th><th class='n'>Incl. VAT</th></tr></thead><tbody>{rows}</tbody>
-<tfoot><tr><td>Total</td><td></td><td class='n'>{_money(p.total_excl_vat, cur)}</td><td></td>
-<td class='n'>{_money(p.total_vat, cur)}</td><td class='n'>{_money(p.total_incl_vat, cur)}</td></tr></tfoot></table>
+<tfoot><tr><td>Total</td><td></td><td class='n'>{money_text(p.total_excl_vat, cur)}</td><td></td>
+<td class='n'>{money_text(p.total_vat, cur)}</td><td class='n'>{money_text(p.total_incl_vat, cur)}</td></tr></tfoot></table>
 <h2>VAT</h2><table><thead><tr><th>Rate</th><th class='n'>Base</th><th class='n'>VAT</th></tr></thead>
 <tbody>{vat}</tbody></table></body></html>"""
 
@@ -135,16 +136,16 @@ def render_pdf(receipt: Receipt) -> bytes:
     widths = (48, 30, 28, 20, 26, 28)
     _row(pdf, widths, ("Item", "Quantity", "Excl. VAT", "VAT rate", "VAT", "Incl. VAT"), bold=True)
     for line in lines(receipt):
-        _row(pdf, widths, (line.label, line.quantity, _money(line.excl_vat, cur), _percent(line.vat_percent),
-                           _money(line.vat, cur), _money(line.incl_vat, cur)))
+        _row(pdf, widths, (line.label, line.quantity, money_text(line.excl_vat, cur), _percent(line.vat_percent),
+                           money_text(line.vat, cur), money_text(line.incl_vat, cur)))
     if p.reduction:
-        _row(pdf, widths, ("Price cap" if p.reduction > 0 else "Minimum price", "", _money(-p.reduction, cur),
+        _row(pdf, widths, ("Price cap" if p.reduction > 0 else "Minimum price", "", money_text(-p.reduction, cur),
                            "", "", ""))
-    _row(pdf, widths, ("Total", "", _money(p.total_excl_vat, cur), "", _money(p.total_vat, cur),
-                       _money(p.total_incl_vat, cur)), bold=True)
+    _row(pdf, widths, ("Total", "", money_text(p.total_excl_vat, cur), "", money_text(p.total_vat, cur),
+                       money_text(p.total_incl_vat, cur)), bold=True)
     pdf.ln(4)
     for percent, base, amount in p.vat_lines:
-        _row(pdf, (48, 40, 40), (f"VAT {_percent(percent)}", _money(base, cur), _money(amount, cur)))
+        _row(pdf, (48, 40, 40), (f"VAT {_percent(percent)}", money_text(base, cur), money_text(amount, cur)))
     return bytes(pdf.output())
 
 

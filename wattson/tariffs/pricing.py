@@ -346,6 +346,11 @@ def _money(amount: Decimal, exponent: int) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-exponent), ROUND_HALF_UP)
 
 
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` rounded half-up to ``currency``'s minor units, as every priced line is."""
+    return _money(Decimal(amount), minor_units(currency))
+
+
 def _volume(amount: Decimal) -> Decimal:
     return amount.quantize(_VOLUME, ROUND_HALF_UP)
 
