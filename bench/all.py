@@ -1,5 +1,6 @@
 """``python -m bench all`` (what ``make bench`` runs): every scenario at its full size, then
-bench/RESULTS.md with the machine, the figures and the targets. See bench/README.md."""
+bench/RESULTS.md with the machine, the figures and the targets, and the same tables quoted in the
+README between its ``bench:results`` markers. See bench/README.md."""
 
 import tempfile
 import time
@@ -9,6 +10,8 @@ from pathlib import Path
 from bench import fleet, report, servers, sessions_query, throughput
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
+README = Path(__file__).parent.parent / "README.md"
+START, END = "<!-- bench:results start (make bench writes this part) -->", "<!-- bench:results end -->"
 
 
 def add_parser(sub) -> None:
@@ -42,3 +45,20 @@ def run(args) -> None:
                          minutes=(time.monotonic() - started) / 60, quick=quick)
     args.output.write_text(text)
     print(f"# wrote {args.output} after {(time.monotonic() - started) / 60:.1f} min")
+    if args.output == RESULTS:
+        quote(text, README)
+        print(f"# quoted its tables in {README}")
+
+
+def quote(results: str, readme: Path) -> None:
+    """Put the results' machine, tables and targets (not the profiles) into the README between
+    the markers, headings made bold: the README quotes the very run RESULTS.md holds."""
+    body = results.split("\n## Where Wattson's time goes", 1)[0].split("\n", 2)[2].strip()  # no title
+    body = "\n".join(f"**{line[3:]}**" if line.startswith("## ") else line for line in body.splitlines())
+    body = body.replace("](README.md)", "](bench/README.md)")  # links relative to bench/
+    text = readme.read_text()
+    head, found, rest = text.partition(START)
+    _, found_end, tail = rest.partition(END)
+    if not (found and found_end):
+        raise SystemExit(f"{readme} has no {START} … {END} section to quote the results in")
+    readme.write_text(f"{head}{START}\n{body}\n{END}{tail}")

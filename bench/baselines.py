@@ -4,6 +4,10 @@
 with an empty payload: no validation, no handlers, no storage. What Python itself can do on one
 core; ``--uvloop`` runs it on uvloop, the event loop Wattson uses.
 
+``echo-asgi``: the same echo behind the transport Wattson runs on (uvicorn with Wattson's
+WebSocket protocol class, ASGI messages, uvloop): what is left for Wattson's own work per message
+once the transport has taken its share.
+
 ``ocpp-library``: a central system written as the ``ocpp`` package's documentation shows
 (``websockets.serve`` + a ``ChargePoint`` subclass with ``@on`` handlers, the library's
 defaults: schema validation with ``jsonschema`` in a thread, camelCase/snake_case conversion),
@@ -11,6 +15,7 @@ answering without storing anything. Logging stays at WARNING (the documented exa
 message at INFO, which would only make it slower).
 
     python -m bench.baselines echo --port 9000 [--uvloop]
+    python -m bench.baselines echo-asgi --port 9000
     python -m bench.baselines ocpp-library --port 9000
 """
 
@@ -29,6 +34,29 @@ async def echo(websocket) -> None:
     async for text in websocket:
         message = orjson.loads(text)
         await websocket.send(orjson.dumps([3, message[1], {}]).decode())
+
+
+async def asgi_echo(scope, receive, send) -> None:
+    """``echo`` as an ASGI app: accept the first subprotocol offered, answer every frame."""
+    if scope["type"] != "websocket":
+        return
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept", "subprotocol": (scope.get("subprotocols") or [None])[0]})
+    while True:
+        event = await receive()
+        if event["type"] == "websocket.disconnect":
+            return
+        message = orjson.loads(event.get("text") or event.get("bytes"))
+        await send({"type": "websocket.send", "text": orjson.dumps([3, message[1], {}]).decode()})
+
+
+def serve_asgi_echo(port: int) -> None:
+    import uvicorn
+
+    from wattson.ocpp.transport import OcppWebSocketProtocol
+
+    uvicorn.run(asgi_echo, host="127.0.0.1", port=port, ws=OcppWebSocketProtocol, ws_per_message_deflate=False,
+                loop="uvloop", lifespan="off", log_level="warning", access_log=False)
 
 
 def library_central_system():
@@ -95,12 +123,14 @@ async def main(kind: str, port: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("kind", choices=["echo", "ocpp-library"])
+    parser.add_argument("kind", choices=["echo", "echo-asgi", "ocpp-library"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--uvloop", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    if args.uvloop:
+    if args.kind == "echo-asgi":
+        serve_asgi_echo(args.port)
+    elif args.uvloop:
         import uvloop
 
         uvloop.run(main(args.kind, args.port))

@@ -1,8 +1,14 @@
 """Sampling profiles of a server under load with py-spy, summarised as text.
 
 ``Recording`` runs ``py-spy record`` on the server's pid for the length of a run; ``summary``
-reads the collapsed stacks it wrote and lists where the samples were: by function alone (self)
-and including what it called (total).
+reads the collapsed stacks it wrote and lists where the samples were: by layer (transport, event
+loop, database driver, Wattson's own code), by function alone (self) and including what it called
+(total).
+
+Two things py-spy gets wrong here are set apart: aiosqlite's thread waiting for work (blocked in
+``SimpleQueue.get``, which py-spy does not see as idle) is not work, and a thread waiting for the
+GIL is sampled in whatever line it waits at, so SQLite's thread binding parameters shows up as
+time in the event loop's Python code.
 """
 
 import os
@@ -44,19 +50,37 @@ def _off_server_core() -> None:
         os.sched_setaffinity(0, cpus)
 
 
+#: A sample's layer: the first of these its stack matches (innermost frame, or anywhere in it).
+LAYERS = (
+    ("SQLite thread waiting for work (idle)", lambda stack, leaf: "aiosqlite/core.py:59)" in leaf),
+    ("SQLite thread at work (SQLite's C code, binding rows)", lambda stack, leaf: "_connection_worker_thread" in stack),
+    ("SQLAlchemy and the database drivers, on the event loop", lambda stack, leaf: any(
+        x in stack for x in ("sqlalchemy/", "aiosqlite/", "asyncpg/"))),
+    ("event loop (uvloop's C code: sockets, callbacks)", lambda stack, leaf: leaf.startswith("Runner.run ")),
+    ("WebSocket transport (uvicorn, websockets)", lambda stack, leaf: "websockets/" in leaf or "uvicorn/" in leaf),
+    ("schema validation", lambda stack, leaf: "validation.py" in stack),
+    ("Wattson's own code", lambda stack, leaf: "wattson/" in leaf),
+    ("other (asyncio, standard library)", lambda stack, leaf: True),
+)
+
+
 def summary(path: Path, top: int = 40) -> str:
-    own, total, samples = Counter(), Counter(), 0
+    own, total, layers, samples = Counter(), Counter(), Counter(), 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():  # not a "stack count" line
             continue
         n = int(count)
         samples += n
-        frames = [_short(f) for f in stack.split(";")]
+        raw = stack.split(";")
+        layers[next(name for name, matches in LAYERS if matches(stack, raw[-1]))] += n
+        frames = [_short(f) for f in raw]
         own[frames[-1]] += n
         for f in set(frames):
             total[f] += n
-    lines = [f"{samples} samples", "", "self %  function"]
+    lines = [f"{samples} samples", "", "%       layer"]
+    lines += [f"{100 * n / samples:6.1f}  {name}" for name, n in layers.most_common()]
+    lines += ["", "self %  function"]
     lines += [f"{100 * n / samples:6.1f}  {f}" for f, n in own.most_common(top)]
     lines += ["", "total %  function (including callees)"]
     lines += [f"{100 * n / samples:6.1f}  {f}" for f, n in total.most_common(top)]

@@ -97,12 +97,14 @@ def render(m: dict, throughput, connections, storm, commands, queries: dict, pro
     out += ["## Throughput: 100 stations, one call outstanding each", "",
             "MeterValues (OCPP 1.6) and TransactionEvent Updated (2.0.1), one sample of four measurands. Median "
             "of the runs; latency is the station's whole call.", "",
-            "| server | OCPP | messages/s | p50 ms | p99 ms | server CPU (cores) | generator CPU (cores) | errors |",
-            "|---|---|---|---|---|---|---|---|"]
+            "| server | OCPP | messages/s | p50 ms | p99 ms | server CPU (cores) | PostgreSQL CPU (cores) | "
+            "generator CPU (cores) | errors |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for r in throughput:
+        database = _f(r.median("database_cpu"), 2) if r.target.endswith("postgresql") else "–"
         out.append(f"| {r.target} | {r.version} | {_f(r.median('rate'), 0)} | {_f(r.median('p50'), 2)} | "
-                   f"{_f(r.median('p99'), 2)} | {_f(r.median('server_cpu'), 2)} | {_f(r.median('generator_cpu'), 2)} "
-                   f"| {sum(x.errors for x in r.runs)} |")
+                   f"{_f(r.median('p99'), 2)} | {_f(r.median('server_cpu'), 2)} | {database} | "
+                   f"{_f(r.median('generator_cpu'), 2)} | {sum(x.errors for x in r.runs)} |")
     out += ["", "| Wattson | OCPP | × echo (asyncio) | × echo (uvloop) | × ocpp library | ≥ 0.5 × echo | ≥ 5 × library |",
             "|---|---|---|---|---|---|---|"]
     checks = {"echo": [], "library": []}
@@ -186,13 +188,17 @@ def render(m: dict, throughput, connections, storm, commands, queries: dict, pro
     # profiles
     out += ["## Where Wattson's time goes (py-spy, same run)", "",
             "Sampled at 250 Hz in one extra throughput run per figure (not counted above) and in the first "
-            "20 s of the first storm. Self time per function, all threads; `Runner.run` is the event loop "
-            "waiting (uvloop's C code has no Python frames), `_connection_worker_thread` is aiosqlite's thread "
-            "running SQLite's C code.", ""]
-    for name in ("wattson-sqlite-1.6", "wattson-postgresql-1.6", "wattson-sqlite-2.0.1", "storm"):
+            "20 s of the first storm, all threads; first by layer (`bench/profile.py` says how a sample is "
+            "placed), then the functions with the most samples of their own. `Runner.run` is uvloop's C code "
+            "(sockets, callbacks: it has no Python frames); `_connection_worker_thread` is aiosqlite's thread, "
+            "at work in SQLite's C code or waiting for work. A thread waiting for the GIL is sampled where it "
+            "waits, so the SQLite thread's Python-side work shows up spread over the event loop's code.", ""]
+    for name in ("wattson-sqlite-1.6", "wattson-sqlite-2.0.1", "wattson-postgresql-1.6", "wattson-postgresql-2.0.1",
+                 "storm"):
         summary = profiles / f"{name}.summary.txt"
         if summary.exists():
             lines = summary.read_text().splitlines()
-            top = lines[3:3 + 12]
-            out += [f"**{name}** ({lines[0]})", "", "```", *top, "```", ""]
+            layers = lines[2:lines.index("", 2)]
+            functions = lines[lines.index("self %  function"):][:11]
+            out += [f"**{name}** ({lines[0]})", "", "```", *layers, "", *functions, "```", ""]
     return "\n".join(out) + "\n"

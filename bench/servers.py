@@ -64,6 +64,22 @@ class Proc:
         raise RuntimeError("no VmRSS")
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process on this machine (the server's backends included): the
+    database's share of a run, read the same way as the server's. 0 where there is none."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        name, _, rest = text.partition("(")[2].rpartition(")")
+        if name.startswith("postgres"):
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / CLOCK_TICKS
+
+
 @contextmanager
 def process(args: list[str], env: dict | None = None, ready=None, name: str = "server"):
     """Start ``args`` pinned to the server core and wait until ``ready(port)`` or the port accepts."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bench import loadgen, profile, servers
 from bench.stats import median, percentile
 
-TARGETS = ("echo", "echo-uvloop", "ocpp-library", "wattson-sqlite", "wattson-postgresql")
+TARGETS = ("echo", "echo-uvloop", "echo-asgi", "ocpp-library", "wattson-sqlite", "wattson-postgresql")
 VERSIONS = {"1.6": "MeterValues", "2.0.1": "TransactionEvent Updated"}
 
 
@@ -25,6 +25,7 @@ class Run:
     errors: int
     generator_cpu: float  # cores used by the generator
     server_cpu: float  # cores used by the server
+    database_cpu: float  # cores used by PostgreSQL's processes (0 for SQLite, inside the server)
 
 
 @dataclass
@@ -73,7 +74,8 @@ def measure(args) -> list[Result]:
                 print(f"# throughput {target:20} {version:6} {result.median('rate'):8.0f} msg/s  "
                       f"p50 {result.median('p50'):6.2f} ms  p99 {result.median('p99'):6.2f} ms  "
                       f"server {result.median('server_cpu'):.2f} cores  generator {result.median('generator_cpu'):.2f}"
-                      f" cores  errors {sum(r.errors for r in runs)}", flush=True)
+                      f" cores  postgres {result.median('database_cpu'):.2f} cores  errors {sum(r.errors for r in runs)}",
+                      flush=True)
                 results.append(result)
     return results
 
@@ -81,7 +83,7 @@ def measure(args) -> list[Result]:
 @contextmanager
 def _server(target: str, ids: list[str], postgres_url: str):
     if target.startswith("echo") or target == "ocpp-library":
-        with servers.baseline(target.split("-uvloop")[0], uvloop=target.endswith("uvloop")) as proc:
+        with servers.baseline(target.removesuffix("-uvloop"), uvloop=target.endswith("uvloop")) as proc:
             yield proc
         return
     backend = target.split("-", 1)[1]
@@ -102,9 +104,11 @@ def _run(proc: servers.Proc, ids: list[str], version: str, duration: float, work
             raise SystemExit(f"only {connected} of {len(ids)} stations connected: {errors[:5]}")
         if spy:
             spy.start()
-        cpu, t = proc.cpu_seconds(), time.monotonic()
+        cpu, db_cpu, t = proc.cpu_seconds(), servers.postgres_cpu_seconds(), time.monotonic()
         reports = gen.run()
-        server_cpu = (proc.cpu_seconds() - cpu) / (time.monotonic() - t)
+        elapsed_s = time.monotonic() - t
+        server_cpu = (proc.cpu_seconds() - cpu) / elapsed_s
+        database_cpu = (servers.postgres_cpu_seconds() - db_cpu) / elapsed_s
         if spy:
             spy.finish()
         gen.close()
@@ -114,11 +118,13 @@ def _run(proc: servers.Proc, ids: list[str], version: str, duration: float, work
     if errors:
         print(f"#   {len(errors)} errors, e.g. {errors[:3]}")
     return Run(rate=len(latencies) / elapsed, p50=percentile(latencies, 50), p99=percentile(latencies, 99),
-               errors=len(errors), generator_cpu=sum(r.cpu for r in reports) / elapsed, server_cpu=server_cpu)
+               errors=len(errors), generator_cpu=sum(r.cpu for r in reports) / elapsed, server_cpu=server_cpu,
+               database_cpu=database_cpu)
 
 
 def print_results(results: list[Result]) -> None:
-    print(f"{'target':20} {'OCPP':6} {'msg/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'server':>7} {'gen':>6} errors")
+    print(f"{'target':20} {'OCPP':6} {'msg/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'server':>7} {'pg':>6} {'gen':>6} errors")
     for r in results:
         print(f"{r.target:20} {r.version:6} {r.median('rate'):8.0f} {r.median('p50'):7.2f} {r.median('p99'):7.2f} "
-              f"{r.median('server_cpu'):7.2f} {r.median('generator_cpu'):6.2f} {sum(x.errors for x in r.runs)}")
+              f"{r.median('server_cpu'):7.2f} {r.median('database_cpu'):6.2f} {r.median('generator_cpu'):6.2f} "
+              f"{sum(x.errors for x in r.runs)}")

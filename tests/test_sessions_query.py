@@ -10,10 +10,14 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
+from sqlalchemy import delete, insert, select
 
 from ocpp_client import station
 from test_sessions_api import Dataset, api_time, dataset, iso
-from wattson.sessions.query import ITEM_FIELDS, PRICE_FIELDS
+from wattson.db import Database
+from wattson.sessions.models import Session, SessionDay, finished_energy
+from wattson.sessions.query import DEEP_OFFSET, ITEM_FIELDS, PRICE_FIELDS
+from wattson.settings import async_database_url
 
 QUERY = "/api/v1/sessions/query"
 
@@ -238,39 +242,244 @@ async def test_stop_window_means_started_before_its_end_too(server):
     assert (await query(server, window))["total_records"] == 1
 
 
-async def test_deep_pages_match_the_full_order(server):
-    """Pages far down (where PostgreSQL skips on the started_at index alone, query.DEEP_OFFSET)
-    hold exactly the rows the full order has there, ties of started_at included."""
-    from sqlalchemy import insert
-
-    from wattson.db import Database
-    from wattson.sessions.models import Session
-    from wattson.settings import async_database_url
-    from wattson.sessions.query import DEEP_OFFSET
-
-    cp = await server.add_station()
-    t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
-    count = DEEP_OFFSET + 700
-    rows = [{"charge_point_id": cp, "evse": 1, "connector": 1, "transaction_id": str(i), "status": "finished",
-             "started_at": t0 + timedelta(minutes=i // 10), "stopped_at": t0 + timedelta(minutes=i // 10 + 30),
-             "meter_start": 0, "meter_stop": i, "energy_wh": i, "created_at": t0, "updated_at": t0}
-            for i in range(count)]  # ten sessions per started_at
+async def on_the_database(server, *statements) -> None:
+    """Run (statement, parameters) pairs on the server's database, in one transaction."""
     db = Database(async_database_url(server.env["WATTSON_DATABASE_URL"]))
     try:
         async with db.session() as s:
-            await s.execute(insert(Session), rows)
+            for statement, parameters in statements:
+                await s.execute(statement, parameters)
     finally:
         await db.dispose()
+
+
+async def insert_finished(server, cp: str, starts: list[datetime]) -> None:
+    """Finished sessions of 30 minutes at ``cp``, one per start, inserted directly."""
+    await on_the_database(server, (insert(Session), [
+        {"charge_point_id": cp, "evse": 1, "connector": 1, "transaction_id": str(i), "status": "finished",
+         "started_at": at, "stopped_at": at + timedelta(minutes=30), "meter_start": 0, "meter_stop": i,
+         "energy_wh": i, "created_at": at, "updated_at": at} for i, at in enumerate(starts)]))
+
+
+async def deep_pages_match_the_full_order(server, body: dict, count: int) -> None:
+    """Pages of ``body`` past DEEP_OFFSET, both ways, hold the rows the CSV export (every row in
+    order) has there, and the total is ``count``."""
     async with server.api() as api:
         for descending in (True, False):
-            body = {"charger_ids": [cp], "sort_descending": descending}
-            r = await api.post(QUERY + ".csv", json=body)
-            order = [int(row["id"]) for row in read_csv(r.text)]
+            body = {**body, "sort_descending": descending}
+            order = [int(row["id"]) for row in read_csv((await api.post(QUERY + ".csv", json=body)).text)]
             assert len(order) == count
-            for limit, page in ((7, DEEP_OFFSET // 7 + 2), (50, DEEP_OFFSET // 50 + 3), (333, count // 333 + 1)):
+            for limit, page in ((7, DEEP_OFFSET // 7 + 2), (50, DEEP_OFFSET // 50 + 3), (333, count // 333 + 1),
+                                (1000, count // 1000 + 1)):
                 got = (await api.post(QUERY, json={**body, "limit": limit, "page": page})).json()
                 offset = (page - 1) * limit
                 assert [item["id"] for item in got["items"]] == order[offset:offset + limit], (descending, limit)
                 assert got["total_records"] == count
             beyond = (await api.post(QUERY, json={**body, "limit": 50, "page": count // 50 + 2})).json()
             assert (beyond["items"], beyond["total_records"]) == ([], count)
+
+
+async def test_deep_pages_match_the_full_order(server):
+    """Pages far down (where PostgreSQL skips on the started_at index alone, query.DEEP_OFFSET)
+    hold exactly the rows the full order has there, ties of started_at included."""
+    cp = await server.add_station()
+    t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    count = DEEP_OFFSET + 700
+    await insert_finished(server, cp, [t0 + timedelta(minutes=i // 10) for i in range(count)])  # ten per minute
+    await deep_pages_match_the_full_order(server, {"charger_ids": [cp]}, count)
+
+
+# --- duration order, per-day counts, deep pages of everything (query at a million sessions) ----
+
+def clock():
+    """``ago(minutes=…)``: times before one fixed now, so that durations come out exact."""
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    return lambda **delta: iso(now - timedelta(**delta))
+
+
+async def all_pages(server, body: dict, limit: int) -> list[list[int]]:
+    """Every page of ``body`` at ``limit``, as lists of ids."""
+    pages = []
+    async with server.api() as api:
+        for page in range(1, 100):
+            got = (await api.post(QUERY, json={**body, "limit": limit, "page": page})).json()
+            pages.append([item["id"] for item in got["items"]])
+            if not got["has_next_page"]:
+                return pages
+    raise AssertionError("too many pages")
+
+
+async def duration_order(server, chargers: list[str], ids: dict[str, int], expected: list[str],
+                         key: str = "duration") -> None:
+    """The ``key`` (duration) order of the sessions at ``chargers`` is ``expected`` (smallest
+    first) both ways, on every page at several page sizes, and the CSV export (a sort of
+    everything) agrees."""
+    name = {i: n for n, i in ids.items()}
+    for descending in (False, True):
+        body = {"charger_ids": chargers, "sort_key": key, "sort_descending": descending}
+        want = expected[::-1] if descending else expected
+        for limit in (1, 2, 3, 5, 50):
+            pages = [[name[i] for i in page] for page in await all_pages(server, body, limit)]
+            assert pages == [want[i:i + limit] for i in range(0, len(want), limit)]
+        async with server.api() as api:
+            export = read_csv((await api.post(QUERY + ".csv", json=body)).text)
+        assert [name[int(row["id"])] for row in export] == want
+
+
+async def test_duration_merges_active_and_finished_sessions_on_every_page(server):
+    """Finished sessions come from the duration index, active ones (their duration still grows)
+    apart: interleaved at both ends and across page boundaries, the merged order is the order of
+    the durations. Names: f finished, a active, with the duration in minutes."""
+    plan = {"f10": (10, 0), "f20": (60, 40), "a30": (30, None), "f40": (200, 160), "f180": (400, 220),
+            "a300": (300, None), "f2880": (5000, 2120), "a4320": (4320, None)}  # start, stop: minutes ago
+    chargers, ids, ago = [], {}, clock()
+    for name, (start, stop) in plan.items():
+        cp = await server.add_station()
+        chargers.append(cp)
+        async with station(server.ws_url, cp) as st:
+            await st.boot()
+            tx = (await st.ok("StartTransaction", {"connectorId": 1, "idTag": "DUR", "meterStart": 0,
+                                                   "timestamp": ago(minutes=start)}))["transactionId"]
+            if stop is not None:
+                await st.ok("StopTransaction", {"transactionId": tx, "meterStop": 10, "timestamp": ago(minutes=stop)})
+        [session] = (await query(server, {"charger_ids": [cp]}))["items"]
+        ids[name] = session["id"]
+    await duration_order(server, chargers, ids, list(plan))
+
+
+async def test_energy_merges_active_and_finished_sessions_on_every_page(server):
+    """Finished sessions come from the index on their readings' energy, active ones (still
+    charging) by their live energy_wh: interleaved and tied across page boundaries, the merged
+    order is the order of the energies, ties by id. Names: f finished, a active, with the Wh; a
+    meter that went backwards is 0 Wh."""
+    plan = {"f0": (5000, 4000), "a50": (0, None), "f120": (1000, 1120), "a120": (0, None), "a400": (100, None),
+            "f400": (0, 400), "f900": (100, 1000), "a2500": (0, None)}  # meterStart, meterStop (Wh)
+    chargers, ids, ago = [], {}, clock()
+    for name, (start, stop) in plan.items():
+        cp = await server.add_station()
+        chargers.append(cp)
+        async with station(server.ws_url, cp) as st:
+            await st.boot()
+            tx = (await st.ok("StartTransaction", {"connectorId": 1, "idTag": "NRG", "meterStart": start,
+                                                   "timestamp": ago(minutes=60)}))["transactionId"]
+            if stop is None:
+                reading = start + int(name[1:])
+                await st.ok("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [
+                    {"timestamp": ago(minutes=30), "sampledValue": [{"value": str(reading)}]}]})
+            else:
+                await st.ok("StopTransaction", {"transactionId": tx, "meterStop": stop, "timestamp": ago(minutes=1)})
+        [session] = (await query(server, {"charger_ids": [cp]}))["items"]
+        assert session["full_consumption_wh"] == int(name[1:])
+        ids[name] = session["id"]
+    ties = sorted(["f120", "a120"], key=ids.get)
+    await duration_order(server, chargers, ids, ["f0", "a50", *ties, "a400", "f400", "f900", "a2500"], "energy_wh")
+
+
+async def finished_energy_is_energy_wh(server, chargers: list[str]) -> None:
+    """The energy the index sorts finished sessions by is their energy_wh, however they stopped."""
+    db = Database(async_database_url(server.env["WATTSON_DATABASE_URL"]))
+    try:
+        async with db.session() as s:
+            rows = (await s.execute(select(Session.energy_wh, finished_energy(Session.meter_stop, Session.meter_start))
+                                    .where(Session.charge_point_id.in_(chargers), Session.stopped_at.is_not(None)))).all()
+    finally:
+        await db.dispose()
+    assert rows and all(energy == indexed for energy, indexed in rows)
+
+
+async def test_every_kind_of_stop_sorts_by_its_duration(server):
+    """A session is sorted by stop − start however it stopped: a 1.6 StopTransaction, a 2.x
+    Ended, closed for its lost Ended by the next transaction (EndedNotReceived), that Ended
+    arriving after all, and a 2.x Started arriving after the Ended (the start moves)."""
+    v16, v2 = await server.add_station(), await server.add_station()
+    ago = clock()
+    async with station(server.ws_url, v16) as st:
+        await st.boot()
+        tx = (await st.ok("StartTransaction", {"connectorId": 1, "idTag": "DUR", "meterStart": 0,
+                                               "timestamp": ago(minutes=300)}))["transactionId"]
+        await st.ok("StopTransaction", {"transactionId": tx, "meterStop": 10, "timestamp": ago(minutes=180)})
+    async with station(server.ws_url, v2, ("ocpp2.0.1",)) as st:
+        await st.ok("BootNotification", {"chargingStation": {"model": "M", "vendorName": "V"}, "reason": "PowerUp"})
+
+        async def event(tx, kind, seq, minutes, evse, **info):
+            await st.ok("TransactionEvent", {
+                "eventType": kind, "timestamp": ago(minutes=minutes), "triggerReason": "Trigger", "seqNo": seq,
+                "transactionInfo": {"transactionId": tx, **info}, "evse": {"id": evse, "connectorId": 1},
+                "meterValue": [{"timestamp": ago(minutes=minutes), "sampledValue": [{"value": 100 * seq}]}]})
+
+        await event("ended", "Started", 0, 600, 1)
+        await event("ended", "Ended", 1, 555, 1, stoppedReason="Local")  # 45 min
+        await event("lost", "Started", 0, 500, 2)
+        await event("lost", "Updated", 1, 460, 2)  # its last reading: 40 min
+        await event("next2", "Started", 0, 15, 2)  # closes "lost" (EndedNotReceived), active: 15 min
+        await event("repaired", "Started", 0, 400, 3)
+        await event("repaired", "Updated", 1, 390, 3)
+        await event("next3", "Started", 0, 5, 3)  # closes "repaired" at 10 min, active: 5 min
+        await event("repaired", "Ended", 2, 310, 3, stoppedReason="EVDisconnected")  # repaired: 90 min
+        await event("late", "Updated", 1, 260, 4)  # opens the session
+        await event("late", "Ended", 2, 250, 4, stoppedReason="Local")
+        await event("late", "Started", 0, 280, 4)  # the start moves back: 30 min
+    items = (await query(server, {"charger_ids": [v16, v2], "sort_key": "duration", "sort_descending": False}))["items"]
+    by_name = {"v16" if item["charger_id"] == v16 else item["evse_transaction_id"]: item for item in items}
+    finished = ("late", "lost", "ended", "repaired", "v16")
+    assert [by_name[n]["transaction_length_minutes"] for n in finished] == [30.0, 40.0, 45.0, 90.0, 120.0]
+    assert [by_name[n]["status"] for n in ("next3", "next2", "lost")] == ["active", "active", "finished"]
+    ids = {name: item["id"] for name, item in by_name.items()}
+    await duration_order(server, [v16, v2], ids, ["next3", "next2", *finished])
+    await finished_energy_is_energy_wh(server, [v16, v2])
+
+
+async def session_days_are_exact(server) -> int:
+    """``session_days`` holds the sessions per start day exactly (zero days aside), and the
+    unfiltered total is their sum; the number of sessions."""
+    db = Database(async_database_url(server.env["WATTSON_DATABASE_URL"]))
+    try:
+        async with db.session() as s:
+            kept = {day: n for day, n in await s.execute(select(SessionDay.day, SessionDay.sessions)) if n}
+            starts = await s.scalars(select(Session.started_at))
+            counted = {}
+            for started_at in starts:
+                counted[started_at.date()] = counted.get(started_at.date(), 0) + 1
+    finally:
+        await db.dispose()
+    assert kept == counted
+    assert (await query(server, {"limit": 1, "page": 10**6}))["total_records"] == sum(counted.values())
+    return sum(counted.values())
+
+
+async def test_session_days_follow_inserts_moves_and_deletes(server):
+    """The per-day counts behind the unfiltered total: sessions started over OCPP 1.6 and 2.x,
+    a start moved two days back by a 2.x event through the ORM and through the group-committed
+    Updated path, rows inserted in bulk, and rows deleted (as a station's deletion cascades)."""
+    before = await session_days_are_exact(server)
+    cp, cp2, cp3 = await server.add_station(), await server.add_station(), await server.add_station()
+    ago = clock()
+    async with station(server.ws_url, cp) as st:
+        await st.boot()
+        await st.ok("StartTransaction", {"connectorId": 1, "idTag": "DAYS", "meterStart": 0, "timestamp": ago(hours=1)})
+    async with station(server.ws_url, cp2, ("ocpp2.0.1",)) as st:
+        await st.ok("BootNotification", {"chargingStation": {"model": "M", "vendorName": "V"}, "reason": "PowerUp"})
+        for tx, evse, seq, kind, days in (("m1", 1, 1, "Updated", 0), ("m1", 1, 0, "Started", 2),  # a late Started
+                                          ("m2", 2, 0, "Started", 0), ("m2", 2, 1, "Updated", 3)):  # an earlier Updated
+            await st.ok("TransactionEvent", {
+                "eventType": kind, "timestamp": ago(days=days, minutes=5), "triggerReason": "Trigger", "seqNo": seq,
+                "evse": {"id": evse, "connectorId": 1}, "transactionInfo": {"transactionId": tx}})
+    async with server.api() as api:
+        moved = {s["transaction_id"]: s["started_at"] for s in
+                 (await api.get("/api/v1/sessions", params={"charge_point_id": cp2})).json()["data"]}
+    assert moved == {"m1": ago(days=2, minutes=5), "m2": ago(days=3, minutes=5)}
+    assert await session_days_are_exact(server) == before + 3
+    t0 = datetime(2023, 3, 1, 22, tzinfo=timezone.utc)
+    await insert_finished(server, cp3, [t0 + timedelta(hours=i) for i in range(30)])  # over two days
+    assert await session_days_are_exact(server) == before + 33
+    await on_the_database(server, (delete(Session).where(Session.charge_point_id.in_([cp, cp2, cp3])), None))
+    assert await session_days_are_exact(server) == before
+
+
+async def test_deep_pages_of_all_sessions_start_at_the_right_day(server):
+    """Without a filter a deep page in start order begins at the day the per-day counts put its
+    offset in: the same rows as the full order there, across days and ties of started_at."""
+    cp = await server.add_station()
+    t0 = datetime(2022, 6, 1, tzinfo=timezone.utc)
+    await insert_finished(server, cp, [t0 + timedelta(hours=i // 10) for i in range(DEEP_OFFSET + 700)])  # 24 days
+    await deep_pages_match_the_full_order(server, {}, await session_days_are_exact(server))

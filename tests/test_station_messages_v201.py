@@ -85,6 +85,24 @@ async def test_repeated_events_are_applied_once(server):
     assert session["energy_wh"] == 2000
 
 
+async def test_a_late_lower_numbered_update_is_applied_once(server):
+    """An Updated event numbered below the highest applied one is new unless it was stored: the
+    fast path looks it up rather than taking it for a repeat."""
+    cp = await server.add_station()
+    async with station(server.ws_url, cp, ("ocpp2.0.1",)) as st:
+        await st.ok("BootNotification", BOOT)
+        await st.ok("TransactionEvent", tx_event("T2", "Started", 0, -900, "CablePluggedIn", wh=0))
+        await st.ok("TransactionEvent", tx_event("T2", "Updated", 3, -100, wh=4000, info={"chargingState": "Charging"}))
+        late = tx_event("T2", "Updated", 2, -500, wh=1500, offline=True, info={"chargingState": "SuspendedEV"})
+        for _ in range(2):
+            assert await st.ok("TransactionEvent", late) == {}
+        [session] = await sessions_of(server, cp)
+        async with server.api() as api:
+            events = (await api.get(f"/api/v1/sessions/{session['id']}/transaction-events")).json()
+    assert [e["seq_no"] for e in events] == [0, 2, 3]
+    assert (session["energy_wh"], session["charging_state"]) == (4000, "Charging")  # the highest seqNo's state
+
+
 async def test_offline_events_arriving_out_of_order_give_the_same_session(server):
     """Queued events replayed late and out of order: state follows seqNo, energy follows time."""
     cp = await server.add_station()

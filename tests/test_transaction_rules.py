@@ -1,14 +1,17 @@
 """The OCPP 2.x transaction rules and payload conversions, without a server."""
 
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from itertools import permutations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wattson.access.rules import AuthResult
 from wattson.ocpp.rpc import RpcError
-from wattson.ocpp.v201.convert import id_tag_of, id_token_info, samples_of, tx_event
-from wattson.sessions.meter import Sample
+from wattson.ocpp.v201.convert import id_tag_of, id_token_info, samples_of, tx_event, value_text
+from wattson.sessions.meter import Sample, pack, unpack
 from wattson.sessions.models import ACTIVE, FINISHED, Session
 from wattson.sessions.transactions import (ENDED, ENDED_NOT_RECEIVED, STARTED, UPDATED, TxEvent, apply_event,
                                            close_unended)
@@ -133,3 +136,21 @@ def test_tx_event_reads_every_field():
     assert (e.transaction_id, e.event_type, e.seq_no, e.timestamp) == ("abc", UPDATED, 4, at(-60))
     assert (e.evse, e.connector, e.id_tag, e.charging_state, e.remote_start_id, e.reservation_id, e.offline) == \
         (2, 3, "T1", "SuspendedEVSE", 12, 9, True)
+
+
+@given(st.one_of(st.integers(-10**12, 10**12), st.floats(allow_nan=False, allow_infinity=False)),
+       st.integers(-6, 6))
+def test_a_sampled_value_is_written_as_plain_decimal_exactly(value, multiplier):
+    text = value_text(value, multiplier)
+    assert "e" not in text.lower() and not text.endswith(".") and not (("." in text) and text.endswith("0"))
+    assert Decimal(text) == Decimal(str(value)).scaleb(multiplier)
+
+
+def test_samples_are_stored_one_row_per_instant_and_read_back_unchanged():
+    at, later = datetime(2026, 3, 1, 10, tzinfo=timezone.utc), datetime(2026, 3, 1, 10, 1, tzinfo=timezone.utc)
+    samples = [Sample(at, "1500"), Sample(at, "16.5", "Current.Import", "A", "L1", "Sample.Periodic", "Outlet"),
+               Sample(later, "c2ln", format="SignedData", unit=None)]
+    rows = pack(samples)
+    assert [(t, len(stored)) for t, stored in rows] == [(at, 2), (later, 1)]
+    assert rows[1][1] == [{"measurand": "Energy.Active.Import.Register", "value": "c2ln", "format": "SignedData"}]
+    assert [x for t, stored in rows for x in unpack(t, stored)] == samples

@@ -43,6 +43,22 @@ class UTCDateTime(TypeDecorator):
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
 
+    def result_processor(self, dialect, coltype):
+        if dialect.name == "sqlite":
+            return _sqlite_utc
+        return super().result_processor(dialect, coltype)
+
+
+def _sqlite_utc(value: str | None) -> datetime | None:
+    """SQLite's text (SQLAlchemy writes ``YYYY-MM-DD HH:MM:SS.ffffff``, UTC) read as aware UTC in
+    one step: parsing it and then ``replace(tzinfo=…)`` costs ten times as much, which shows when
+    thousands of timestamps are read (a 1,000-session page of the session query has 3,000)."""
+    if value is None:
+        return None
+    if len(value) in (19, 26):  # SQLAlchemy's text, with or without microseconds
+        return datetime.fromisoformat(value + "+00:00")
+    return UTCDateTime().process_result_value(datetime.fromisoformat(value), None)  # written otherwise
+
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)

@@ -36,6 +36,9 @@ from wattson.tariffs.models import NetworkSettings, Tariff, TariffAssignment
 log = logging.getLogger("wattson.ocpi.push")
 GIVE_UP_AFTER = 5  # attempts, for answers that retrying cannot change
 STATION_FIELDS = ("network_status", "admin_status", "hardware_status", "location_id")
+#: Seconds between push rounds at least: under load every commit tells of changes, and a round
+#: per commit would take the database from the stations' writes; partners hear within this.
+ROUND_GAP = 0.25
 
 
 class ChangeTracker:
@@ -157,6 +160,7 @@ class Pusher:
             except Exception:  # noqa: BLE001 - the pusher must outlive any one bad round
                 log.exception("OCPI push round failed; trying again")
                 await asyncio.sleep(1)
+            await asyncio.sleep(ROUND_GAP)  # changes meanwhile gather for the next round
 
     async def _running_sessions(self) -> set:
         async with self.db.session() as s:

@@ -15,6 +15,8 @@ def parse_time(value: str | None, default: datetime | None = None) -> datetime |
         raise RpcError("PropertyConstraintViolation", f"{value!r} is not an ISO 8601 date-time") from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=timezone.utc)
+    if parsed.tzinfo is timezone.utc:  # "Z": what stations send
+        return parsed
     try:
         return parsed.astimezone(timezone.utc)
     except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is past year 9999 in UTC

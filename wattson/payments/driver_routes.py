@@ -8,14 +8,12 @@ from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
 from wattson.db import utcnow
 from wattson.errors import NotFound, WattsonError
 from wattson.payments import machine as m
 from wattson.payments.driver import charging_point
 from wattson.payments.schemas import ChargingPoint, DriverPayment, PayRequest
-from wattson.sessions.models import MeterValue
 from wattson.sessions.receipts import render_html, render_pdf
 from wattson.web.receipt import with_payment
 
@@ -84,10 +82,8 @@ async def charging_point_data(request: Request, code: str, session_id: str | Non
     session, priced = await service.live(payment)
     current = None
     if session is not None and session.status == "active":
-        async with service.db.session() as s:
-            current = await s.scalar(select(MeterValue.numeric).where(
-                MeterValue.session_id == session.id, MeterValue.measurand == "Current.Import")
-                .order_by(MeterValue.timestamp.desc(), MeterValue.id.desc()).limit(1))
+        sample = await request.app.state.services.sessions.latest_sample(session.id, "Current.Import")
+        current = sample.numeric if sample is not None else None
     return charging_point(offer, language, payment, session, priced.total_incl_vat if priced else None, current,
                           utcnow())
 

@@ -16,26 +16,26 @@ answered ``CAREFUL`` and written nothing: the caller takes the careful path.
 """
 
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import bindparam, case, or_, select, update
+import orjson
 
 from wattson.db import Database, utcnow
 from wattson.db.group_commit import GroupCommit
-from wattson.sessions.meter import Sample, energy_reading
-from wattson.sessions.models import ACTIVE, MeterValue, Session, TransactionEvent
+from wattson.sessions.meter import Sample, energy_reading, pack
+from wattson.sessions.models import ACTIVE, MeterValue, TransactionEvent
 
 log = logging.getLogger("wattson.sessions")
 
 #: Sessions whose id is remembered by (station, transaction id): ids never change.
 CACHED_SESSIONS = 20_000
 
-COLUMNS = ("session_id", "charge_point_id", "evse", "connector", "timestamp", "measurand", "value", "numeric", "unit",
-           "phase", "context", "location", "format", "received_at")
+COLUMNS = ("session_id", "charge_point_id", "evse", "connector", "timestamp", "samples", "received_at")
 _meter_values = MeterValue.__table__
-_sessions = Session.__table__
 _events = TransactionEvent.__table__
 #: What ``write`` answers for a message with an event: applied and committed, a repeat of an
 #: event already stored (nothing written), or to be applied by the careful path (nothing written).
@@ -48,25 +48,20 @@ STATE_COLUMNS = ("id", "charge_point_id", "transaction_id", "status", "evse", "c
                  "energy_wh")
 MOVED = ("started_at", "last_seq_no", "charging_state", "meter_start", "meter_start_at", "meter_last",
          "meter_last_at", "energy_wh")
-_STATE = select(*(_sessions.c[name] for name in STATE_COLUMNS))
-_SEEN = select(_events.c.session_id, _events.c.seq_no)
-_MOVE = (update(_sessions).where(_sessions.c.id == bindparam("sid"))
-         .values(updated_at=bindparam("now", type_=_sessions.c.updated_at.type),
-                 **{name: bindparam(f"new_{name}", type_=_sessions.c[name].type) for name in MOVED}))
-_FIND = select(_sessions.c.id, _sessions.c.charge_point_id, _sessions.c.transaction_id)
-_at = bindparam("at", type_=_sessions.c.meter_last_at.type)
-_wh = bindparam("wh", type_=_sessions.c.meter_last.type)
 #: Move a session's live reading forward, never back, and only while it is active (a stop may
-#: have been committed meanwhile by another connection).
-_ADVANCE = (
-    update(_sessions)
-    .where(_sessions.c.id == bindparam("sid"), _sessions.c.status == ACTIVE,
-           or_(_sessions.c.meter_last_at.is_(None), _sessions.c.meter_last_at <= _at))
-    .values(meter_last=_wh, meter_last_at=_at, updated_at=bindparam("now", type_=_sessions.c.updated_at.type),
-            energy_wh=case((_wh > _sessions.c.meter_start, _wh - _sessions.c.meter_start), else_=0))
-)
-_PG_FIND = ("SELECT id, charge_point_id, transaction_id FROM sessions "
-            "WHERE charge_point_id = ANY($1::text[]) AND transaction_id = ANY($2::text[])")
+#: have been committed meanwhile by another connection). Parameters: reading, time, now, id.
+_ADVANCE = ("UPDATE sessions SET meter_last = :wh, meter_last_at = :at, updated_at = :now, "
+            "energy_wh = CASE WHEN :wh > meter_start THEN :wh - meter_start ELSE 0 END "
+            f"WHERE id = :sid AND status = '{ACTIVE}' AND (meter_last_at IS NULL OR meter_last_at <= :at)")
+#: Of MOVED, the columns an Updated event seldom changes (a late event begins the session or its
+#: readings earlier) and that start-ordered indexes hold: SQLite rewrites every index of a column
+#: it is told to set, changed or not, so the common update leaves them out.
+SELDOM = ("started_at", "meter_start", "meter_start_at")
+#: An Updated event's new state of its session. Parameters: the columns, now, id.
+_MOVE, _MOVE_ALL = (f"UPDATE sessions SET {', '.join(f'{c} = :{c}' for c in columns)}, updated_at = :now "
+                    "WHERE id = :sid" for columns in ([c for c in MOVED if c not in SELDOM], MOVED))
+_PG_FIND = ("SELECT s.id, s.charge_point_id, s.transaction_id FROM sessions AS s "
+            "JOIN unnest($1::text[], $2::text[]) AS k(cp, tx) ON s.charge_point_id = k.cp AND s.transaction_id = k.tx")
 _PG_ADVANCE = (
     "UPDATE sessions AS s SET meter_last = v.wh, meter_last_at = v.at, updated_at = $4, "
     "energy_wh = CASE WHEN v.wh > s.meter_start THEN v.wh - s.meter_start ELSE 0 END "
@@ -75,7 +70,8 @@ _PG_ADVANCE = (
 _PG_STATE = (f"SELECT {', '.join('s.' + c for c in STATE_COLUMNS)} FROM sessions AS s "
              "JOIN unnest($1::text[], $2::text[]) AS k(cp, tx) ON s.charge_point_id = k.cp AND s.transaction_id = k.tx "
              "ORDER BY s.id FOR UPDATE OF s")
-_PG_SEEN = "SELECT session_id, seq_no FROM transaction_events WHERE session_id = ANY($1::int[]) AND seq_no = ANY($2::int[])"
+_PG_SEEN = ("SELECT e.session_id, e.seq_no FROM transaction_events AS e "
+            "JOIN unnest($1::int[], $2::int[]) AS k(sid, seq) ON e.session_id = k.sid AND e.seq_no = k.seq")
 _PG_MOVE = (
     "UPDATE sessions AS s SET started_at = v.started_at, last_seq_no = v.last_seq_no, "
     "charging_state = v.charging_state, meter_start = v.meter_start, meter_start_at = v.meter_start_at, "
@@ -105,9 +101,23 @@ class _State:
 
     __slots__ = STATE_COLUMNS
 
-    def __init__(self, row):
+    def __init__(self, row: Iterable):
         for name, value in zip(STATE_COLUMNS, row):
             setattr(self, name, value)
+
+    @classmethod
+    def from_sqlite(cls, row) -> "_State":
+        """From the driver's row: SQLite's timestamps are text (UTC)."""
+        values = list(row)
+        for i in _STATE_TIMES:
+            values[i] = _from_sqlite_text(values[i])
+        return cls(values)
+
+    def seldom(self) -> tuple:
+        return self.started_at, self.meter_start, self.meter_start_at
+
+
+_STATE_TIMES = [i for i, name in enumerate(STATE_COLUMNS) if name.endswith("_at")]
 
 
 class MeterWriter(GroupCommit):
@@ -117,7 +127,7 @@ class MeterWriter(GroupCommit):
     def __init__(self, db: Database):
         super().__init__(db)
         self._session_ids: dict[tuple[str, str], int] = {}
-        self._insert: tuple[str, str, Callable] | None = None
+        self._sqlite: _SqliteStatements | None = None
 
     async def write(self, message: MeterMessage) -> str | None:
         """Store the samples and advance the session's energy; returns once committed. For a
@@ -143,12 +153,8 @@ class MeterWriter(GroupCommit):
             else:
                 session_id = self._session_ids.get((m.charge_point_id, m.transaction_id))
                 cp, evse, connector = m.charge_point_id, m.evse, m.connector
-            at = stamped = None
-            for x in m.samples:
-                if x.timestamp is not at:  # the samples of one meterValue share their timestamp
-                    at, stamped = x.timestamp, stamp(x.timestamp)
-                rows.append((session_id, cp, evse, connector, stamped, x.measurand, x.value, x.numeric, x.unit,
-                             x.phase, x.context, x.location, x.format, received))
+            for at, stored in pack(m.samples):
+                rows.append((session_id, cp, evse, connector, stamp(at), orjson.dumps(stored).decode(), received))
             reading = energy_reading(m.samples) if session_id is not None and m.event is None else None
             if reading is not None:
                 # As if applied in arrival order: a later reading wins when it is not older.
@@ -160,6 +166,15 @@ class MeterWriter(GroupCommit):
     def _unknown(self, messages: list[MeterMessage]) -> set[tuple[str, str]]:
         return {key for m in messages if m.transaction_id is not None and m.event is None
                 and (key := (m.charge_point_id, m.transaction_id)) not in self._session_ids}
+
+    @staticmethod
+    def _doubtful(messages: list[MeterMessage], states: dict) -> set[tuple[int, int]]:
+        """The (session, sequence number) pairs that may be repeats: only an event numbered no
+        higher than the highest its session has applied can be one, so a station counting up
+        (the common case) costs no look-up."""
+        return {(state.id, m.event.seq_no) for m in messages if m.event is not None
+                and (state := states.get((m.charge_point_id, m.transaction_id))) is not None
+                and state.last_seq_no is not None and m.event.seq_no <= state.last_seq_no}
 
     @staticmethod
     def _apply(messages: list[MeterMessage], states: dict, seen: set) -> tuple[list, list]:
@@ -201,63 +216,52 @@ class MeterWriter(GroupCommit):
 
     # --- SQLite: executemany of tuples, in the driver's parameter style ----------------------
     async def _write(self, conn, messages: list[MeterMessage], changes: set) -> list:
-        sql, event_sql, stamp = self._insert_for(conn.dialect)
+        sql = self._sqlite or _SqliteStatements(conn.dialect)
+        self._sqlite, stamp = sql, sql.stamp
         unknown = self._unknown(messages)
         if unknown:
-            self._remember(await conn.execute(_FIND.where(
-                _sessions.c.charge_point_id.in_({cp for cp, _ in unknown}),
-                _sessions.c.transaction_id.in_({tx for _, tx in unknown}))))
+            self._remember(await _select_pairs(conn, "id, charge_point_id, transaction_id", "sessions",
+                                               ("charge_point_id", "transaction_id"), unknown))
         states, seen = {}, set()
         keyed = {(m.charge_point_id, m.transaction_id): m.event.seq_no for m in messages if m.event is not None}
         if keyed:
-            states = {(st.charge_point_id, st.transaction_id): st for st in map(_State, await conn.execute(
-                _STATE.where(_sessions.c.charge_point_id.in_({cp for cp, _ in keyed}),
-                             _sessions.c.transaction_id.in_({tx for _, tx in keyed}))))}
-            if states:
-                seen = {tuple(r) for r in await conn.execute(_SEEN.where(
-                    _events.c.session_id.in_({st.id for st in states.values()}),
-                    _events.c.seq_no.in_(set(keyed.values()))))}
+            found = await _select_pairs(conn, ", ".join(STATE_COLUMNS), "sessions",
+                                        ("charge_point_id", "transaction_id"), keyed)
+            states = {(st.charge_point_id, st.transaction_id): st for st in map(_State.from_sqlite, found)}
+            doubtful = self._doubtful(messages, states)
+            if doubtful:
+                seen = {tuple(r) for r in await _select_pairs(conn, "session_id, seq_no", "transaction_events",
+                                                              ("session_id", "seq_no"), doubtful)}
+        loaded = {st.id: st.seldom() for st in states.values()}
         outcomes, moved = self._apply(messages, states, seen)
         changes.update(("session", st.id) for st in moved)  # as the careful path's ORM writes are
         now = utcnow()
         rows, latest = self._rows(messages, outcomes, states, stamp, now)
+        stamped_now = stamp(now)
         if moved:
-            await conn.exec_driver_sql(event_sql, self._event_rows(messages, outcomes, states, stamp, now))
-            await conn.execute(_MOVE, [{"sid": st.id, "now": now, **{f"new_{c}": getattr(st, c) for c in MOVED}}
-                                       for st in moved])
+            await conn.exec_driver_sql(sql.insert_events, self._event_rows(messages, outcomes, states, stamp, now))
+            for statement, rows_moved in sql.moves(moved, loaded, stamped_now):
+                await conn.exec_driver_sql(statement, rows_moved)
         if rows:
-            await conn.exec_driver_sql(sql, rows)
+            await conn.exec_driver_sql(sql.insert_values, rows)
         if latest:
-            await conn.execute(_ADVANCE, [{"sid": sid, "at": at, "wh": wh, "now": now}
-                                          for sid, (at, wh) in latest.items()])
+            await conn.exec_driver_sql(sql.advance, [(wh, stamp(at), stamped_now, wh, wh, sid, stamp(at))
+                                                     for sid, (at, wh) in latest.items()])
         return outcomes
-
-    def _insert_for(self, dialect) -> tuple[str, str, Callable]:
-        """The INSERTs (meter values, transaction events) in the driver's own parameter style, and
-        the column type's conversion of a timestamp: rows go to the driver as tuples, skipping
-        per-row statement processing."""
-        if self._insert is None:
-            mark = {"qmark": "?", "format": "%s"}[dialect.paramstyle]
-            stamp = _meter_values.c.timestamp.type.bind_processor(dialect) or (lambda value: value)
-            self._insert = tuple(f"INSERT INTO {table.name} ({', '.join(columns)}) "
-                                 f"VALUES ({', '.join([mark] * len(columns))})"
-                                 for table, columns in ((_meter_values, COLUMNS), (_events, EVENT_COLUMNS))) + (stamp,)
-        return self._insert
 
     # --- PostgreSQL: COPY and one UPDATE from arrays, on the asyncpg connection ---------------
     async def _write_postgres(self, pg, messages: list[MeterMessage], changes: set) -> list:
         unknown = self._unknown(messages)
         if unknown:
-            self._remember(await pg.fetch(_PG_FIND, list({cp for cp, _ in unknown}),
-                                          list({tx for _, tx in unknown})))
+            self._remember(await pg.fetch(_PG_FIND, *zip(*unknown)))
         states, seen = {}, set()
         keyed = {(m.charge_point_id, m.transaction_id): m.event.seq_no for m in messages if m.event is not None}
         if keyed:
             states = {(st.charge_point_id, st.transaction_id): st for st in map(_State, await pg.fetch(
                 _PG_STATE, [cp for cp, _ in keyed], [tx for _, tx in keyed]))}
-            if states:
-                seen = {tuple(r) for r in await pg.fetch(_PG_SEEN, [st.id for st in states.values()],
-                                                         list(set(keyed.values())))}
+            doubtful = self._doubtful(messages, states)
+            if doubtful:
+                seen = {tuple(r) for r in await pg.fetch(_PG_SEEN, *zip(*doubtful))}
         outcomes, moved = self._apply(messages, states, seen)
         changes.update(("session", st.id) for st in moved)  # as the careful path's ORM writes are
         now = utcnow()
@@ -276,4 +280,83 @@ class MeterWriter(GroupCommit):
 
 def _same(value):
     return value
+
+
+class _SqliteStatements:
+    """The batch's statements in the driver's own parameter style, and timestamps as the column
+    type stores them: rows go to the driver as tuples, skipping SQLAlchemy's per-row parameter
+    processing (most of a batch's cost on the event loop)."""
+
+    def __init__(self, dialect):
+        self.stamp = _column_stamp(dialect)
+        self.insert_values, self.insert_events = (
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))})"
+            for table, columns in ((_meter_values, COLUMNS), (_events, EVENT_COLUMNS)))
+        self.advance = _positional(_ADVANCE)
+        self.move, self.move_all = _positional(_MOVE), _positional(_MOVE_ALL)
+        self.moving = [c for c in MOVED if c not in SELDOM]
+
+    def moves(self, moved: list[_State], loaded: dict, now: str) -> list[tuple[str, list[tuple]]]:
+        """The moved states' rows per statement that writes them: the short one unless a seldom
+        column changed (``loaded``: each state's seldom columns as read)."""
+        common = [st for st in moved if st.seldom() == loaded[st.id]]
+        rare = [st for st in moved if st.seldom() != loaded[st.id]]
+        return [(statement, [(*self._values(st, columns), now, st.id) for st in group])
+                for statement, columns, group in ((self.move, self.moving, common), (self.move_all, MOVED, rare))
+                if group]
+
+    def _values(self, state: _State, columns) -> list:
+        return [self.stamp(value) if name.endswith("_at") else value
+                for name in columns for value in (getattr(state, name),)]
+
+
+def _column_stamp(dialect) -> Callable:
+    """The timestamp column's bind conversion; for SQLite, the text the driver would store (its
+    datetime adapter's ``isoformat``) made directly, when it is the very same."""
+    processor = _meter_values.c.timestamp.type.bind_processor(dialect) or _same
+    for probe in (datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc), datetime(2026, 1, 2, tzinfo=timezone.utc)):
+        bound = processor(probe)
+        if (bound.isoformat(" ") if isinstance(bound, datetime) else bound) != _sqlite_text(probe):
+            return processor
+    return _sqlite_text
+
+
+def _sqlite_text(value: datetime | None) -> str | None:
+    """Remembers the last few thousand: stations that sample on the same second share them, and
+    formatting an aware datetime costs more than the look-up."""
+    text = _texts.get(value)
+    if text is None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Wattson stores aware UTC timestamps only")
+        text = value.astimezone(timezone.utc).isoformat(" ")[:-6]  # without "+00:00"
+        if len(_texts) >= 4096:
+            _texts.clear()
+        _texts[value] = text
+    return text
+
+
+_texts: dict[datetime, str] = {}
+
+
+def _from_sqlite_text(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
+
+
+async def _select_pairs(conn, columns: str, table: str, keys: tuple[str, str], pairs) -> list:
+    """The rows of ``table`` whose two ``keys`` columns hold one of the ``pairs``, through the
+    driver (rows as it gives them, without SQLAlchemy's statement and row processing). The pairs
+    drive the join, one index look-up each; ``a IN (…) AND b IN (…)`` would probe every
+    combination."""
+    values = ", ".join(["(?, ?)"] * len(pairs))
+    first, second = keys
+    sql = (f"SELECT {columns} FROM (VALUES {values}) AS k CROSS JOIN {table} "
+           f"ON {first} = k.column1 AND {second} = k.column2")
+    return (await conn.exec_driver_sql(sql, tuple(x for pair in pairs for x in pair))).all()
+
+
+def _positional(sql: str) -> str:
+    """``:name`` parameters as SQLite's ``?``, in the order they appear."""
+    return re.sub(r":\w+", "?", sql)
 

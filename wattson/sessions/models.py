@@ -1,11 +1,14 @@
 """Charging sessions (transactions) and their meter value time series."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.functions import FunctionElement
 
 from wattson.db import Base, utcnow
+from wattson.sessions.meter import Sample, unpack
 
 ACTIVE = "active"
 FINISHED = "finished"
@@ -21,7 +24,6 @@ class Session(Base):
         Index("ix_sessions_driver_started", "driver_id", "started_at"),
         Index("ix_sessions_location_started", "location_id", "started_at"),
         Index("ix_sessions_stopped", "stopped_at", "started_at"),  # stop windows counted from the index
-        Index("ix_sessions_energy", "energy_wh", "id"),  # the session query's sort by energy
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)  # Wattson's own session id
@@ -64,8 +66,76 @@ class Session(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class elapsed(FunctionElement):
+    """``end − start`` of two timestamps, computed by the database: days as a float on SQLite
+    (julianday), an interval on PostgreSQL; either orders sessions by duration. One SQL for the
+    index below and the query's ORDER BY, so that the planner reads the order from the index."""
+
+    inherit_cache = True
+
+
+@compiles(elapsed)
+def _elapsed(element, compiler, **kw) -> str:
+    end, start = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"({end} - {start})"
+
+
+@compiles(elapsed, "sqlite")
+def _elapsed_sqlite(element, compiler, **kw) -> str:
+    end, start = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"(julianday({end}) - julianday({start}))"
+
+
+# The session query's sort by duration: finished sessions by stop − start (active ones are few).
+Index("ix_sessions_duration", elapsed(Session.stopped_at, Session.started_at), Session.id,
+      sqlite_where=Session.stopped_at.is_not(None), postgresql_where=Session.stopped_at.is_not(None))
+
+
+class finished_energy(FunctionElement):
+    """A finished session's energy from its start and stop readings: ``energy_between`` in SQL
+    (a register that went backwards, or no stop reading, is zero), equal to its ``energy_wh``.
+
+    The sort by energy reads finished sessions in this order from an index instead of one on
+    ``energy_wh``: the live reading updates ``energy_wh`` of every running session with every
+    meter value, and on PostgreSQL an update of an indexed column writes a new entry into every
+    index of the table (no HOT update), which halved the meter value throughput."""
+
+    inherit_cache = True
+
+
+@compiles(finished_energy)
+def _finished_energy(element, compiler, **kw) -> str:
+    """GREATEST skips a NULL: no stop reading is zero."""
+    stop, start = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"GREATEST({stop} - {start}, 0)"
+
+
+@compiles(finished_energy, "sqlite")
+def _finished_energy_sqlite(element, compiler, **kw) -> str:
+    stop, start = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"max(coalesce({stop} - {start}, 0), 0)"
+
+
+# The session query's sort by energy: finished sessions from their readings (active ones are few).
+Index("ix_sessions_finished_energy", finished_energy(Session.meter_stop, Session.meter_start), Session.id,
+      sqlite_where=Session.stopped_at.is_not(None), postgresql_where=Session.stopped_at.is_not(None))
+
+
+class SessionDay(Base):
+    """How many sessions started on each day (UTC). Kept by triggers on ``sessions`` (migration
+    0006) in the same transaction as the rows: the session query's exact total of all sessions,
+    and where its deep pages in start order begin, without counting a million index entries."""
+
+    __tablename__ = "session_days"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    sessions: Mapped[int]
+
+
 class MeterValue(Base):
-    """One sampled value: a measurand at a time, with its phase, unit, context and location."""
+    """One meterValue element as OCPP has it: the samples a station took at one instant (each a
+    measurand with its value, unit, phase, context, location and format; ``meter.pack``), stored
+    together because they are written and read together."""
 
     __tablename__ = "meter_values"
     __table_args__ = (
@@ -79,15 +149,11 @@ class MeterValue(Base):
     evse: Mapped[int]  # 0: the station's main meter
     connector: Mapped[int | None]
     timestamp: Mapped[datetime]
-    measurand: Mapped[str] = mapped_column(String(64))
-    value: Mapped[str] = mapped_column(Text)  # as sent; signed data can be long
-    numeric: Mapped[float | None]
-    unit: Mapped[str | None] = mapped_column(String(16))
-    phase: Mapped[str | None] = mapped_column(String(8))
-    context: Mapped[str | None] = mapped_column(String(32))
-    location: Mapped[str | None] = mapped_column(String(8))
-    format: Mapped[str | None] = mapped_column(String(16))
+    samples: Mapped[list] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def unpacked(self) -> list[Sample]:
+        return unpack(self.timestamp, self.samples)
 
 
 class TransactionEvent(Base):

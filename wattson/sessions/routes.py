@@ -5,19 +5,24 @@ import io
 from datetime import datetime
 from typing import Literal
 
+import orjson
 from fastapi import APIRouter, HTTPException, Path, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from wattson.api import auth, pagination
 from wattson.api.pagination import CursorParam, Limit, Page
 from wattson.api.types import MAX_ID
 from wattson.db import utcnow
-from wattson.sessions.periods import charging_periods, power_summary
+from wattson.sessions.meter import ENERGY_REGISTER
+from wattson.sessions.periods import POWER, charging_periods, power_summary
 from wattson.sessions.query import BASE_FIELDS, EXPORT_MAX_ROWS, ITEM_FIELDS, SessionCriteria
 from wattson.sessions.schemas import (ChargingPeriodOut, PowerOut, SessionDetail, SessionOut, SessionQuery,
                                       SessionQueryPage, TransactionEventOut, UtcTime)
 from wattson.sessions.service import SessionFilter
 from wattson.tariffs.schemas import CostOut
+
+#: The measurands charging periods and the power summary are read from.
+PERIOD_MEASURANDS = frozenset({ENERGY_REGISTER, POWER})
 
 router = APIRouter(prefix="/api/v1", tags=["sessions"])
 
@@ -59,9 +64,12 @@ async def query_sessions(request: Request, body: SessionQuery):
     tariff applies; an active session's energy and time so far, priced as one charging period).
     """
     result = await request.app.state.services.session_query.query(_criteria(body), body.page, body.limit)
-    return {"page": result.page, "limit": result.limit, "total_records": result.total_records,
-            "has_next_page": result.has_next_page, "has_previous_page": result.has_previous_page,
-            "items": result.items}
+    # Built from plain values (query.ITEM_FIELDS), the page is written as JSON as it is, the way
+    # pydantic would write it: validating it against the response model first, and pydantic's
+    # writer, took a sixth of a 1,000-item page's time.
+    page = {"page": result.page, "limit": result.limit, "total_records": result.total_records,
+            "has_next_page": result.has_next_page, "has_previous_page": result.has_previous_page, "items": result.items}
+    return Response(orjson.dumps(page, option=orjson.OPT_UTC_Z), media_type="application/json")
 
 
 @router.post("/sessions/query.csv", dependencies=[auth.viewer], response_class=StreamingResponse,
@@ -90,7 +98,7 @@ async def get_session(request: Request, session_id: int = Path(ge=1, le=MAX_ID))
     """A session with its meter values in time order, its charging periods and power."""
     sessions = request.app.state.services.sessions
     session = await sessions.get(session_id)
-    samples = await sessions.energy_and_power_samples(session_id)
+    samples = await sessions.all_samples(session_id, PERIOD_MEASURANDS)
     periods = charging_periods(session.started_at, session.meter_start, samples, session.stopped_at,
                                session.meter_stop)
     power = power_summary(samples)

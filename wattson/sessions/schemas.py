@@ -156,8 +156,10 @@ class SessionQuery(BaseModel):
     limit: StrictInt | None = Field(50, ge=1, le=1000, description="Items per page, 1–1000; null means 50.")
     sort_key: Literal[SORT_KEYS] | None = Field(
         "started_at", description="started_at, stopped_at (active sessions count as not stopped yet: first when "
-                                  "descending), charge_point_id, energy_wh, duration, or id. Ties are broken by "
-                                  "id. Null means started_at.")
+                                  "descending), charge_point_id, energy_wh, duration (stop − start; an active "
+                                  "session's runs to the time of the request, so it sorts among the finished ones "
+                                  "by how long it has run so far), or id. Ties are broken by id. Null means "
+                                  "started_at.")
     sort_descending: StrictBool | None = Field(True, description="Null means true.")
     start_time: UtcTime | None = Field(None, description="Sessions that started at or after this time.")
     start_time_search_end: UtcTime | None = Field(None, description="Sessions that started at or before this time.")

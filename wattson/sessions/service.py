@@ -15,15 +15,16 @@ from wattson.db import Database, utcnow
 from wattson.db.lookup import get_or_404
 from wattson.db.paging import newest_first
 from wattson.errors import Invalid
-from wattson.sessions.meter import ENERGY_REGISTER, Sample, energy_between, energy_reading
+from wattson.sessions.meter import Sample, energy_between, energy_reading, pack
 from wattson.sessions.meter_writer import MeterMessage, MeterWriter
 from wattson.sessions.models import ACTIVE, FINISHED, MeterValue, Session
-from wattson.sessions.periods import POWER
 from wattson.stations import reservations
 from wattson.stations.models import ChargePoint, Reservation, StationEvent
 from wattson.stations.service import StationService
 
 log = logging.getLogger("wattson.sessions")
+#: Instants looked at for a session's latest sample of one measurand.
+RECENT = 5
 
 
 @dataclass(slots=True)
@@ -187,18 +188,39 @@ class SessionService:
         async with self.db.session() as s:
             return list(await s.scalars(query))
 
-    async def meter_values(self, session_id: int, limit: int = 10_000) -> list[MeterValue]:
+    async def meter_values(self, session_id: int, limit: int = 10_000) -> list[Sample]:
+        """The session's samples in time order, at most ``limit``."""
+        samples: list[Sample] = []
         async with self.db.session() as s:
-            return list(await s.scalars(select(MeterValue).where(MeterValue.session_id == session_id)
-                                        .order_by(MeterValue.timestamp, MeterValue.id).limit(limit)))
+            rows = await s.stream_scalars(self._samples_of(session_id))
+            async for row in rows:
+                samples.extend(row.unpacked())
+                if len(samples) >= limit:
+                    break
+        return samples[:limit]
 
-    async def energy_and_power_samples(self, session_id: int) -> list[MeterValue]:
-        """The session's energy register and active power samples, all of them: what charging
-        periods and the power summary are derived from (``periods.py``)."""
+    async def all_samples(self, session_id: int, measurands: frozenset[str] | None = None) -> list[Sample]:
+        """All the session's samples (of these measurands) in time order: what charging periods,
+        the power summary and pricing are derived from (``periods.py``)."""
         async with self.db.session() as s:
-            return list(await s.scalars(select(MeterValue).where(
-                MeterValue.session_id == session_id, MeterValue.measurand.in_((ENERGY_REGISTER, POWER)))
-                .order_by(MeterValue.timestamp, MeterValue.id)))
+            return [x for row in await s.scalars(self._samples_of(session_id)) for x in row.unpacked()
+                    if measurands is None or x.measurand in measurands]
+
+    async def latest_sample(self, session_id: int, measurand: str) -> Sample | None:
+        """The session's latest sample of ``measurand`` among its last few instants."""
+        async with self.db.session() as s:
+            rows = await s.scalars(select(MeterValue).where(MeterValue.session_id == session_id)
+                                   .order_by(MeterValue.timestamp.desc(), MeterValue.id.desc()).limit(RECENT))
+            for row in rows:
+                found = [x for x in row.unpacked() if x.measurand == measurand]
+                if found:
+                    return found[-1]
+        return None
+
+    @staticmethod
+    def _samples_of(session_id: int):
+        return (select(MeterValue).where(MeterValue.session_id == session_id)
+                .order_by(MeterValue.timestamp, MeterValue.id))
 
     @staticmethod
     async def by_transaction(s: AsyncSession, charge_point_id: str, transaction_id: str) -> Session | None:
@@ -216,12 +238,10 @@ class SessionService:
 
     @staticmethod
     def store_samples(s: AsyncSession, charge_point_id: str, evse: int, connector: int | None,
-                       session: Session | None, samples: list[Sample]) -> None:
+                      session: Session | None, samples: list[Sample]) -> None:
         session_id = session.id if session is not None else None
         s.add_all(MeterValue(session_id=session_id, charge_point_id=charge_point_id, evse=evse, connector=connector,
-                             timestamp=x.timestamp, measurand=x.measurand, value=x.value, numeric=x.numeric,
-                             unit=x.unit, phase=x.phase, context=x.context, location=x.location, format=x.format)
-                  for x in samples)
+                             timestamp=at, samples=stored) for at, stored in pack(samples))
 
     @staticmethod
     def _apply_reading(session: Session, samples: list[Sample]) -> None:

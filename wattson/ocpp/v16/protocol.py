@@ -24,11 +24,12 @@ def id_tag_info(auth: AuthResult) -> dict:
 def samples_of(meter_values: list[dict]) -> list[Sample]:
     """Flatten meterValue[].sampledValue[] with 1.6's defaults made explicit."""
     return [
-        Sample(timestamp=parse_time(mv["timestamp"]), value=sv["value"],
+        Sample(timestamp=at, value=sv["value"],
                measurand=sv.get("measurand", "Energy.Active.Import.Register"), unit=sv.get("unit", "Wh"),
                phase=sv.get("phase"), context=sv.get("context", "Sample.Periodic"),
                location=sv.get("location", "Outlet"), format=sv.get("format", "Raw"))
         for mv in meter_values
+        for at in (parse_time(mv["timestamp"]),)
         for sv in mv["sampledValue"]
     ]
 

@@ -41,12 +41,22 @@ def samples_of(meter_values: list[dict]) -> list[Sample]:
         at = parse_time(mv["timestamp"])
         for sv in mv["sampledValue"]:
             unit = sv.get("unitOfMeasure", {})
-            value = Decimal(str(sv["value"])).scaleb(unit.get("multiplier", 0))
             samples.append(Sample(
-                timestamp=at, value=_plain(value), measurand=sv.get("measurand", ENERGY_REGISTER),
-                unit=unit.get("unit", "Wh"), phase=sv.get("phase"), context=sv.get("context", "Sample.Periodic"),
+                timestamp=at, value=value_text(sv["value"], unit.get("multiplier", 0)),
+                measurand=sv.get("measurand", ENERGY_REGISTER), unit=unit.get("unit", "Wh"), phase=sv.get("phase"), context=sv.get("context", "Sample.Periodic"),
                 location=sv.get("location", "Outlet"), format="Raw"))
     return samples
+
+
+def value_text(value: int | float, multiplier: int) -> str:
+    """A sampled value times ten to the ``multiplier``, in plain decimal notation."""
+    if not multiplier:  # the common case, without Decimal
+        text = repr(value)
+        if isinstance(value, int):
+            return text
+        if "e" not in text and "n" not in text:
+            return text[:-2] if text.endswith(".0") else text
+    return _plain(Decimal(str(value)).scaleb(multiplier))
 
 
 def _plain(value: Decimal) -> str:
