@@ -67,6 +67,13 @@ _PG_ADVANCE = (
     "energy_wh = CASE WHEN v.wh > s.meter_start THEN v.wh - s.meter_start ELSE 0 END "
     "FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[]) AS v(id, at, wh) "
     f"WHERE s.id = v.id AND s.status = '{ACTIVE}' AND (s.meter_last_at IS NULL OR s.meter_last_at <= v.at)")
+#: Meter values without events: the rows ($1-$7, as COLUMNS) and the sessions' new readings
+#: ($8-$10, as _PG_ADVANCE's $1-$3; $11 now) in one statement.
+_PG_VALUES = (
+    f"WITH added AS (INSERT INTO meter_values ({', '.join(COLUMNS)}) "
+    "SELECT * FROM unnest($1::int[], $2::text[], $3::int[], $4::int[], $5::timestamptz[], $6::json[], "
+    "$7::timestamptz[])) "
+    + _PG_ADVANCE.replace("$1", "$8").replace("$2", "$9").replace("$3", "$10").replace("$4", "$11"))
 _PG_STATE = (f"SELECT {', '.join('s.' + c for c in STATE_COLUMNS)} FROM sessions AS s "
              "JOIN unnest($1::text[], $2::text[]) AS k(cp, tx) ON s.charge_point_id = k.cp AND s.transaction_id = k.tx "
              "ORDER BY s.id FOR UPDATE OF s")
@@ -249,19 +256,32 @@ class MeterWriter(GroupCommit):
                                                      for sid, (at, wh) in latest.items()])
         return outcomes
 
-    # --- PostgreSQL: COPY and one UPDATE from arrays, on the asyncpg connection ---------------
+    # --- PostgreSQL: on the asyncpg connection; one statement when no event is in the batch ----
     async def _write_postgres(self, pg, messages: list[MeterMessage], changes: set) -> list:
         unknown = self._unknown(messages)
         if unknown:
             self._remember(await pg.fetch(_PG_FIND, *zip(*unknown)))
+        if all(m.event is None for m in messages):
+            # Meter values alone (OCPP 1.6, 2.x MeterValues): their rows and the sessions' readings
+            # in one statement, its own transaction: one round trip, no BEGIN and COMMIT.
+            now = utcnow()
+            rows, latest = self._rows(messages, [None] * len(messages), {}, _same, now)
+            columns = [list(column) for column in zip(*rows)] or [[] for _ in COLUMNS]
+            ids = list(latest)
+            await pg.execute(_PG_VALUES, *columns, ids, [latest[i][0] for i in ids], [latest[i][1] for i in ids], now)
+            return [None] * len(messages)
+        async with pg.transaction():
+            return await self._write_events_postgres(pg, messages, changes)
+
+    async def _write_events_postgres(self, pg, messages: list[MeterMessage], changes: set) -> list:
+        """A batch with 2.x events: the sessions' state locked and read, then moved, in one transaction."""
         states, seen = {}, set()
         keyed = {(m.charge_point_id, m.transaction_id): m.event.seq_no for m in messages if m.event is not None}
-        if keyed:
-            states = {(st.charge_point_id, st.transaction_id): st for st in map(_State, await pg.fetch(
-                _PG_STATE, [cp for cp, _ in keyed], [tx for _, tx in keyed]))}
-            doubtful = self._doubtful(messages, states)
-            if doubtful:
-                seen = {tuple(r) for r in await pg.fetch(_PG_SEEN, *zip(*doubtful))}
+        states = {(st.charge_point_id, st.transaction_id): st for st in map(_State, await pg.fetch(
+            _PG_STATE, [cp for cp, _ in keyed], [tx for _, tx in keyed]))}
+        doubtful = self._doubtful(messages, states)
+        if doubtful:
+            seen = {tuple(r) for r in await pg.fetch(_PG_SEEN, *zip(*doubtful))}
         outcomes, moved = self._apply(messages, states, seen)
         changes.update(("session", st.id) for st in moved)  # as the careful path's ORM writes are
         now = utcnow()
