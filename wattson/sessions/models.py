@@ -20,6 +20,7 @@ class Session(Base):
         Index("ix_sessions_cp_tx", "charge_point_id", "transaction_id", unique=True),
         Index("ix_sessions_started", "started_at", "id"),  # keyset pages and deep offsets from the index alone
         Index("ix_sessions_id_tag_status", "id_tag", "status"),
+        Index("ix_sessions_tag_started", "id_tag", "started_at"),  # the session query's tag filter
         Index("ix_sessions_cp_started", "charge_point_id", "started_at"),
         Index("ix_sessions_driver_started", "driver_id", "started_at"),
         Index("ix_sessions_location_started", "location_id", "started_at"),
