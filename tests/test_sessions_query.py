@@ -326,25 +326,36 @@ async def duration_order(server, chargers: list[str], ids: dict[str, int], expec
         assert [name[int(row["id"])] for row in export] == want
 
 
+async def one_session_per_station(server, plan: dict, charge) -> tuple[list[str], dict[str, dict]]:
+    """For each name of ``plan`` a new 1.6 station that boots and runs ``charge(st, name, *spec)``;
+    the stations, and each name's session as the query gives it."""
+    chargers, sessions = [], {}
+    for name, spec in plan.items():
+        cp = await server.add_station()
+        chargers.append(cp)
+        async with station(server.ws_url, cp) as st:
+            await st.boot()
+            await charge(st, name, *spec)
+        [sessions[name]] = (await query(server, {"charger_ids": [cp]}))["items"]
+    return chargers, sessions
+
+
 async def test_duration_merges_active_and_finished_sessions_on_every_page(server):
     """Finished sessions come from the duration index, active ones (their duration still grows)
     apart: interleaved at both ends and across page boundaries, the merged order is the order of
     the durations. Names: f finished, a active, with the duration in minutes."""
     plan = {"f10": (10, 0), "f20": (60, 40), "a30": (30, None), "f40": (200, 160), "f180": (400, 220),
             "a300": (300, None), "f2880": (5000, 2120), "a4320": (4320, None)}  # start, stop: minutes ago
-    chargers, ids, ago = [], {}, clock()
-    for name, (start, stop) in plan.items():
-        cp = await server.add_station()
-        chargers.append(cp)
-        async with station(server.ws_url, cp) as st:
-            await st.boot()
-            tx = (await st.ok("StartTransaction", {"connectorId": 1, "idTag": "DUR", "meterStart": 0,
-                                                   "timestamp": ago(minutes=start)}))["transactionId"]
-            if stop is not None:
-                await st.ok("StopTransaction", {"transactionId": tx, "meterStop": 10, "timestamp": ago(minutes=stop)})
-        [session] = (await query(server, {"charger_ids": [cp]}))["items"]
-        ids[name] = session["id"]
-    await duration_order(server, chargers, ids, list(plan))
+    ago = clock()
+
+    async def charge(st, name, start, stop):
+        tx = (await st.ok("StartTransaction", {"connectorId": 1, "idTag": "DUR", "meterStart": 0,
+                                               "timestamp": ago(minutes=start)}))["transactionId"]
+        if stop is not None:
+            await st.ok("StopTransaction", {"transactionId": tx, "meterStop": 10, "timestamp": ago(minutes=stop)})
+
+    chargers, sessions = await one_session_per_station(server, plan, charge)
+    await duration_order(server, chargers, {name: s["id"] for name, s in sessions.items()}, list(plan))
 
 
 async def test_energy_merges_active_and_finished_sessions_on_every_page(server):
@@ -354,23 +365,20 @@ async def test_energy_merges_active_and_finished_sessions_on_every_page(server):
     meter that went backwards is 0 Wh."""
     plan = {"f0": (5000, 4000), "a50": (0, None), "f120": (1000, 1120), "a120": (0, None), "a400": (100, None),
             "f400": (0, 400), "f900": (100, 1000), "a2500": (0, None)}  # meterStart, meterStop (Wh)
-    chargers, ids, ago = [], {}, clock()
-    for name, (start, stop) in plan.items():
-        cp = await server.add_station()
-        chargers.append(cp)
-        async with station(server.ws_url, cp) as st:
-            await st.boot()
-            tx = (await st.ok("StartTransaction", {"connectorId": 1, "idTag": "NRG", "meterStart": start,
-                                                   "timestamp": ago(minutes=60)}))["transactionId"]
-            if stop is None:
-                reading = start + int(name[1:])
-                await st.ok("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [
-                    {"timestamp": ago(minutes=30), "sampledValue": [{"value": str(reading)}]}]})
-            else:
-                await st.ok("StopTransaction", {"transactionId": tx, "meterStop": stop, "timestamp": ago(minutes=1)})
-        [session] = (await query(server, {"charger_ids": [cp]}))["items"]
-        assert session["full_consumption_wh"] == int(name[1:])
-        ids[name] = session["id"]
+    ago = clock()
+
+    async def charge(st, name, start, stop):
+        tx = (await st.ok("StartTransaction", {"connectorId": 1, "idTag": "NRG", "meterStart": start,
+                                               "timestamp": ago(minutes=60)}))["transactionId"]
+        if stop is None:
+            await st.ok("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [
+                {"timestamp": ago(minutes=30), "sampledValue": [{"value": str(start + int(name[1:]))}]}]})
+        else:
+            await st.ok("StopTransaction", {"transactionId": tx, "meterStop": stop, "timestamp": ago(minutes=1)})
+
+    chargers, sessions = await one_session_per_station(server, plan, charge)
+    assert all(session["full_consumption_wh"] == int(name[1:]) for name, session in sessions.items())
+    ids = {name: session["id"] for name, session in sessions.items()}
     ties = sorted(["f120", "a120"], key=ids.get)
     await duration_order(server, chargers, ids, ["f0", "a50", *ties, "a400", "f400", "f900", "a2500"], "energy_wh")
 

@@ -167,9 +167,7 @@ class BillingService:
 
     # --- inside ---------------------------------------------------------------------------
     async def _price(self, s: AsyncSession, session: Session) -> PricedSession:
-        samples = [x for row in await s.scalars(select(MeterValue).where(MeterValue.session_id == session.id)
-                                                .order_by(MeterValue.timestamp, MeterValue.id))
-                   for x in row.unpacked()]
+        samples = [x for row in await s.scalars(MeterValue.of_session(session.id)) for x in row.unpacked()]
         periods = charging_periods(session.started_at, session.meter_start, samples, session.stopped_at,
                                    session.meter_stop, merge=False)
         billed = billing_periods(periods, await self._states(s, session))

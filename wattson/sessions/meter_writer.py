@@ -230,7 +230,7 @@ class MeterWriter(GroupCommit):
             self._remember(await _select_pairs(conn, "id, charge_point_id, transaction_id", "sessions",
                                                ("charge_point_id", "transaction_id"), unknown))
         states, seen = {}, set()
-        keyed = {(m.charge_point_id, m.transaction_id): m.event.seq_no for m in messages if m.event is not None}
+        keyed = {(m.charge_point_id, m.transaction_id) for m in messages if m.event is not None}
         if keyed:
             found = await _select_pairs(conn, ", ".join(STATE_COLUMNS), "sessions",
                                         ("charge_point_id", "transaction_id"), keyed)
@@ -276,7 +276,7 @@ class MeterWriter(GroupCommit):
     async def _write_events_postgres(self, pg, messages: list[MeterMessage], changes: set) -> list:
         """A batch with 2.x events: the sessions' state locked and read, then moved, in one transaction."""
         states, seen = {}, set()
-        keyed = {(m.charge_point_id, m.transaction_id): m.event.seq_no for m in messages if m.event is not None}
+        keyed = {(m.charge_point_id, m.transaction_id) for m in messages if m.event is not None}
         states = {(st.charge_point_id, st.transaction_id): st for st in map(_State, await pg.fetch(
             _PG_STATE, [cp for cp, _ in keyed], [tx for _, tx in keyed]))}
         doubtful = self._doubtful(messages, states)

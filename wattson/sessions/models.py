@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
@@ -67,55 +67,39 @@ class Session(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class elapsed(FunctionElement):
-    """``end − start`` of two timestamps, computed by the database: days as a float on SQLite
-    (julianday), an interval on PostgreSQL; either orders sessions by duration. One SQL for the
-    index below and the query's ORDER BY, so that the planner reads the order from the index."""
+def _two_columns(name: str, doc: str, sql: str, sqlite_sql: str) -> type[FunctionElement]:
+    """A SQL expression of two columns, written out per dialect (``{0}``, ``{1}``): one text for
+    an index and the queries that must match it, so that the planner reads order from the index."""
 
-    inherit_cache = True
+    def render(template):
+        def compile_(element, compiler, **kw) -> str:
+            return template.format(*(compiler.process(clause, **kw) for clause in element.clauses))
+        return compile_
+
+    cls = type(name, (FunctionElement,), {"__doc__": doc, "inherit_cache": True})
+    compiles(cls)(render(sql))
+    compiles(cls, "sqlite")(render(sqlite_sql))
+    return cls
 
 
-@compiles(elapsed)
-def _elapsed(element, compiler, **kw) -> str:
-    end, start = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"({end} - {start})"
-
-
-@compiles(elapsed, "sqlite")
-def _elapsed_sqlite(element, compiler, **kw) -> str:
-    end, start = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(julianday({end}) - julianday({start}))"
-
+elapsed = _two_columns("elapsed", """``end − start`` of two timestamps: days as a float on SQLite
+    (julianday), an interval on PostgreSQL; either orders sessions by duration.""",
+                       "({0} - {1})", "(julianday({0}) - julianday({1}))")
 
 # The session query's sort by duration: finished sessions by stop − start (active ones are few).
 Index("ix_sessions_duration", elapsed(Session.stopped_at, Session.started_at), Session.id,
       sqlite_where=Session.stopped_at.is_not(None), postgresql_where=Session.stopped_at.is_not(None))
 
 
-class finished_energy(FunctionElement):
-    """A finished session's energy from its start and stop readings: ``energy_between`` in SQL
-    (a register that went backwards, or no stop reading, is zero), equal to its ``energy_wh``.
+finished_energy = _two_columns("finished_energy", """A finished session's energy from its start and stop
+    readings: ``energy_between`` in SQL (a register that went backwards, or no stop reading, is
+    zero; GREATEST skips a NULL), equal to its ``energy_wh``.
 
     The sort by energy reads finished sessions in this order from an index instead of one on
     ``energy_wh``: the live reading updates ``energy_wh`` of every running session with every
     meter value, and on PostgreSQL an update of an indexed column writes a new entry into every
-    index of the table (no HOT update), which halved the meter value throughput."""
-
-    inherit_cache = True
-
-
-@compiles(finished_energy)
-def _finished_energy(element, compiler, **kw) -> str:
-    """GREATEST skips a NULL: no stop reading is zero."""
-    stop, start = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"GREATEST({stop} - {start}, 0)"
-
-
-@compiles(finished_energy, "sqlite")
-def _finished_energy_sqlite(element, compiler, **kw) -> str:
-    stop, start = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"max(coalesce({stop} - {start}, 0), 0)"
-
+    index of the table (no HOT update), which halved the meter value throughput.""",
+                               "GREATEST({0} - {1}, 0)", "max(coalesce({0} - {1}, 0), 0)")
 
 # The session query's sort by energy: finished sessions from their readings (active ones are few).
 Index("ix_sessions_finished_energy", finished_energy(Session.meter_stop, Session.meter_start), Session.id,
@@ -155,6 +139,11 @@ class MeterValue(Base):
 
     def unpacked(self) -> list[Sample]:
         return unpack(self.timestamp, self.samples)
+
+    @classmethod
+    def of_session(cls, session_id: int):
+        """The session's rows in time order (the order its samples are read in)."""
+        return select(cls).where(cls.session_id == session_id).order_by(cls.timestamp, cls.id)
 
 
 class TransactionEvent(Base):

@@ -192,7 +192,7 @@ class SessionService:
         """The session's samples in time order, at most ``limit``."""
         samples: list[Sample] = []
         async with self.db.session() as s:
-            rows = await s.stream_scalars(self._samples_of(session_id))
+            rows = await s.stream_scalars(MeterValue.of_session(session_id))
             async for row in rows:
                 samples.extend(row.unpacked())
                 if len(samples) >= limit:
@@ -203,7 +203,7 @@ class SessionService:
         """All the session's samples (of these measurands) in time order: what charging periods,
         the power summary and pricing are derived from (``periods.py``)."""
         async with self.db.session() as s:
-            return [x for row in await s.scalars(self._samples_of(session_id)) for x in row.unpacked()
+            return [x for row in await s.scalars(MeterValue.of_session(session_id)) for x in row.unpacked()
                     if measurands is None or x.measurand in measurands]
 
     async def latest_sample(self, session_id: int, measurand: str) -> Sample | None:
@@ -216,11 +216,6 @@ class SessionService:
                 if found:
                     return found[-1]
         return None
-
-    @staticmethod
-    def _samples_of(session_id: int):
-        return (select(MeterValue).where(MeterValue.session_id == session_id)
-                .order_by(MeterValue.timestamp, MeterValue.id))
 
     @staticmethod
     async def by_transaction(s: AsyncSession, charge_point_id: str, transaction_id: str) -> Session | None:
