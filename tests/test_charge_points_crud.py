@@ -4,9 +4,13 @@ pages, security profiles and the write-only password, roles."""
 import asyncio
 
 import httpx
+from sqlalchemy import func, select
 
 from conftest import unique
 from ocpp_client import now, station
+from wattson.db import Database
+from wattson.sessions.models import MeterValue
+from wattson.settings import async_database_url
 
 PASSWORD = "n7Qk2vX9pL4sW8dR"
 
@@ -149,18 +153,25 @@ async def test_registration_status_answers_the_next_boot(server):
 
 async def test_delete_and_its_refusals(server):
     async with server.api() as api:
-        cp = await server.add_station()
+        cp, neighbour = await server.add_station(), await server.add_station()
         path = f"/api/v1/charge-points/{cp}"
         evse = (await api.post(f"{path}/evses", json={"number": 1, "connectors": [{"number": 1}]})).json()
-        async with station(server.ws_url, cp) as st:
-            await st.boot()
-            await st.ok("StatusNotification", {"connectorId": 2, "errorCode": "NoError", "status": "Available",
-                                               "timestamp": now()})
-            r = await api.delete(path)
-            assert r.status_code == 409 and "connected" in r.json()["error"]["message"]
+        for identity in (neighbour, cp):
+            async with station(server.ws_url, identity) as st:
+                await st.boot()
+                await st.ok("StatusNotification", {"connectorId": 2, "errorCode": "NoError", "status": "Available",
+                                                   "timestamp": now()})
+                await st.ok("MeterValues", {"connectorId": 0, "meterValue": [{"timestamp": now(), "sampledValue": [
+                    {"value": "1234", "measurand": "Energy.Active.Import.Register"}]}]})  # outside any session
+                if identity == cp:
+                    r = await api.delete(path)
+                    assert r.status_code == 409 and "connected" in r.json()["error"]["message"]
+        assert await _meter_value_rows(server, cp) == await _meter_value_rows(server, neighbour) == 1
         await _wait_offline(api, cp)
         r = await api.delete(path)
         assert r.status_code == 204 and r.content == b""
+        # Its readings went with it (no foreign key takes them); the other station's stayed.
+        assert (await _meter_value_rows(server, cp), await _meter_value_rows(server, neighbour)) == (0, 1)
         assert (await api.get(path)).status_code == 404
         assert (await api.get(f"/api/v1/evses/{evse['id']}")).status_code == 404  # EVSEs went with it
         assert (await api.get(f"{path}/status-history")).status_code == 404
@@ -185,6 +196,15 @@ async def test_a_station_with_sessions_is_never_deleted(server):
         assert (await api.get(f"/api/v1/charge-points/{cp}")).status_code == 200
         r = await api.patch(f"/api/v1/charge-points/{cp}", json={"admin_status": "disabled"})
         assert r.json()["admin_status"] == "disabled"
+
+
+async def _meter_value_rows(server, cp: str) -> int:
+    db = Database(async_database_url(server.env["WATTSON_DATABASE_URL"]))
+    try:
+        async with db.session() as s:
+            return await s.scalar(select(func.count()).select_from(MeterValue).where(MeterValue.charge_point_id == cp))
+    finally:
+        await db.dispose()
 
 
 async def _wait_offline(api: httpx.AsyncClient, cp: str) -> None:

@@ -87,6 +87,7 @@ class Runtime:
     async def start(self) -> None:
         if self.settings.migrate_on_start:
             await upgrade(self.services.db)
+        self.services.db.start()
         # One process holds every connection, so none can be online before it starts.
         await self.services.stations.mark_all_offline()
         self.services.ocpi.start()  # the OCPI push worker (wattson/ocpi/push.py)

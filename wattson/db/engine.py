@@ -6,6 +6,8 @@ from typing import AsyncIterator
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from wattson.db.checkpoint import BACKSTOP_PAGES, WalCheckpointer
+
 
 class Database:
     def __init__(self, url: str, echo: bool = False):
@@ -15,6 +17,13 @@ class Database:
         #: told of changes committed outside the ORM (``group_commit.py``), as the OCPI push
         #: hears of the ORM's: each is called with a set of (kind, key)
         self.change_observers: list = []
+        path = self.engine.url.database if self.dialect == "sqlite" else None
+        self.checkpointer = WalCheckpointer(path) if path and path != ":memory:" else None
+
+    def start(self) -> None:
+        """Start what runs beside the queries (SQLite's checkpoints); a running loop is needed."""
+        if self.checkpointer is not None:
+            self.checkpointer.start()
 
     @property
     def dialect(self) -> str:
@@ -32,6 +41,8 @@ class Database:
             observer(changes)
 
     async def dispose(self) -> None:
+        if self.checkpointer is not None:
+            await self.checkpointer.stop()
         await self.engine.dispose()
 
 
@@ -58,6 +69,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")  # a backstop: see checkpoint.py
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, select, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
@@ -125,12 +125,17 @@ class MeterValue(Base):
     __tablename__ = "meter_values"
     __table_args__ = (
         Index("ix_meter_values_session_time", "session_id", "timestamp"),
-        Index("ix_meter_values_cp_time", "charge_point_id", "timestamp"),
+        # Readings outside any session, found by station: ``StationService.delete`` removes them.
+        Index("ix_meter_values_cp_unassigned", "charge_point_id", "timestamp",
+              sqlite_where=text("session_id IS NULL"), postgresql_where=text("session_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
-    charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
+    # No foreign key: a cascade from the station would need an index on every row's station, and
+    # each index costs a page written per station per batch (migration 0010). A station with
+    # sessions is never deleted; its readings in sessions go with them, the others by hand.
+    charge_point_id: Mapped[str] = mapped_column(String(48))
     evse: Mapped[int]  # 0: the station's main meter
     connector: Mapped[int | None]
     timestamp: Mapped[datetime]

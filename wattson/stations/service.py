@@ -13,7 +13,7 @@ from wattson.db import Database, utcnow
 from wattson.db.lookup import get_or_404
 from wattson.errors import Conflict, Invalid, NotFound
 from wattson.locations.models import Location
-from wattson.sessions.models import ACTIVE as ACTIVE_SESSION, Session
+from wattson.sessions.models import ACTIVE as ACTIVE_SESSION, MeterValue, Session
 from wattson.stations.identifiers import evse_id_problem, normalise_evse_id
 from wattson.stations.models import ChargePoint, Connector, Evse, StationEvent, StatusEvent
 from wattson.stations.passwords import hash_password, password_problem, verify_password
@@ -126,7 +126,8 @@ class StationService:
         return await self.get(id)
 
     async def delete(self, id: str, online: bool) -> None:
-        """Delete a station with its EVSEs, connectors, status history, events and commands.
+        """Delete a station with its EVSEs, connectors, status history, events, commands and
+        the meter values it sent outside any session.
 
         Refused while it is connected (``online``: the gateway knows), and when it has sessions:
         they would go with it, and session data is never lost (disable it with admin_status).
@@ -139,6 +140,8 @@ class StationService:
             if sessions:
                 raise Conflict(f"charge point {id!r} has {sessions} session{'s' if sessions != 1 else ''}; "
                                f"set admin_status instead", {"sessions": sessions})
+            # Its readings outside sessions: no foreign key takes them (sessions/models.py).
+            await s.execute(delete(MeterValue).where(MeterValue.charge_point_id == id, MeterValue.session_id.is_(None)))
             await s.execute(delete(ChargePoint).where(ChargePoint.id == id))
         self.writer.forget()
 
