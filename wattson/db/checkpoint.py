@@ -17,6 +17,7 @@ behind or fails.
 import asyncio
 import logging
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 
 log = logging.getLogger("wattson.db")
 
@@ -31,37 +32,49 @@ class WalCheckpointer:
     def __init__(self, path: str):
         self.path = path
         self._task: asyncio.Task | None = None
+        self._stopping = asyncio.Event()
         #: checkpoints run while the log grew: for the tests
         self.passes = 0
 
     def start(self) -> None:
         if self._task is None:
+            self._stopping.clear()
             self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
+        """Ends after the checkpoint under way, if any: its connection is closed on its own thread."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+            self._stopping.set()
+            await task
 
     async def _run(self) -> None:
-        conn = await asyncio.to_thread(sqlite3.connect, self.path, isolation_level=None, check_same_thread=False)
-        logged = 0
+        loop = asyncio.get_running_loop()
+        # One thread of its own: the connection is used, and closed, by one thread at a time.
+        thread = ThreadPoolExecutor(1, thread_name_prefix="wal-checkpoint")
+        conn, logged = None, 0
         try:
-            while True:
+            while not self._stopping.is_set():
+                before = logged
                 try:
-                    before, logged = logged, await asyncio.to_thread(self._checkpoint, conn)
+                    if conn is None:
+                        conn = await loop.run_in_executor(thread, self._connect)
+                    logged = await loop.run_in_executor(thread, self._checkpoint, conn)
                 except sqlite3.Error as error:  # a locked or missing file: the writer's backstop covers it
                     log.warning("WAL checkpoint failed: %s", error)
-                    before = logged
                 grew = logged != before  # the log moved on (or started over) since the last pass
                 self.passes += grew
-                await asyncio.sleep(BUSY_INTERVAL if grew else IDLE_INTERVAL)
+                try:
+                    await asyncio.wait_for(self._stopping.wait(), BUSY_INTERVAL if grew else IDLE_INTERVAL)
+                except TimeoutError:
+                    pass
         finally:
-            await asyncio.to_thread(conn.close)
+            if conn is not None:
+                await loop.run_in_executor(thread, conn.close)
+            thread.shutdown(wait=False)
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
 
     @staticmethod
     def _checkpoint(conn: sqlite3.Connection) -> int:

@@ -156,10 +156,8 @@ class TransactionEvent(Base):
     and lets events queued offline be applied in the order the station produced them."""
 
     __tablename__ = "transaction_events"
-    __table_args__ = (
-        Index("ix_transaction_events_seq", "charge_point_id", "transaction_id", "seq_no", unique=True),
-        Index("ix_transaction_events_session", "session_id", "seq_no"),
-    )
+    # A session is one (station, transaction id): its sequence numbers are the event's identity.
+    __table_args__ = (Index("ix_transaction_events_session_seq", "session_id", "seq_no", unique=True),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))

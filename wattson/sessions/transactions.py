@@ -138,9 +138,7 @@ class TransactionService:
         async with self.db.session() as s:
             session = await SessionService.by_transaction(s, charge_point_id, event.transaction_id)
             repeat = session is not None and await s.scalar(select(TransactionEvent.id).where(
-                TransactionEvent.charge_point_id == charge_point_id,
-                TransactionEvent.transaction_id == event.transaction_id,
-                TransactionEvent.seq_no == event.seq_no)) is not None
+                TransactionEvent.session_id == session.id, TransactionEvent.seq_no == event.seq_no)) is not None
         auth = None
         if event.id_tag is not None:
             auth = await self.sessions.authorize(event.id_tag, charge_point_id,

@@ -1,0 +1,78 @@
+"""The database layer's own machinery: SQLite checkpoints beside the writer, and the group commit's
+plans on PostgreSQL."""
+
+import asyncio
+import sqlite3
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from conftest import _postgres_admin, _postgres_database
+from wattson.db import Database
+from wattson.db import checkpoint
+from wattson.db.group_commit import GroupCommit
+from wattson.settings import async_database_url
+
+
+async def test_checkpoints_run_beside_the_writer(tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoint, "IDLE_INTERVAL", 0.05)
+    path = tmp_path / "wal.db"
+    db = Database(async_database_url(f"sqlite:///{path}"))
+    try:
+        async with db.engine.begin() as conn:
+            assert (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar() == checkpoint.BACKSTOP_PAGES
+            await conn.exec_driver_sql("CREATE TABLE t (x TEXT)")
+        db.start()
+        for _ in range(40):  # commits well under the backstop: only the checkpointer copies them
+            async with db.engine.begin() as conn:
+                await conn.exec_driver_sql("INSERT INTO t VALUES (?)", [(str(i) * 50,) for i in range(50)])
+            await asyncio.sleep(0.01)
+        for _ in range(100):
+            if db.checkpointer.passes >= 2:
+                break
+            await asyncio.sleep(0.02)
+        assert db.checkpointer.passes >= 2
+        assert path.stat().st_size > 100_000  # the rows were copied from the log into the file
+        with sqlite3.connect(path) as other:
+            assert other.execute("SELECT count(*) FROM t").fetchone() == (2000,)
+    finally:
+        await db.dispose()
+    assert db.checkpointer._task is None  # stopped with the engine
+
+
+async def test_checkpoints_survive_a_missing_file(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(checkpoint, "IDLE_INTERVAL", 0.01)
+    checkpointer = checkpoint.WalCheckpointer(str(tmp_path / "gone" / "wal.db"))
+    checkpointer.start()
+    await asyncio.sleep(0.1)
+    await checkpointer.stop()
+    assert "WAL checkpoint failed" in caplog.text  # logged and retried, not a dead task
+
+
+class _Probe(GroupCommit):
+    """Answers each item with the plan mode its connection had while writing."""
+
+    raw_postgres = True
+
+    async def _write_postgres(self, pg, items: list, changes: set) -> list:
+        mode = await pg.fetchval("SHOW plan_cache_mode")
+        return [mode] * len(items)
+
+
+@pytest.fixture
+def postgres_url():
+    name = f"wattson_db_{uuid.uuid4().hex[:8]}"
+    yield _postgres_database(name)
+    _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_the_writer_reuses_plans_and_gives_back_its_connection_as_it_found_it(postgres_url):
+    db = Database(async_database_url(postgres_url))
+    try:
+        assert await asyncio.gather(*(_Probe(db).submit(i) for i in range(3))) == ["auto"] * 3
+        for _ in range(3):  # whichever pooled connection comes next plans each query for its values
+            async with db.engine.connect() as conn:
+                assert (await conn.execute(text("SHOW plan_cache_mode"))).scalar() == "force_custom_plan"
+    finally:
+        await db.dispose()
