@@ -76,3 +76,24 @@ async def test_the_writer_reuses_plans_and_gives_back_its_connection_as_it_found
                 assert (await conn.execute(text("SHOW plan_cache_mode"))).scalar() == "force_custom_plan"
     finally:
         await db.dispose()
+
+
+class _Sizes(GroupCommit):
+    """Answers each item with the size of the batch it was written in."""
+
+    raw_postgres = True
+
+    async def _write_postgres(self, pg, items: list, changes: set) -> list:
+        await asyncio.sleep(0.01)  # a round trip
+        return [len(items)] * len(items)
+
+
+async def test_a_burst_goes_out_in_several_batches_at_once(postgres_url):
+    db = Database(async_database_url(postgres_url))
+    try:
+        writer = _Sizes(db)
+        sizes = await asyncio.gather(*(writer.submit(i) for i in range(100)))
+        # Half, then half of the rest, and so on: two batches always under way.
+        assert sizes == [size for size in (50, 25, 13, 6, 3, 2, 1) for _ in range(size)]
+    finally:
+        await db.dispose()
