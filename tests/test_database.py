@@ -1,8 +1,9 @@
-"""The database layer's own machinery: SQLite checkpoints beside the writer, and the group commit's
-plans on PostgreSQL."""
+"""The database layer's own machinery: SQLite checkpoints beside the writer, work on SQLite's driver
+thread, and the group commit's batches and plans on PostgreSQL."""
 
 import asyncio
 import sqlite3
+import threading
 import uuid
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import text
 from conftest import _postgres_admin, _postgres_database
 from wattson.db import Database
 from wattson.db import checkpoint
+from wattson.db.engine import on_sqlite_thread
 from wattson.db.group_commit import GroupCommit
 from wattson.settings import async_database_url
 
@@ -95,5 +97,28 @@ async def test_a_burst_goes_out_in_several_batches_at_once(postgres_url):
         sizes = await asyncio.gather(*(writer.submit(i) for i in range(100)))
         # Half, then half of the rest, and so on: two batches always under way.
         assert sizes == [size for size in (50, 25, 13, 6, 3, 2, 1) for _ in range(size)]
+    finally:
+        await db.dispose()
+
+
+async def test_a_function_runs_on_the_sqlite_thread_in_the_transaction(tmp_path):
+    db = Database(async_database_url(f"sqlite:///{tmp_path / 'thread.db'}"))
+
+    def insert(connection: sqlite3.Connection, value: str) -> tuple[str, bool]:
+        connection.execute("INSERT INTO t VALUES (?)", (value,))
+        return threading.current_thread().name, connection.in_transaction
+
+    try:
+        async with db.engine.begin() as conn:
+            await conn.exec_driver_sql("CREATE TABLE t (x TEXT)")
+        async with db.engine.begin() as conn:
+            thread, in_transaction = await on_sqlite_thread(conn, insert, "kept")
+        assert thread != threading.current_thread().name and in_transaction
+        with pytest.raises(RuntimeError):
+            async with db.engine.begin() as conn:
+                await on_sqlite_thread(conn, insert, "rolled back")
+                raise RuntimeError("the transaction fails after the function ran")
+        async with db.engine.connect() as conn:
+            assert (await conn.exec_driver_sql("SELECT x FROM t")).all() == [("kept",)]
     finally:
         await db.dispose()

@@ -2,8 +2,9 @@
 
 Meter values are most of what stations send, and a commit per message costs the database far
 more than the rows it writes. So messages go through ``db/group_commit.py``: whatever has queued
-is written as one multi-row insert (on PostgreSQL by COPY), one update of the sessions' live
-readings, one commit, and every station is answered once its batch is durable. A station has one
+is written as one multi-row insert, one update of the sessions' live readings, one commit, and
+every station is answered once its batch is durable. On SQLite the batch runs whole on the
+driver's thread; on PostgreSQL a batch of meter values alone is one statement. A station has one
 call outstanding at a time (OCPP-J), so no two batches touch one session.
 
 OCPP 2.x TransactionEvent Updated events of active transactions (the common case: meter values
@@ -17,6 +18,7 @@ answered ``CAREFUL`` and written nothing: the caller takes the careful path.
 
 import logging
 import re
+import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,6 +27,7 @@ from typing import Any
 import orjson
 
 from wattson.db import Database, utcnow
+from wattson.db.engine import on_sqlite_thread
 from wattson.db.group_commit import GroupCommit
 from wattson.sessions.meter import Sample, energy_reading, pack
 from wattson.sessions.models import ACTIVE, MeterValue, TransactionEvent
@@ -221,24 +224,31 @@ class MeterWriter(GroupCommit):
         for sid, cp, tx in found:
             self._session_ids[(cp, tx)] = sid
 
-    # --- SQLite: executemany of tuples, in the driver's parameter style ----------------------
+    # --- SQLite: the whole batch on the driver's thread, tuples in its parameter style -------
     async def _write(self, conn, messages: list[MeterMessage], changes: set) -> list:
-        sql = self._sqlite or _SqliteStatements(conn.dialect)
-        self._sqlite, stamp = sql, sql.stamp
+        if self._sqlite is None:
+            self._sqlite = _SqliteStatements(conn.dialect)
+        return await on_sqlite_thread(conn, self._write_sqlite, messages, changes)
+
+    def _write_sqlite(self, db: sqlite3.Connection, messages: list[MeterMessage], changes: set) -> list:
+        """Runs on aiosqlite's thread (``on_sqlite_thread``), in the transaction of ``_write``'s
+        connection; touches nothing the event loop does meanwhile (the queue is taken already)."""
+        sql = self._sqlite
+        stamp = sql.stamp
         unknown = self._unknown(messages)
         if unknown:
-            self._remember(await _select_pairs(conn, "id, charge_point_id, transaction_id", "sessions",
-                                               ("charge_point_id", "transaction_id"), unknown))
+            self._remember(_select_pairs(db, "id, charge_point_id, transaction_id", "sessions",
+                                         ("charge_point_id", "transaction_id"), unknown))
         states, seen = {}, set()
         keyed = {(m.charge_point_id, m.transaction_id) for m in messages if m.event is not None}
         if keyed:
-            found = await _select_pairs(conn, ", ".join(STATE_COLUMNS), "sessions",
-                                        ("charge_point_id", "transaction_id"), keyed)
+            found = _select_pairs(db, ", ".join(STATE_COLUMNS), "sessions", ("charge_point_id", "transaction_id"),
+                                  keyed)
             states = {(st.charge_point_id, st.transaction_id): st for st in map(_State.from_sqlite, found)}
             doubtful = self._doubtful(messages, states)
             if doubtful:
-                seen = {tuple(r) for r in await _select_pairs(conn, "session_id, seq_no", "transaction_events",
-                                                              ("session_id", "seq_no"), doubtful)}
+                seen = set(_select_pairs(db, "session_id, seq_no", "transaction_events", ("session_id", "seq_no"),
+                                         doubtful))
         loaded = {st.id: st.seldom() for st in states.values()}
         outcomes, moved = self._apply(messages, states, seen)
         changes.update(("session", st.id) for st in moved)  # as the careful path's ORM writes are
@@ -246,14 +256,14 @@ class MeterWriter(GroupCommit):
         rows, latest = self._rows(messages, outcomes, states, stamp, now)
         stamped_now = stamp(now)
         if moved:
-            await conn.exec_driver_sql(sql.insert_events, self._event_rows(messages, outcomes, states, stamp, now))
+            db.executemany(sql.insert_events, self._event_rows(messages, outcomes, states, stamp, now))
             for statement, rows_moved in sql.moves(moved, loaded, stamped_now):
-                await conn.exec_driver_sql(statement, rows_moved)
+                db.executemany(statement, rows_moved)
         if rows:
-            await conn.exec_driver_sql(sql.insert_values, rows)
+            db.executemany(sql.insert_values, rows)
         if latest:
-            await conn.exec_driver_sql(sql.advance, [(wh, stamp(at), stamped_now, wh, wh, sid, stamp(at))
-                                                     for sid, (at, wh) in latest.items()])
+            db.executemany(sql.advance, [(wh, stamp(at), stamped_now, wh, wh, sid, stamp(at))
+                                         for sid, (at, wh) in latest.items()])
         return outcomes
 
     # --- PostgreSQL: on the asyncpg connection; one statement when no event is in the batch ----
@@ -364,16 +374,14 @@ def _from_sqlite_text(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value + "+00:00")
 
 
-async def _select_pairs(conn, columns: str, table: str, keys: tuple[str, str], pairs) -> list:
-    """The rows of ``table`` whose two ``keys`` columns hold one of the ``pairs``, through the
-    driver (rows as it gives them, without SQLAlchemy's statement and row processing). The pairs
-    drive the join, one index look-up each; ``a IN (…) AND b IN (…)`` would probe every
-    combination."""
+def _select_pairs(db: sqlite3.Connection, columns: str, table: str, keys: tuple[str, str], pairs) -> list[tuple]:
+    """The rows of ``table`` whose two ``keys`` columns hold one of the ``pairs``. The pairs drive
+    the join, one index look-up each; ``a IN (…) AND b IN (…)`` would probe every combination."""
     values = ", ".join(["(?, ?)"] * len(pairs))
     first, second = keys
     sql = (f"SELECT {columns} FROM (VALUES {values}) AS k CROSS JOIN {table} "
            f"ON {first} = k.column1 AND {second} = k.column2")
-    return (await conn.exec_driver_sql(sql, tuple(x for pair in pairs for x in pair))).all()
+    return db.execute(sql, tuple(x for pair in pairs for x in pair)).fetchall()
 
 
 def _positional(sql: str) -> str:
