@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from bench import all as all_, fleet, sessions_query, throughput
+from bench import all as all_, fleet, sessions_query, stages, throughput
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -13,6 +13,7 @@ def main(argv: list[str] | None = None) -> None:
     fleet.add_parsers(sub)
     all_.add_parser(sub)
     sessions_query.add_parser(sub)
+    stages.add_parser(sub)
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
         parser.print_help()

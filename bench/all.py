@@ -7,7 +7,7 @@ import time
 from argparse import Namespace
 from pathlib import Path
 
-from bench import fleet, report, servers, sessions_query, throughput
+from bench import fleet, report, servers, sessions_query, stages, throughput
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 README = Path(__file__).parent.parent / "README.md"
@@ -32,6 +32,7 @@ def run(args) -> None:
     tp = throughput.measure(Namespace(stations=20 if quick else 100, duration=1.0 if quick else 3.0, runs=runs,
                                       workers=2, targets=",".join(throughput.TARGETS), versions="1.6,2.0.1",
                                       postgres_url=args.postgres_url, profile=str(profiles)))
+    split = stages.measure(Namespace(duration=1.0 if quick else 3.0, versions="1.6,2.0.1"))
     fleet_args = dict(runs=runs, workers=2, requests=50 if quick else 300, ws="", profile=str(profiles))
     connections = fleet.connections(Namespace(stations=500 if quick else 10_000, **fleet_args))
     storm = fleet.storm(Namespace(stations=500 if quick else 10_000, **fleet_args))
@@ -41,7 +42,7 @@ def run(args) -> None:
         queries[backend] = sessions_query.run(Namespace(sessions=10_000 if quick else 1_000_000, backend=backend,
                                                         repeat=3 if quick else 10, postgres_url=args.postgres_url,
                                                         seed=1))
-    text = report.render(machine, tp, connections, storm, commands, queries, profiles,
+    text = report.render(machine, tp, split, connections, storm, commands, queries, profiles,
                          minutes=(time.monotonic() - started) / 60, quick=quick)
     args.output.write_text(text)
     print(f"# wrote {args.output} after {(time.monotonic() - started) / 60:.1f} min")
