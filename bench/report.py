@@ -141,6 +141,9 @@ def _limits(throughput, stages) -> list[str]:
            "The durable write alone takes most of that: the target is missed for what a message must do here; "
            "the ratio to the `ocpp` library, which validates without storing, is the one that measures "
            "Wattson's own efficiency."),
+        "- **Over the network** a message costs more than the sum of the table: there a batch holds about half "
+        "the stations (each load generator process's stations arrive together), and the cost of a batch is "
+        "shared by fewer messages.",
         "- **PostgreSQL** takes SQLite's part into its own processes (the PostgreSQL columns above); the server "
         "then waits for round trips (server CPU below one core; PostgreSQL shares the generator's core).", ""]
 

@@ -134,7 +134,7 @@ class MeterValue(Base):
     session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
     # No foreign key: a cascade from the station would need an index on every row's station, and
     # each index costs a page written per station per batch (migration 0010). A station with
-    # sessions is never deleted; its readings in sessions go with them, the others by hand.
+    # sessions is never deleted; its readings in sessions go with them, the others with it.
     charge_point_id: Mapped[str] = mapped_column(String(48))
     evse: Mapped[int]  # 0: the station's main meter
     connector: Mapped[int | None]
