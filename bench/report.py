@@ -141,9 +141,12 @@ def _limits(throughput, stages) -> list[str]:
            "The durable write alone takes most of that: the target is missed for what a message must do here; "
            "the ratio to the `ocpp` library, which validates without storing, is the one that measures "
            "Wattson's own efficiency."),
-        "- **Over the network** a message costs more than the sum of the table: there a batch holds about half "
-        "the stations (each load generator process's stations arrive together), and the cost of a batch is "
-        "shared by fewer messages.",
+        "- **Over the network** a message cost "
+        + " and ".join(f"{_f(per.get(('wattson-sqlite', v), math.nan))} µs ({v}) against the table's "
+                       f"{_f(per.get(('echo-asgi', v), math.nan) + cost.get((v, 'stored'), math.nan))}"
+                       for v in dict.fromkeys(s.version for s in stages))
+        + ": the two are not the same run of events. In process a batch holds all 100 stations; over the network "
+        "about half, as each load generator process's stations arrive together.",
         "- **PostgreSQL** takes SQLite's part into its own processes (the PostgreSQL columns above); the server "
         "then waits for round trips (server CPU below one core; PostgreSQL shares the generator's core).", ""]
 
