@@ -5,6 +5,7 @@ energy register, active power, current and voltage, as a charging station report
 """
 
 import time
+import uuid
 from datetime import datetime, timezone
 
 import orjson
@@ -13,6 +14,8 @@ from bench.wsclient import encode
 
 #: Stand-ins replaced per message in a pre-serialised frame (numbers where the field is a number).
 UNIQUE_ID, TIMESTAMP, SEQ, ENERGY = "@ID@", "@TS@", 918273645, 192837465
+#: This process's mark in the transaction ids it opens.
+RUN = uuid.uuid4().hex[:8]
 
 
 def now() -> str:
@@ -114,12 +117,15 @@ class V201:
     def start(i: int, station: str) -> bytes:
         return frame(i, "TransactionEvent", {
             "eventType": "Started", "timestamp": now(), "triggerReason": "CablePluggedIn", "seqNo": 0,
-            "transactionInfo": {"transactionId": f"TX-{station}", "chargingState": "EVConnected"},
+            "transactionInfo": {"transactionId": V201.transaction_id(b"", station), "chargingState": "EVConnected"},
             "evse": {"id": 1, "connectorId": 1}})
 
     @staticmethod
     def transaction_id(reply: bytes, station: str) -> str:
-        return f"TX-{station}"
+        """A new transaction in every generator process (each run starts its own): the same id in
+        a later run would make its events, numbered from 1 again, repeats the server only
+        recognises and stores nothing for."""
+        return f"TX-{station}-{RUN}"
 
     @staticmethod
     def sampler(tx):

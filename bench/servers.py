@@ -208,3 +208,19 @@ async def register_stations(url: str, ids: list[str], api_key_role: str | None =
         return None
     finally:
         await db.dispose()
+
+
+async def stored_meter_values(url: str) -> int:
+    """The rows in ``meter_values``: what the server stored (one per meterValue element)."""
+    from sqlalchemy import func, select
+
+    from wattson.db import Database
+    from wattson.sessions.models import MeterValue
+    from wattson.settings import async_database_url
+
+    db = Database(async_database_url(url))
+    try:
+        async with db.session() as s:
+            return await s.scalar(select(func.count()).select_from(MeterValue))
+    finally:
+        await db.dispose()

@@ -61,12 +61,12 @@ def measure(args) -> list[Result]:
     results = []
     ids = [f"TP-{i:05d}" for i in range(1, args.stations + 1)]
     for target in args.targets.split(","):
-        with _server(target, ids, args.postgres_url) as proc:
+        with _server(target, ids, args.postgres_url) as (proc, url):
             for version in args.versions.split(","):
                 runs = []
                 _run(proc, ids, version, min(1.0, args.duration), args.workers)  # warm-up
                 for n in range(args.runs):
-                    runs.append(_run(proc, ids, version, args.duration, args.workers))
+                    runs.append(_run(proc, ids, version, args.duration, args.workers, url=url))
                 if args.profile and target.startswith("wattson"):  # one more run, profiled, not counted
                     _run(proc, ids, version, args.duration, args.workers,
                          profile.Recording(proc.pid, args.profile, f"{target}-{version}", args.duration))
@@ -84,17 +84,19 @@ def measure(args) -> list[Result]:
 def _server(target: str, ids: list[str], postgres_url: str):
     if target.startswith("echo") or target == "ocpp-library":
         with servers.baseline(target.removesuffix("-uvloop"), uvloop=target.endswith("uvloop")) as proc:
-            yield proc
+            yield proc, None
         return
     backend = target.split("-", 1)[1]
     with servers.database(backend, postgres_url) as url:
         asyncio.run(servers.register_stations(url, ids))
         with servers.wattson(url) as proc:
-            yield proc
+            yield proc, url
 
 
 def _run(proc: servers.Proc, ids: list[str], version: str, duration: float, workers: int,
-         spy: profile.Recording | None = None) -> Run:
+         spy: profile.Recording | None = None, url: str | None = None) -> Run:
+    """One run; with ``url`` (Wattson's database) it checks that every message answered was stored:
+    a message the server takes for a repeat is answered too, and stores nothing."""
     jobs = [loadgen.Job("load", "127.0.0.1", proc.port, part, version=version, duration=duration, timeout=60,
                         cpus=servers.generator_cpus())
             for part in loadgen.split(ids, workers)]
@@ -104,6 +106,7 @@ def _run(proc: servers.Proc, ids: list[str], version: str, duration: float, work
             raise SystemExit(f"only {connected} of {len(ids)} stations connected: {errors[:5]}")
         if spy:
             spy.start()
+        stored = asyncio.run(servers.stored_meter_values(url)) if url else 0
         cpu, db_cpu, t = proc.cpu_seconds(), servers.postgres_cpu_seconds(), time.monotonic()
         reports = gen.run()
         elapsed_s = time.monotonic() - t
@@ -115,6 +118,8 @@ def _run(proc: servers.Proc, ids: list[str], version: str, duration: float, work
     latencies = [x for r in reports for x in r.latencies_ms]
     elapsed = max(r.elapsed for r in reports)
     errors = [e for r in reports for e in r.errors]
+    if url and (stored := asyncio.run(servers.stored_meter_values(url)) - stored) != len(latencies):
+        errors.append(f"{len(latencies)} messages answered, {stored} meter values stored")
     if errors:
         print(f"#   {len(errors)} errors, e.g. {errors[:3]}")
     return Run(rate=len(latencies) / elapsed, p50=percentile(latencies, 50), p99=percentile(latencies, 99),
