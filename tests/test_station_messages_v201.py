@@ -365,3 +365,40 @@ async def test_values_read_and_written_join_the_device_model(server):
         rows = (await api.get(f"/api/v1/charge-points/{cp}/variables")).json()["data"]
     assert [(r["component"], r["variable"], r["value"], r["source"]) for r in rows] == \
         [("OCPPCommCtrlr", "HeartbeatInterval", "60", "set")]
+
+
+async def test_stations_of_both_versions_writing_at_once_are_all_stored(server):
+    """Meter values of 1.6 and 2.0.1 transactions and of no transaction, sent at the same time, go
+    through the same batches: each lands in its own session, and each session ends at its last
+    reading."""
+    tag = await server.add_tag()
+    messages = 15
+
+    async def old_station() -> str:
+        cp = await server.add_station()
+        async with station(server.ws_url, cp) as st:
+            await st.ok("BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"})
+            tx = (await st.ok("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 0,
+                                                   "timestamp": ts(-60)}))["transactionId"]
+            for n in range(1, messages + 1):
+                await st.ok("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [
+                    {"timestamp": ts(-60 + n), "sampledValue": [{"value": str(100 * n)}]}]})
+        return cp
+
+    async def new_station() -> str:
+        cp = await server.add_station()
+        async with station(server.ws_url, cp, ("ocpp2.0.1",)) as st:
+            await st.ok("BootNotification", BOOT)
+            await st.ok("TransactionEvent", tx_event("T", "Started", 0, -60, "CablePluggedIn", wh=0))
+            for n in range(1, messages + 1):
+                await st.ok("TransactionEvent", tx_event("T", "Updated", n, -60 + n, wh=200 * n))
+                await st.ok("MeterValues", {"evseId": 0, "meterValue": energy(-60 + n, 5000 + n)})  # no transaction
+        return cp
+
+    stations = await asyncio.gather(*(old_station() for _ in range(3)), *(new_station() for _ in range(3)))
+    async with server.api() as api:
+        for cp, wh_per_message in zip(stations, [100] * 3 + [200] * 3):
+            [session] = await sessions_of(server, cp)
+            assert session["energy_wh"] == wh_per_message * messages, cp
+            detail = (await api.get(f"/api/v1/sessions/{session['id']}")).json()
+            assert len(detail["meter_values"]) == messages + (wh_per_message == 200), cp  # 2.x: Started's too

@@ -70,13 +70,11 @@ _PG_ADVANCE = (
     "energy_wh = CASE WHEN v.wh > s.meter_start THEN v.wh - s.meter_start ELSE 0 END "
     "FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[]) AS v(id, at, wh) "
     f"WHERE s.id = v.id AND s.status = '{ACTIVE}' AND (s.meter_last_at IS NULL OR s.meter_last_at <= v.at)")
-#: Meter values without events: the rows ($1-$7, as COLUMNS) and the sessions' new readings
-#: ($8-$10, as _PG_ADVANCE's $1-$3; $11 now) in one statement.
-_PG_VALUES = (
-    f"WITH added AS (INSERT INTO meter_values ({', '.join(COLUMNS)}) "
-    "SELECT * FROM unnest($1::int[], $2::text[], $3::int[], $4::int[], $5::timestamptz[], $6::json[], "
-    "$7::timestamptz[])) "
-    + _PG_ADVANCE.replace("$1", "$8").replace("$2", "$9").replace("$3", "$10").replace("$4", "$11"))
+_PG_INSERT_VALUES = (f"INSERT INTO meter_values ({', '.join(COLUMNS)}) SELECT * FROM unnest($1::int[], $2::text[], "
+                     "$3::int[], $4::int[], $5::timestamptz[], $6::json[], $7::timestamptz[])")
+_PG_INSERT_EVENTS = (f"INSERT INTO transaction_events ({', '.join(EVENT_COLUMNS)}) SELECT * FROM unnest($1::int[], "
+                     "$2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::timestamptz[], $8::bool[], "
+                     "$9::text[], $10::text[], $11::text[], $12::timestamptz[])")
 _PG_STATE = (f"SELECT {', '.join('s.' + c for c in STATE_COLUMNS)} FROM sessions AS s "
              "JOIN unnest($1::text[], $2::text[]) AS k(cp, tx) ON s.charge_point_id = k.cp AND s.transaction_id = k.tx "
              "ORDER BY s.id FOR UPDATE OF s")
@@ -90,6 +88,20 @@ _PG_MOVE = (
     "$7::bigint[], $8::timestamptz[], $9::bigint[]) "
     "AS v(id, started_at, last_seq_no, charging_state, meter_start, meter_start_at, meter_last, meter_last_at, "
     "energy_wh) WHERE s.id = v.id")
+
+
+def _after(sql: str, parameters: int) -> str:
+    """``sql`` with its parameters renumbered to follow ``parameters`` others in one statement."""
+    return re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + parameters}", sql)
+
+
+#: Meter values without events: the rows ($1-$7, as COLUMNS) and the sessions' new readings
+#: (as _PG_ADVANCE's, from $8) in one statement.
+_PG_VALUES = f"WITH added AS ({_PG_INSERT_VALUES}) {_after(_PG_ADVANCE, 7)}"
+#: A batch's events applied: the meter value rows ($1-$7), the events ($8-$19, as EVENT_COLUMNS)
+#: and the sessions' new state (as _PG_MOVE's, from $20) in one statement.
+_PG_EVENTS = (f"WITH added AS ({_PG_INSERT_VALUES}), events AS ({_after(_PG_INSERT_EVENTS, 7)}) "
+              f"{_after(_PG_MOVE, 19)}")
 
 
 @dataclass(slots=True)
@@ -276,15 +288,16 @@ class MeterWriter(GroupCommit):
             # in one statement, its own transaction: one round trip, no BEGIN and COMMIT.
             now = utcnow()
             rows, latest = self._rows(messages, [None] * len(messages), {}, _same, now)
-            columns = [list(column) for column in zip(*rows)] or [[] for _ in COLUMNS]
             ids = list(latest)
-            await pg.execute(_PG_VALUES, *columns, ids, [latest[i][0] for i in ids], [latest[i][1] for i in ids], now)
+            await pg.execute(_PG_VALUES, *_columns(rows, COLUMNS), ids, [latest[i][0] for i in ids],
+                             [latest[i][1] for i in ids], now)
             return [None] * len(messages)
         async with pg.transaction():
             return await self._write_events_postgres(pg, messages, changes)
 
     async def _write_events_postgres(self, pg, messages: list[MeterMessage], changes: set) -> list:
-        """A batch with 2.x events: the sessions' state locked and read, then moved, in one transaction."""
+        """A batch with 2.x events: the sessions' state locked and read, then the rows and the moved
+        states written by one statement, in one transaction."""
         states, seen = {}, set()
         keyed = {(m.charge_point_id, m.transaction_id) for m in messages if m.event is not None}
         states = {(st.charge_point_id, st.transaction_id): st for st in map(_State, await pg.fetch(
@@ -296,12 +309,12 @@ class MeterWriter(GroupCommit):
         changes.update(("session", st.id) for st in moved)  # as the careful path's ORM writes are
         now = utcnow()
         rows, latest = self._rows(messages, outcomes, states, _same, now)
-        if moved:
-            await pg.copy_records_to_table(_events.name, columns=EVENT_COLUMNS,
-                                           records=self._event_rows(messages, outcomes, states, _same, now))
-            await pg.execute(_PG_MOVE, *([getattr(st, c) for st in moved] for c in ("id",) + MOVED), now)
-        if rows:
-            await pg.copy_records_to_table(_meter_values.name, records=rows, columns=COLUMNS)
+        if moved:  # the rows of WRITTEN events' samples, and of messages without events
+            events = self._event_rows(messages, outcomes, states, _same, now)
+            await pg.execute(_PG_EVENTS, *_columns(rows, COLUMNS), *_columns(events, EVENT_COLUMNS),
+                             *([getattr(st, c) for st in moved] for c in ("id",) + MOVED), now)
+        elif rows:
+            await pg.execute(_PG_INSERT_VALUES, *_columns(rows, COLUMNS))
         if latest:
             ids = list(latest)
             await pg.execute(_PG_ADVANCE, ids, [latest[i][0] for i in ids], [latest[i][1] for i in ids], now)
@@ -310,6 +323,11 @@ class MeterWriter(GroupCommit):
 
 def _same(value):
     return value
+
+
+def _columns(rows: list[tuple], names: tuple[str, ...]) -> list[list]:
+    """Rows as one list per column: the arrays ``unnest`` makes rows of again."""
+    return [list(column) for column in zip(*rows)] if rows else [[] for _ in names]
 
 
 class _SqliteStatements:
