@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from conftest import _postgres_admin, _postgres_database
 from wattson.db import Database
-from wattson.db import checkpoint
+from wattson.db import checkpoint, engine
 from wattson.db.engine import on_sqlite_thread
 from wattson.db.group_commit import GroupCommit
 from wattson.settings import async_database_url
@@ -24,6 +24,7 @@ async def test_checkpoints_run_beside_the_writer(tmp_path, monkeypatch):
     try:
         async with db.engine.begin() as conn:
             assert (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar() == checkpoint.BACKSTOP_PAGES
+            assert (await conn.exec_driver_sql("PRAGMA journal_size_limit")).scalar() == checkpoint.LOG_SIZE_LIMIT
             await conn.exec_driver_sql("CREATE TABLE t (x TEXT)")
         db.start()
         for _ in range(40):  # commits well under the backstop: only the checkpointer copies them
@@ -120,5 +121,24 @@ async def test_a_function_runs_on_the_sqlite_thread_in_the_transaction(tmp_path)
                 raise RuntimeError("the transaction fails after the function ran")
         async with db.engine.connect() as conn:
             assert (await conn.exec_driver_sql("SELECT x FROM t")).all() == [("kept",)]
+    finally:
+        await db.dispose()
+
+
+async def test_the_log_file_shrinks_back_after_a_burst(tmp_path, monkeypatch):
+    monkeypatch.setattr(engine, "LOG_SIZE_LIMIT", 64 * 1024)
+    path = tmp_path / "burst.db"
+    wal = tmp_path / "burst.db-wal"
+    db = Database(async_database_url(f"sqlite:///{path}"))
+    try:
+        async with db.engine.begin() as conn:
+            await conn.exec_driver_sql("CREATE TABLE t (x TEXT)")
+            await conn.exec_driver_sql("INSERT INTO t VALUES (?)", [("x" * 1000,) for _ in range(2000)])
+        assert wal.stat().st_size > 1_000_000
+        with sqlite3.connect(path) as other:  # what the checkpointer does
+            other.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        async with db.engine.begin() as conn:  # the next commit starts the log over
+            await conn.exec_driver_sql("INSERT INTO t VALUES ('y')")
+        assert wal.stat().st_size <= 64 * 1024 + 16 * 1024
     finally:
         await db.dispose()

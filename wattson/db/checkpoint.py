@@ -26,6 +26,9 @@ IDLE_INTERVAL = 1.0
 #: The writer's own automatic checkpoint, in log pages (4 KiB each): 40 MiB of log at most
 #: between checkpoints when this one does not keep up.
 BACKSTOP_PAGES = 10_000
+#: Bytes of log file kept once the log starts over: a burst (or a long read holding the log) may
+#: grow it far beyond, and SQLite otherwise keeps the file at its largest.
+LOG_SIZE_LIMIT = 64 * 1024 * 1024
 
 
 class WalCheckpointer:

@@ -6,7 +6,7 @@ from typing import AsyncIterator
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from wattson.db.checkpoint import BACKSTOP_PAGES, WalCheckpointer
+from wattson.db.checkpoint import BACKSTOP_PAGES, LOG_SIZE_LIMIT, WalCheckpointer
 
 
 class Database:
@@ -70,6 +70,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")  # a backstop: see checkpoint.py
+    cursor.execute(f"PRAGMA journal_size_limit={LOG_SIZE_LIMIT}")  # the log file shrinks back after a burst
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
