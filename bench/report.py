@@ -178,8 +178,8 @@ def _ok(holds: bool) -> str:
     return "**holds**" if holds else "**missed**"
 
 
-def render(m: dict, throughput, stages, connections, storm, commands, queries: dict, profiles: Path,
-           minutes: float, quick: bool = False) -> str:
+def render(m: dict, throughput, stages, connections, storm, commands, queries: dict, query_repeat: int,
+           profiles: Path, minutes: float, quick: bool = False) -> str:
     out = ["# Benchmark results", ""]
     if quick:
         out += ["**A `--quick` smoke run (small sizes, one run each): these are not figures to quote.**", ""]
@@ -267,8 +267,8 @@ def render(m: dict, throughput, stages, connections, storm, commands, queries: d
 
     # session queries
     out += ["", "## Session queries", "",
-            "Over HTTP against `wattson serve`, 10 timed requests per case after 3 warm-up ones (the CSV export "
-            "fewer); p50 and nearest-rank p95 in ms.", ""]
+            f"Over HTTP against `wattson serve`, {query_repeat} timed requests per case after 3 warm-up ones (the CSV "
+            "export fewer); p50 and nearest-rank p95 in ms.", ""]
     backends = list(queries)
     out += ["| case | " + " | ".join(f"{b} p50 / p95" for b in backends) + " |",
             "|---|" + "---|" * len(backends)]
