@@ -35,9 +35,9 @@ log = logging.getLogger("wattson.db")
 #: Items per transaction at most: keeps a transaction (and SQLite's write lock) short.
 MAX_BATCH = 500
 #: Transactions in flight at once on a database with concurrent writers, a burst split between
-#: them. Measured with 100 stations on PostgreSQL (bench throughput, messages/s 1.6 / 2.0.1,
-#: medians of 3): 1: 14,800 / 12,300, 2: 16,800 / 14,300, 3: 15,300 / 13,700, 4: 14,100 / 12,400.
-#: More in flight means smaller batches, and the cost per statement is what limits.
+#: them. Measured with 100 stations on PostgreSQL (bench throughput, 1.6 MeterValues/s, medians
+#: of 3): 1: 14,800, 2: 16,800, 3: 15,300, 4: 14,100. More in flight means smaller batches, and
+#: the cost per statement is what limits.
 CONCURRENT_BATCHES = 2
 
 
@@ -108,7 +108,7 @@ class GroupCommit:
         """A writer's share of the queue: with several writers, a burst goes out in several
         batches at once (a half, then a half of the rest…), so that while one batch is on its round
         trip the server works on the others' answers. Measured against a half for each writer
-        (bench throughput on PostgreSQL, 1.6 / 2.0.1): 16,900 / 14,200 against 15,800 / 13,200."""
+        (bench throughput on PostgreSQL, 1.6): 16,900 against 15,800 MeterValues/s."""
         share = min(MAX_BATCH, -(-len(self._queue) // self.concurrency))
         batch, self._queue = self._queue[:share], self._queue[share:]
         return batch
