@@ -71,6 +71,12 @@ def _f(value: float, digits: int = 1) -> str:
 PROFILED = ("wattson-sqlite-1.6", "wattson-sqlite-2.0.1", "wattson-postgresql-1.6", "wattson-postgresql-2.0.1")
 
 
+def _server_us(throughput) -> dict[tuple[str, str], float]:
+    """Server CPU per message in µs, by (target, version): server cores ÷ messages/s."""
+    return {(r.target, r.version): 1e6 * r.median("server_cpu") / r.median("rate") if r.median("rate") else math.nan
+            for r in throughput}
+
+
 def _cost_per_message(throughput) -> list[str]:
     """Server CPU per message: what the throughput targets come down to when the server has one core."""
     out = ["", "### CPU per message", "",
@@ -79,13 +85,11 @@ def _cost_per_message(throughput) -> list[str]:
            "the echo server spends per message, 5 × the library a fifth of what the library spends.", "",
            "| server | OCPP | server µs per message | PostgreSQL µs per message | × echo (asyncio)'s |",
            "|---|---|---|---|---|"]
-    by = {(r.target, r.version): r for r in throughput}
+    per = _server_us(throughput)
     for r in throughput:
-        per = 1e6 * r.median("server_cpu") / r.median("rate") if r.median("rate") else math.nan
         database = 1e6 * r.median("database_cpu") / r.median("rate") if r.target.endswith("postgresql") else None
-        echo = by.get(("echo", r.version))
-        echo_per = 1e6 * echo.median("server_cpu") / echo.median("rate") if echo and echo.median("rate") else math.nan
-        out.append(f"| {r.target} | {r.version} | {_f(per)} | {_f(database)} | {_f(per / echo_per, 1)} |")
+        server, echo = per[r.target, r.version], per.get(("echo", r.version), math.nan)
+        out.append(f"| {r.target} | {r.version} | {_f(server)} | {_f(database)} | {_f(server / echo, 1)} |")
     return out
 
 
@@ -94,8 +98,7 @@ def _stages(throughput, stages) -> list[str]:
     process (``bench/stages.py``), beside what Wattson on SQLite cost over the network."""
     if not stages:
         return []
-    per = {(r.target, r.version): 1e6 * r.median("server_cpu") / r.median("rate")
-           for r in throughput if r.median("rate")}
+    per = _server_us(throughput)
     cost = {(s.version, s.stage): s.cpu_us for s in stages}
     out = ["", "### Where a message's CPU goes", "",
            "The transport is what `echo-asgi` costs per message above (uvicorn, WebSocket frames, sockets, the "
@@ -117,8 +120,7 @@ def _stages(throughput, stages) -> list[str]:
 
 def _limits(throughput, stages) -> list[str]:
     """What limits throughput, said with this run's figures (``_stages``'s table)."""
-    per = {(r.target, r.version): 1e6 * r.median("server_cpu") / r.median("rate")
-           for r in throughput if r.median("rate")}
+    per = _server_us(throughput)
     cost = {(s.version, s.stage): s.cpu_us for s in stages}
     versions = list(dict.fromkeys(s.version for s in stages))
 

@@ -80,15 +80,21 @@ def postgres_cpu_seconds() -> float:
     return total / CLOCK_TICKS
 
 
+def on_server_core() -> list[str]:
+    """The command prefix that pins a process to the server's core (none on one core)."""
+    if cores() > 1 and shutil.which("taskset"):
+        return ["taskset", "-c", ",".join(map(str, sorted(server_cpus())))]
+    return []
+
+
 @contextmanager
 def process(args: list[str], env: dict | None = None, ready=None, name: str = "server"):
     """Start ``args`` pinned to the server core and wait until ``ready(port)`` or the port accepts."""
     port = free_port()
     args = [a.replace("{port}", str(port)) for a in args]
-    pin = ["taskset", "-c", ",".join(map(str, sorted(server_cpus())))] if cores() > 1 and shutil.which("taskset") else []
     log = Path(tempfile.mkstemp(prefix=f"wattson-bench-{name}-", suffix=".log")[1])
     with open(log, "w") as out:
-        popen = subprocess.Popen(pin + args, env=env, stdout=out, stderr=subprocess.STDOUT,
+        popen = subprocess.Popen(on_server_core() + args, env=env, stdout=out, stderr=subprocess.STDOUT,
                                  preexec_fn=_raise_fd_limit)
     proc = Proc(popen, port, log)
     try:

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import gc
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -55,11 +54,10 @@ def add_parser(sub) -> None:
 
 def measure(args) -> list[Stage]:
     results = []
-    pin = ["taskset", "-c", ",".join(map(str, sorted(servers.server_cpus())))] if servers.cores() > 1 else []
     for version in args.versions.split(","):
         for stage in STAGES:
-            out = subprocess.run([*pin, sys.executable, "-m", "bench.stages", version, stage, str(args.duration)],
-                                 capture_output=True, text=True, timeout=120 + args.duration)
+            out = subprocess.run([*servers.on_server_core(), sys.executable, "-m", "bench.stages", version, stage,
+                                  str(args.duration)], capture_output=True, text=True, timeout=120 + args.duration)
             if out.returncode != 0:
                 raise SystemExit(f"stage {stage} ({version}) failed:\n{out.stderr[-3000:]}")
             result = Stage(**json.loads(out.stdout.strip().splitlines()[-1]))
@@ -141,9 +139,9 @@ async def _measure(version: str, stage: str, duration: float) -> Stage:
     gc.freeze()  # as the server does after start-up
     tasks = [asyncio.create_task(station(*s)) for s in stations]
     await asyncio.sleep(min(1.0, duration))  # warm-up
-    n, cpu, started = count[0], os.times(), time.monotonic()
+    n, cpu, started = count[0], time.process_time(), time.monotonic()  # CPU of all the process's threads
     await asyncio.sleep(duration)
-    n, elapsed, cpu = count[0] - n, time.monotonic() - started, _cpu_since(cpu)
+    n, elapsed, cpu = count[0] - n, time.monotonic() - started, time.process_time() - cpu
     running[0] = False
     await asyncio.gather(*tasks)
     await runtime.stop()
@@ -156,11 +154,6 @@ def _building_cost(sample) -> float:
     for seq in range(n):
         _payload(sample(seq, seq))
     return 1e6 * (time.process_time() - started) / n
-
-
-def _cpu_since(before) -> float:
-    now = os.times()
-    return now.user + now.system - before.user - before.system
 
 
 def main() -> None:

@@ -288,9 +288,7 @@ class MeterWriter(GroupCommit):
             # in one statement, its own transaction: one round trip, no BEGIN and COMMIT.
             now = utcnow()
             rows, latest = self._rows(messages, [None] * len(messages), {}, _same, now)
-            ids = list(latest)
-            await pg.execute(_PG_VALUES, *_columns(rows, COLUMNS), ids, [latest[i][0] for i in ids],
-                             [latest[i][1] for i in ids], now)
+            await pg.execute(_PG_VALUES, *_columns(rows, COLUMNS), *_readings(latest), now)
             return [None] * len(messages)
         async with pg.transaction():
             return await self._write_events_postgres(pg, messages, changes)
@@ -316,13 +314,18 @@ class MeterWriter(GroupCommit):
         elif rows:
             await pg.execute(_PG_INSERT_VALUES, *_columns(rows, COLUMNS))
         if latest:
-            ids = list(latest)
-            await pg.execute(_PG_ADVANCE, ids, [latest[i][0] for i in ids], [latest[i][1] for i in ids], now)
+            await pg.execute(_PG_ADVANCE, *_readings(latest), now)
         return outcomes
 
 
 def _same(value):
     return value
+
+
+def _readings(latest: dict) -> tuple[list, list, list]:
+    """The sessions' latest readings as _PG_ADVANCE's arrays: ids, times, Wh."""
+    ids = list(latest)
+    return ids, [latest[i][0] for i in ids], [latest[i][1] for i in ids]
 
 
 def _columns(rows: list[tuple], names: tuple[str, ...]) -> list[list]:

@@ -55,12 +55,11 @@ def _set_aside() -> None:
 def upgrade() -> None:
     _set_aside()
     _create([sa.Column('samples', sa.JSON(), nullable=False)])
+    pairs = ", ".join(f"'{f}', {f}" for f in SAMPLE_FIELDS)
     if op.get_bind().dialect.name == 'postgresql':
-        pairs = ", ".join(f"'{f}', {f}" for f in SAMPLE_FIELDS)
         samples = f"json_agg(json_strip_nulls(json_build_object({pairs})) ORDER BY id)"
         source = "meter_values_old"
     else:
-        pairs = ", ".join(f"'{f}', {f}" for f in SAMPLE_FIELDS)
         samples = f"json_group_array(json_patch('{{}}', json_object({pairs})))"  # json_patch drops nulls
         source = "(SELECT * FROM meter_values_old ORDER BY id)"  # aggregates see rows in this order
     op.execute(f"INSERT INTO meter_values ({KEYS}, samples, received_at) "
