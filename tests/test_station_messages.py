@@ -181,3 +181,39 @@ async def test_status_history_and_events_page_with_a_cursor(server):
             if cursor is None:
                 break
         assert len(seen) == expected and seen == sorted(seen, reverse=True), (path, seen)
+
+
+async def test_resent_meter_values_are_stored_once(server):
+    """A 1.6 station that got no answer sends the same MeterValues again (no sequence number to
+    tell): each instant's samples are stored once, in a session or on the main meter, and so is
+    a resent StopTransaction's transactionData."""
+    cp = await server.add_station()
+    tag = await server.add_tag()
+    at, later = ago(5), ago(4)
+    reading = {"connectorId": 1, "meterValue": [
+        {"timestamp": at, "sampledValue": [{"value": "1200", "measurand": "Energy.Active.Import.Register"},
+                                           {"value": "7200", "measurand": "Power.Active.Import", "unit": "W"}]},
+        {"timestamp": later, "sampledValue": [{"value": "1300"}]}]}
+    async with station(server.ws_url, cp) as st:
+        await st.boot()
+        tx = (await st.ok("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 1000,
+                                               "timestamp": ago(10)}))["transactionId"]
+        for _ in range(3):
+            await st.ok("MeterValues", {**reading, "transactionId": tx})
+        main = {"connectorId": 0, "meterValue": [{"timestamp": at, "sampledValue": [{"value": "99000"}]}]}
+        await st.ok("MeterValues", main)
+        await st.ok("MeterValues", main)
+        # Another reading at the same instant is not a repeat.
+        await st.ok("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [
+            {"timestamp": at, "sampledValue": [{"value": "31", "measurand": "SoC", "unit": "Percent"}]}]})
+        stop = {"transactionId": tx, "meterStop": 1500, "timestamp": ago(1), "reason": "Local",
+                "transactionData": [{"timestamp": ago(1), "sampledValue": [{"value": "1500",
+                                                                           "context": "Transaction.End"}]}]}
+        await st.ok("StopTransaction", stop)
+        await st.ok("StopTransaction", stop)
+    (session,) = (await get(server, "/api/v1/sessions", charge_point_id=cp))["data"]
+    values = (await get(server, f"/api/v1/sessions/{session['id']}"))["meter_values"]
+    assert sorted((v["measurand"], v["value"]) for v in values) == sorted([
+        ("Energy.Active.Import.Register", "1200"), ("Power.Active.Import", "7200"),
+        ("Energy.Active.Import.Register", "1300"), ("SoC", "31"), ("Energy.Active.Import.Register", "1500")])
+    assert session["energy_wh"] == 500

@@ -16,6 +16,7 @@ An event the batch cannot apply so (unknown or finished transaction, EVSE not ye
 answered ``CAREFUL`` and written nothing: the caller takes the careful path.
 """
 
+import hashlib
 import logging
 import re
 import sqlite3
@@ -37,7 +38,7 @@ log = logging.getLogger("wattson.sessions")
 #: Sessions whose id is remembered by (station, transaction id): ids never change.
 CACHED_SESSIONS = 20_000
 
-COLUMNS = ("session_id", "charge_point_id", "evse", "connector", "timestamp", "samples", "received_at")
+COLUMNS = ("session_id", "charge_point_id", "evse", "connector", "timestamp", "samples", "received_at", "digest")
 _meter_values = MeterValue.__table__
 _events = TransactionEvent.__table__
 #: What ``write`` answers for a message with an event: applied and committed, a repeat of an
@@ -70,8 +71,11 @@ _PG_ADVANCE = (
     "energy_wh = CASE WHEN v.wh > s.meter_start THEN v.wh - s.meter_start ELSE 0 END "
     "FROM unnest($1::bigint[], $2::timestamptz[], $3::bigint[]) AS v(id, at, wh) "
     f"WHERE s.id = v.id AND s.status = '{ACTIVE}' AND (s.meter_last_at IS NULL OR s.meter_last_at <= v.at)")
+#: A row already stored (the same instant's samples, resent after a lost answer) is skipped by its
+#: digest, which the unique indexes of meter values hold (migration 0012).
 _PG_INSERT_VALUES = (f"INSERT INTO meter_values ({', '.join(COLUMNS)}) SELECT * FROM unnest($1::int[], $2::text[], "
-                     "$3::int[], $4::int[], $5::timestamptz[], $6::json[], $7::timestamptz[])")
+                     "$3::int[], $4::int[], $5::timestamptz[], $6::json[], $7::timestamptz[], $8::bigint[]) "
+                     "ON CONFLICT DO NOTHING")
 _PG_INSERT_EVENTS = (f"INSERT INTO transaction_events ({', '.join(EVENT_COLUMNS)}) SELECT * FROM unnest($1::int[], "
                      "$2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::timestamptz[], $8::bool[], "
                      "$9::text[], $10::text[], $11::text[], $12::timestamptz[])")
@@ -95,13 +99,13 @@ def _after(sql: str, parameters: int) -> str:
     return re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + parameters}", sql)
 
 
-#: Meter values without events: the rows ($1-$7, as COLUMNS) and the sessions' new readings
-#: (as _PG_ADVANCE's, from $8) in one statement.
-_PG_VALUES = f"WITH added AS ({_PG_INSERT_VALUES}) {_after(_PG_ADVANCE, 7)}"
-#: A batch's events applied: the meter value rows ($1-$7), the events ($8-$19, as EVENT_COLUMNS)
-#: and the sessions' new state (as _PG_MOVE's, from $20) in one statement.
-_PG_EVENTS = (f"WITH added AS ({_PG_INSERT_VALUES}), events AS ({_after(_PG_INSERT_EVENTS, 7)}) "
-              f"{_after(_PG_MOVE, 19)}")
+#: Meter values without events: the rows ($1-$8, as COLUMNS) and the sessions' new readings
+#: (as _PG_ADVANCE's, from $9) in one statement.
+_PG_VALUES = f"WITH added AS ({_PG_INSERT_VALUES}) {_after(_PG_ADVANCE, 8)}"
+#: A batch's events applied: the meter value rows ($1-$8), the events ($9-$20, as EVENT_COLUMNS)
+#: and the sessions' new state (as _PG_MOVE's, from $21) in one statement.
+_PG_EVENTS = (f"WITH added AS ({_PG_INSERT_VALUES}), events AS ({_after(_PG_INSERT_EVENTS, 8)}) "
+              f"{_after(_PG_MOVE, 20)}")
 
 
 @dataclass(slots=True)
@@ -176,7 +180,9 @@ class MeterWriter(GroupCommit):
                 session_id = self._session_ids.get((m.charge_point_id, m.transaction_id))
                 cp, evse, connector = m.charge_point_id, m.evse, m.connector
             for at, stored in pack(m.samples):
-                rows.append((session_id, cp, evse, connector, stamp(at), orjson.dumps(stored).decode(), received))
+                text = orjson.dumps(stored).decode()
+                rows.append((session_id, cp, evse, connector, stamp(at), text, received,
+                             row_digest(session_id, cp, evse, connector, at, text)))
             reading = energy_reading(m.samples) if session_id is not None and m.event is None else None
             if reading is not None:
                 # As if applied in arrival order: a later reading wins when it is not older.
@@ -318,6 +324,15 @@ class MeterWriter(GroupCommit):
         return outcomes
 
 
+def row_digest(session_id: int | None, charge_point_id: str, evse: int, connector: int | None, at: datetime,
+               samples: str) -> int:
+    """A meter value row's identity as a signed 64-bit number: the same instant's samples, sent
+    again by a station that got no answer (OCPP 1.6 has no sequence number), are the same row."""
+    key = orjson.dumps((session_id, charge_point_id, evse, connector, at.astimezone(timezone.utc).isoformat(),
+                        samples))
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big", signed=True)
+
+
 def _same(value):
     return value
 
@@ -341,8 +356,9 @@ class _SqliteStatements:
     def __init__(self, dialect):
         self.stamp = _column_stamp(dialect)
         self.insert_values, self.insert_events = (
-            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))})"
-            for table, columns in ((_meter_values, COLUMNS), (_events, EVENT_COLUMNS)))
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join(['?'] * len(columns))}){tail}"
+            for table, columns, tail in ((_meter_values, COLUMNS, " ON CONFLICT DO NOTHING"),
+                                         (_events, EVENT_COLUMNS, "")))
         self.advance = _positional(_ADVANCE)
         self.move, self.move_all = _positional(_MOVE), _positional(_MOVE_ALL)
         self.moving = [c for c in MOVED if c not in SELDOM]

@@ -124,9 +124,11 @@ class MeterValue(Base):
 
     __tablename__ = "meter_values"
     __table_args__ = (
-        Index("ix_meter_values_session_time", "session_id", "timestamp"),
+        # Unique with the row's digest (``meter_writer.row_digest``): a message a station resends
+        # after a lost answer is stored once (migration 0012).
+        Index("ix_meter_values_session_time", "session_id", "timestamp", "digest", unique=True),
         # Readings outside any session, found by station: ``StationService.delete`` removes them.
-        Index("ix_meter_values_cp_unassigned", "charge_point_id", "timestamp",
+        Index("ix_meter_values_cp_unassigned", "charge_point_id", "timestamp", "digest", unique=True,
               sqlite_where=text("session_id IS NULL"), postgresql_where=text("session_id IS NULL")),
     )
 
@@ -141,6 +143,7 @@ class MeterValue(Base):
     timestamp: Mapped[datetime]
     samples: Mapped[list] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    digest: Mapped[int | None] = mapped_column(BigInteger)  # None for rows stored before 0012
 
     def unpacked(self) -> list[Sample]:
         return unpack(self.timestamp, self.samples)

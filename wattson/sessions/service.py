@@ -5,7 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+import orjson
 from sqlalchemy import or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wattson.access.rules import ACCEPTED, CONCURRENT_TX, AuthResult
@@ -16,7 +19,7 @@ from wattson.db.lookup import get_or_404
 from wattson.db.paging import newest_first
 from wattson.errors import Invalid
 from wattson.sessions.meter import Sample, energy_between, energy_reading, pack
-from wattson.sessions.meter_writer import MeterMessage, MeterWriter
+from wattson.sessions.meter_writer import MeterMessage, MeterWriter, row_digest
 from wattson.sessions.models import ACTIVE, FINISHED, MeterValue, Session
 from wattson.stations import reservations
 from wattson.stations.models import ChargePoint, Reservation, StationEvent
@@ -148,7 +151,7 @@ class SessionService:
                 return None
             if session.status == FINISHED:
                 return session
-            self.store_samples(s, charge_point_id, session.evse, session.connector, session, samples)
+            await self.store_samples(s, charge_point_id, session.evse, session.connector, session, samples)
             self._apply_reading(session, samples)
             session.status, session.stopped_at, session.meter_stop = FINISHED, timestamp, meter_stop
             session.stop_reason, session.stop_id_tag = reason, id_tag
@@ -232,11 +235,21 @@ class SessionService:
                 status=reservations.USED, session_id=session_id, updated_at=utcnow()))
 
     @staticmethod
-    def store_samples(s: AsyncSession, charge_point_id: str, evse: int, connector: int | None,
-                      session: Session | None, samples: list[Sample]) -> None:
+    async def store_samples(s: AsyncSession, charge_point_id: str, evse: int, connector: int | None,
+                            session: Session | None, samples: list[Sample]) -> None:
+        """As the meter writer stores them: a row already stored (a resent message) is skipped."""
+        rows = pack(samples)
+        if not rows:
+            return
+        if session is not None and session.id is None:
+            await s.flush()
         session_id = session.id if session is not None else None
-        s.add_all(MeterValue(session_id=session_id, charge_point_id=charge_point_id, evse=evse, connector=connector,
-                             timestamp=at, samples=stored) for at, stored in pack(samples))
+        insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+        await s.execute(insert(MeterValue).on_conflict_do_nothing(), [
+            {"session_id": session_id, "charge_point_id": charge_point_id, "evse": evse, "connector": connector,
+             "timestamp": at, "samples": stored, "received_at": utcnow(),
+             "digest": row_digest(session_id, charge_point_id, evse, connector, at, orjson.dumps(stored).decode())}
+            for at, stored in rows])
 
     @staticmethod
     def _apply_reading(session: Session, samples: list[Sample]) -> None:

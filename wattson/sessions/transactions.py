@@ -160,7 +160,7 @@ class TransactionService:
                 seq_no=event.seq_no, event_type=event.event_type, trigger_reason=event.trigger_reason,
                 timestamp=event.timestamp, offline=event.offline, charging_state=event.charging_state,
                 stopped_reason=event.stopped_reason, id_tag=event.id_tag))
-            SessionService.store_samples(s, charge_point_id, session.evse, session.connector, session,
+            await SessionService.store_samples(s, charge_point_id, session.evse, session.connector, session,
                                           event.samples)
             was_active, driver_before = session.status == ACTIVE, session.driver_id
             apply_event(session, event, auth)
