@@ -142,3 +142,39 @@ async def test_the_log_file_shrinks_back_after_a_burst(tmp_path, monkeypatch):
         assert wal.stat().st_size <= 64 * 1024 + 16 * 1024
     finally:
         await db.dispose()
+
+
+async def test_concurrent_starts_do_not_wait_for_each_other(postgres_url):
+    """Sessions started in two open transactions at once (two stations, one day): the second
+    does not wait for the first to commit. With one counter row per day it did (migration 0013),
+    and a thousand stations starting at once queued behind each other's transactions."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import func, insert, select
+
+    from wattson.db.migrate import upgrade
+    from wattson.sessions.models import Session, SessionDay
+    from wattson.stations.models import ChargePoint
+
+    db = Database(async_database_url(postgres_url))
+    now = datetime.now(timezone.utc)
+    try:
+        await upgrade(db)
+        async with db.engine.begin() as conn:
+            await conn.execute(insert(ChargePoint), [
+                {"id": cp, "registration_status": "Accepted", "admin_status": "enabled", "security_profile": 0,
+                 "network_status": "offline", "created_at": now, "updated_at": now} for cp in ("CP-A", "CP-B")])
+        row = {"evse": 1, "connector": 1, "status": "active", "started_at": now, "meter_start": 0, "energy_wh": 0,
+               "created_at": now, "updated_at": now}
+        async with db.engine.connect() as first, db.engine.connect() as second:
+            await first.begin()
+            await first.execute(insert(Session), [{**row, "charge_point_id": "CP-A"}])
+            await second.begin()
+            await second.execute(text("SET LOCAL lock_timeout = '10s'"))
+            await second.execute(insert(Session), [{**row, "charge_point_id": "CP-B"}])  # no lock wait
+            await second.commit()
+            await first.commit()
+        async with db.session() as s:
+            assert await s.scalar(select(func.sum(SessionDay.sessions)).where(SessionDay.day == now.date())) == 2
+    finally:
+        await db.dispose()

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, select, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, SmallInteger, String, Text, select, text
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.functions import FunctionElement
@@ -109,11 +109,14 @@ Index("ix_sessions_finished_energy", finished_energy(Session.meter_stop, Session
 class SessionDay(Base):
     """How many sessions started on each day (UTC). Kept by triggers on ``sessions`` (migration
     0006) in the same transaction as the rows: the session query's exact total of all sessions,
-    and where its deep pages in start order begin, without counting a million index entries."""
+    and where its deep pages in start order begin, without counting a million index entries.
+    A day's count is the sum of its shards: on PostgreSQL each connection adds to its own, so
+    that concurrent starts never wait for one another's commit (migration 0013)."""
 
     __tablename__ = "session_days"
 
     day: Mapped[date] = mapped_column(primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     sessions: Mapped[int]
 
 

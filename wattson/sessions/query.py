@@ -243,7 +243,8 @@ async def _skip_days(s, descending: bool, offset: int) -> tuple[int | None, date
     """
     order = SessionDay.day.desc() if descending else SessionDay.day.asc()
     before = 0
-    for day, count in await s.execute(select(SessionDay.day, SessionDay.sessions).order_by(order)):
+    days = select(SessionDay.day, func.sum(SessionDay.sessions)).group_by(SessionDay.day).order_by(order)
+    for day, count in await s.execute(days):
         if before + count > offset:
             start = datetime.combine(day, time(), timezone.utc)
             return offset - before, start + timedelta(days=1, microseconds=-1) if descending else start
