@@ -12,6 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -102,10 +103,13 @@ def _postgres_database(name: str) -> str:
     return PG_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
-def start_server(tmp: Path, backend: str, **settings: str):
-    """Start `wattson serve`; yields a Server and stops it afterwards."""
+def start_server(tmp: Path, backend: str, db_port: int | None = None, **settings: str):
+    """Start `wattson serve`; yields a Server and stops it afterwards. ``db_port``: reach
+    PostgreSQL at this port of the same host instead (a proxy in between)."""
     name = f"wattson_test_{uuid.uuid4().hex[:8]}"
     db_url = _postgres_database(name) if backend == "postgresql" else f"sqlite:///{tmp / 'wattson.db'}"
+    if db_port is not None:
+        db_url = db_url.replace(f":{urlsplit(db_url).port}/", f":{db_port}/")
     port = free_port()
     if "tls_cert" in settings:
         settings.setdefault("tls_port", str(free_port()))

@@ -53,7 +53,8 @@ class Services:
 
 
 def build_services(settings: Settings) -> Services:
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.db_pool_size, pool_overflow=settings.db_pool_overflow,
+                  pool_timeout=settings.db_pool_timeout)
     access = AccessService(db)
     tariffs = TariffService(db)
     billing = BillingService(db, tariffs)

@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from wattson.db.engine import POOL_OVERFLOW, POOL_SIZE, POOL_TIMEOUT
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WATTSON_", extra="ignore")
@@ -18,6 +20,12 @@ class Settings(BaseSettings):
         "sqlite+aiosqlite:///./wattson.db",
         description="SQLAlchemy URL; sqlite:/// and postgresql:// get their async drivers added.",
     )
+    db_pool_size: int = Field(POOL_SIZE, ge=1, description="PostgreSQL connections each process keeps open.")
+    db_pool_overflow: int = Field(POOL_OVERFLOW, ge=0, description="PostgreSQL connections a process may open beyond "
+                                                        "db_pool_size under load.")
+    db_pool_timeout: float = Field(POOL_TIMEOUT, gt=0, description="Seconds a unit of work waits for a free PostgreSQL "
+                                                          "connection (or to connect) before a station gets "
+                                                          "InternalError and an API client 503.")
     host: str = "127.0.0.1"
     port: int = Field(8180, ge=0, le=65535)
     auto_register: bool = Field(False, description="Accept unknown stations and register them on connect.")

@@ -9,10 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from wattson.db.checkpoint import BACKSTOP_PAGES, LOG_SIZE_LIMIT, WalCheckpointer
 
 
+#: PostgreSQL pool: connections kept, extra ones allowed under load, and the longest a unit of
+#: work waits for one (``WATTSON_DB_POOL_*``). A wait longer than a few seconds helps nobody: a
+#: station retries its transaction messages and an API client gets a 503 with Retry-After.
+POOL_SIZE, POOL_OVERFLOW, POOL_TIMEOUT = 10, 20, 5.0
+
+
 class Database:
-    def __init__(self, url: str, echo: bool = False):
+    def __init__(self, url: str, echo: bool = False, pool_size: int = POOL_SIZE, pool_overflow: int = POOL_OVERFLOW,
+                 pool_timeout: float = POOL_TIMEOUT):
         self.url = url
-        self.engine: AsyncEngine = _create_engine(url, echo)
+        self.engine: AsyncEngine = _create_engine(url, echo, pool_size, pool_overflow, pool_timeout)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         #: told of changes committed outside the ORM (``group_commit.py``), as the OCPI push
         #: hears of the ORM's: each is called with a set of (kind, key)
@@ -46,7 +53,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _create_engine(url: str, echo: bool) -> AsyncEngine:
+def _create_engine(url: str, echo: bool, pool_size: int, pool_overflow: int, pool_timeout: float) -> AsyncEngine:
     if url.startswith("sqlite"):
         # SQLite has one writer at a time, and its busy handler waits by sleeping in coarse
         # steps: with several pooled connections, concurrent writers stall each other for
@@ -59,8 +66,11 @@ def _create_engine(url: str, echo: bool) -> AsyncEngine:
     # executions PostgreSQL may switch to a generic plan made without them, which for a filter
     # such as three tags' sessions can walk the start index through 100,000 rows (118 ms seen in
     # the session query benchmark, 17 ms with the values). Planning again costs well under 1 ms.
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True,
-                               connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}})
+    # A connection attempt to a server that is gone gives up after the pool's wait, too.
+    return create_async_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_overflow,
+                               pool_timeout=pool_timeout, pool_pre_ping=True,
+                               connect_args={"timeout": pool_timeout,
+                                             "server_settings": {"plan_cache_mode": "force_custom_plan"}})
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

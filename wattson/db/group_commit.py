@@ -77,24 +77,37 @@ class GroupCommit:
         """Write batches while items are queued."""
         try:
             if self.postgres:
-                async with self.db.engine.connect() as conn:
-                    pg = (await conn.get_raw_connection()).driver_connection
-                    if self.raw_postgres:
-                        write = lambda items, changes: self._write_postgres(pg, items, changes)  # noqa: E731
-                    else:
-                        write = lambda items, changes: self._in_transaction(conn, items, changes)  # noqa: E731
-                    async with generic_plans(pg):
-                        while self._queue:
-                            if not await self._commit(self._take(), write):
-                                break  # the connection may be broken: the next run takes a fresh one
+                await self._drain_postgres()
             else:
                 while self._queue:
                     await self._commit(self._take(), self._in_own_transaction)
+        except Exception as error:  # noqa: BLE001 - no connection, or it broke between batches
+            # What is queued fails now (stations retry their transaction messages) rather than
+            # waiting for a database that may be gone for minutes; the next item tries afresh.
+            log.warning("%s writer: no usable database connection (%s: %s); %d queued failed", self.what,
+                        type(error).__name__, str(error).split("\n")[0], len(self._queue))
+            self._failed()
+            queued, self._queue = self._queue, []
+            for _, done in queued:
+                _settle(done, error)
         finally:
             self._writers -= 1
             if self._queue and self._writers == 0:  # left behind by a failed run
                 self._writers += 1
                 asyncio.get_running_loop().create_task(self._drain())
+
+    async def _drain_postgres(self) -> None:
+        """One connection for the whole run: no checkout and ping per batch."""
+        async with self.db.engine.connect() as conn:
+            pg = (await conn.get_raw_connection()).driver_connection
+            if self.raw_postgres:
+                write = lambda items, changes: self._write_postgres(pg, items, changes)  # noqa: E731
+            else:
+                write = lambda items, changes: self._in_transaction(conn, items, changes)  # noqa: E731
+            async with generic_plans(pg):
+                while self._queue:
+                    if not await self._commit(self._take(), write):
+                        break  # the connection may be broken: the next run takes a fresh one
 
     async def _in_transaction(self, conn, items: list, changes: set) -> list:
         async with conn.begin():

@@ -9,6 +9,7 @@ import logging
 import uuid
 from typing import Awaitable, Callable
 
+from wattson.db.errors import unavailable
 from wattson.ocpp import rpc
 from wattson.ocpp.protocol import Protocol
 from wattson.ocpp.rpc import RpcError
@@ -78,8 +79,12 @@ class Connection:
             log.info("%s %s answered with %s: %s", self.charge_point_id, call.action, error.code, error.description)
             await self._send_error(error)
             return
-        except Exception:
-            log.exception("%s %s failed", self.charge_point_id, call.action)
+        except Exception as error:
+            if unavailable(error):  # the station retries; one line, not a traceback per message
+                log.warning("%s %s: database unavailable (%s)", self.charge_point_id, call.action,
+                            type(error).__name__)
+            else:
+                log.exception("%s %s failed", self.charge_point_id, call.action)
             await self._send_error(RpcError("InternalError", f"{call.action} could not be processed",
                                             unique_id=call.unique_id))
             return

@@ -1,5 +1,6 @@
 """Charge point registry, boot, presence, status and station events."""
 
+import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from wattson.db import Database, utcnow
+from wattson.db.errors import unavailable
 from wattson.db.lookup import get_or_404
 from wattson.errors import Conflict, Invalid, NotFound
 from wattson.locations.models import Location
@@ -20,6 +22,7 @@ from wattson.stations.passwords import hash_password, password_problem, verify_p
 from wattson.stations.status import OFFLINE, ONLINE, REGISTRATION_STATUSES
 from wattson.stations.writer import Boot, Connect, Heartbeat, Status, StationWriter
 
+log = logging.getLogger("wattson.stations")
 ADMIN_STATUSES = ("enabled", "disabled", "out_of_order")
 SECURITY_PROFILES = (0, 1, 2, 3)
 STATION_FIELDS = {"name", "location_id", "registration_status", "admin_status"}
@@ -286,9 +289,16 @@ class StationService:
         return await self.writer.submit(Connect(id, ocpp_version, credentials, self.auto_register))
 
     async def disconnect(self, id: str) -> None:
-        async with self.db.session() as s:
-            await s.execute(update(ChargePoint).where(ChargePoint.id == id)
-                            .values(network_status=OFFLINE, last_seen=utcnow()))
+        """Nobody can retry a disconnection: with the database gone it is logged, not raised."""
+        try:
+            async with self.db.session() as s:
+                await s.execute(update(ChargePoint).where(ChargePoint.id == id)
+                                .values(network_status=OFFLINE, last_seen=utcnow()))
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            log.warning("%s disconnected while the database was unavailable (%s); still shown online",
+                        id, type(error).__name__)
 
     async def mark_all_offline(self) -> None:
         """At start-up of a single gateway: no station can be connected yet."""
@@ -297,7 +307,14 @@ class StationService:
                             .values(network_status=OFFLINE))
 
     async def heartbeat(self, id: str) -> None:
-        await self.writer.submit(Heartbeat(id))
+        """Records that the station was seen; a station whose heartbeat could not be recorded
+        (database gone) still gets its answer: a missed last-seen time is harmless."""
+        try:
+            await self.writer.submit(Heartbeat(id))
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            log.warning("%s heartbeat not recorded: database unavailable (%s)", id, type(error).__name__)
 
     # --- station-reported facts -------------------------------------------------------------
     async def boot(self, id: str, info: BootInfo) -> str:
