@@ -125,9 +125,9 @@ async def test_sessions_list_newest_first_with_cursor(server):
     cp = await server.add_station()
     async with station(server.ws_url, cp) as st:
         await st.boot()
-        for minutes in (50, 40, 30, 20, 10):
+        for connector, minutes in enumerate((50, 40, 30, 20, 10), 1):  # five at once: five connectors
             tag = await server.add_tag()
-            await st.ok("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 0,
+            await st.ok("StartTransaction", {"connectorId": connector, "idTag": tag, "meterStart": 0,
                                              "timestamp": ago(minutes)})
     seen, cursor = [], None
     while True:
@@ -217,3 +217,30 @@ async def test_resent_meter_values_are_stored_once(server):
         ("Energy.Active.Import.Register", "1200"), ("Power.Active.Import", "7200"),
         ("Energy.Active.Import.Register", "1300"), ("SoC", "31"), ("Energy.Active.Import.Register", "1500")])
     assert session["energy_wh"] == 500
+
+
+async def test_a_new_start_closes_the_unstopped_session_on_its_connector(server):
+    """A 1.6 station that never stops a transaction (a real fleet simulator after a ConcurrentTx
+    answer) and starts another on the same connector: the older session is closed at its last
+    reading with a reason that says so, the new one is accepted, and a StopTransaction that turns
+    up late for the older one still has the last word."""
+    cp = await server.add_station()
+    tag = await server.add_tag()
+    async with station(server.ws_url, cp) as st:
+        await st.boot()
+        first = await st.ok("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 1000,
+                                                 "timestamp": ago(30)})
+        await st.ok("MeterValues", {"connectorId": 1, "transactionId": first["transactionId"], "meterValue": [
+            {"timestamp": ago(20), "sampledValue": [{"value": "1800"}]}]})
+        second = await st.ok("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 5000,
+                                                  "timestamp": ago(10)})
+        assert second["idTagInfo"]["status"] == "Accepted"
+        old, new = sorted((await get(server, "/api/v1/sessions", charge_point_id=cp))["data"], key=lambda x: x["id"])
+        assert (old["status"], old["stop_reason"], old["energy_wh"]) == ("finished", "StopNotReceived", 800)
+        assert new["status"] == "active"
+        events = (await get(server, f"/api/v1/charge-points/{cp}/events"))["data"]
+        assert any(e["kind"] == "transaction_stop_missing" for e in events)
+        await st.ok("StopTransaction", {"transactionId": first["transactionId"], "meterStop": 1900,
+                                        "timestamp": ago(15), "reason": "EVDisconnected"})
+    late = await get(server, f"/api/v1/sessions/{old['id']}")
+    assert (late["stop_reason"], late["energy_wh"]) == ("EVDisconnected", 900)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from wattson.access import keys
 from wattson.access.models import AccessRight, ApiKey, ChargerGroupMember, Driver, IdToken
@@ -139,26 +140,31 @@ class AccessService:
     async def authorize(self, uid: str, charge_point_id: str) -> AuthResult:
         """The token's own answer, narrowed by the access rights to this charger; a token Wattson
         does not know is left to the fallbacks (asked outside any database transaction)."""
-        result = await self._own_answer(uid, charge_point_id)
-        if result is None:
-            result = await self._ask_fallbacks(uid, charge_point_id) or evaluate(None, utcnow())
-        return result
-
-    async def _own_answer(self, uid: str, charge_point_id: str) -> AuthResult | None:
         async with self.db.session() as s:
-            token = await s.scalar(select(IdToken).where(IdToken.uid == uid))
-            result = evaluate(token, utcnow())
-            if token is None and self._fallbacks:
-                return None
-            if not result.accepted:
-                return result
-            charger_groups = set(await s.scalars(select(ChargerGroupMember.charger_group_id)
-                                                 .where(ChargerGroupMember.charge_point_id == charge_point_id)))
-            if not charger_groups:
-                return result
-            granted = set(await s.scalars(
-                select(AccessRight.charger_group_id).join(Driver, Driver.home_group_id == AccessRight.driver_group_id)
-                .where(Driver.id == token.driver_id))) if token.driver_id is not None else set()
+            result = await self.own_answer(s, uid, charge_point_id)
+        return result or await self.fallback_answer(uid, charge_point_id)
+
+    async def fallback_answer(self, uid: str, charge_point_id: str) -> AuthResult:
+        """The answer for a token Wattson does not know: the fallbacks', else Invalid. Ask it
+        outside any database transaction (a fallback may wait for a partner)."""
+        return await self._ask_fallbacks(uid, charge_point_id) or evaluate(None, utcnow())
+
+    async def own_answer(self, s: AsyncSession, uid: str, charge_point_id: str) -> AuthResult | None:
+        """The answer from Wattson's own tokens and access rights, in ``s``; None for a token it
+        does not know when fallbacks may know it (``fallback_answer``)."""
+        token = await s.scalar(select(IdToken).where(IdToken.uid == uid))
+        result = evaluate(token, utcnow())
+        if token is None and self._fallbacks:
+            return None
+        if not result.accepted:
+            return result
+        charger_groups = set(await s.scalars(select(ChargerGroupMember.charger_group_id)
+                                             .where(ChargerGroupMember.charge_point_id == charge_point_id)))
+        if not charger_groups:
+            return result
+        granted = set(await s.scalars(
+            select(AccessRight.charger_group_id).join(Driver, Driver.home_group_id == AccessRight.driver_group_id)
+            .where(Driver.id == token.driver_id))) if token.driver_id is not None else set()
         return result if rights_allow(charger_groups, granted) else refused_here(result)
 
     async def _ask_fallbacks(self, uid: str, charge_point_id: str) -> AuthResult | None:

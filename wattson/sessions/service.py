@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import cached_property
 
 import orjson
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,8 @@ from wattson.stations.service import StationService
 log = logging.getLogger("wattson.sessions")
 #: Instants looked at for a session's latest sample of one measurand.
 RECENT = 5
+#: The stop reason of a 1.6 session closed because a new one started on its connector.
+STOP_NOT_RECEIVED = "StopNotReceived"
 
 
 @dataclass(slots=True)
@@ -71,35 +73,61 @@ class SessionService:
     async def authorize(self, id_tag: str, charge_point_id: str, exclude_session: int | None = None) -> AuthResult:
         """The token's answer at this charger, or ConcurrentTx when it already runs another session."""
         result = await self.access.authorize(id_tag, charge_point_id)
-        if result.accepted:
-            async with self.db.session() as s:
-                # Only sessions the tag was accepted for count: a refused start blocks nothing. And a
-                # transaction does not outlive a reboot of its station: one started before the
-                # station's last boot waits for its StopTransaction but no longer holds the tag.
-                query = (select(Session.id).join(ChargePoint, ChargePoint.id == Session.charge_point_id)
-                         .where(Session.id_tag == id_tag, Session.status == ACTIVE,
-                                Session.auth_status == ACCEPTED,
-                                or_(ChargePoint.booted_at.is_(None), ChargePoint.booted_at <= Session.started_at))
-                         .limit(1))
-                if exclude_session is not None:
-                    query = query.where(Session.id != exclude_session)
-                if await s.scalar(query) is not None:
-                    return AuthResult(CONCURRENT_TX, result.expires_at, result.parent_id_tag, result.driver_id)
+        if not result.accepted:
+            return result
+        async with self.db.session() as s:
+            return await self._unless_concurrent(s, id_tag, result, exclude_session)
+
+    @staticmethod
+    async def _unless_concurrent(s: AsyncSession, id_tag: str, result: AuthResult,
+                                 exclude_session: int | None = None, at: tuple | None = None) -> AuthResult:
+        """An accepted ``result``, or ConcurrentTx when the tag already runs another session.
+        Only sessions the tag was accepted for count: a refused start blocks nothing. And a
+        transaction does not outlive a reboot of its station: one started before the station's
+        last boot waits for its StopTransaction but no longer holds the tag; nor one on the
+        (station, EVSE, connector) ``at`` that a new start there closes (``_close_unstopped``)."""
+        if not result.accepted:
+            return result
+        query = (select(Session.id).join(ChargePoint, ChargePoint.id == Session.charge_point_id)
+                 .where(Session.id_tag == id_tag, Session.status == ACTIVE, Session.auth_status == ACCEPTED,
+                        or_(ChargePoint.booted_at.is_(None), ChargePoint.booted_at <= Session.started_at))
+                 .limit(1))
+        if exclude_session is not None:
+            query = query.where(Session.id != exclude_session)
+        if at is not None:
+            query = query.where(~and_(Session.charge_point_id == at[0], Session.evse == at[1],
+                                      Session.connector == at[2], Session.last_seq_no.is_(None)))
+        if await s.scalar(query) is not None:
+            return AuthResult(CONCURRENT_TX, result.expires_at, result.parent_id_tag, result.driver_id)
         return result
 
     async def start(self, charge_point_id: str, evse: int, connector: int, id_tag: str | None,
                     meter_start: int, timestamp: datetime, reservation_id: int | None = None,
                     transaction_id: str | None = None) -> tuple[Session, AuthResult | None]:
         """Open a session. A retry of the same start (after a lost response) returns the
-        session it created the first time, so the station gets the same transaction id."""
+        session it created the first time, so the station gets the same transaction id.
+
+        What is read first (a retry? the tag's answer, its other sessions) is one short
+        transaction, and the session is written by another: in a start storm, what a start costs
+        is its transactions and statements."""
+        auth, here = None, (charge_point_id, evse, connector)
         async with self.db.session() as s:
             existing = await s.scalar(select(Session).where(
                 Session.charge_point_id == charge_point_id, Session.evse == evse, Session.connector == connector,
                 Session.id_tag == id_tag, Session.started_at == timestamp, Session.meter_start == meter_start))
+            if existing is None and id_tag:
+                auth = await self.access.own_answer(s, id_tag, charge_point_id)
+                if auth is not None:
+                    auth = await self._unless_concurrent(s, id_tag, auth, at=here)
         if existing is not None:
             return existing, await self._auth_for(id_tag, charge_point_id, existing.id)
-        auth = await self.authorize(id_tag, charge_point_id) if id_tag else None
+        if id_tag and auth is None:  # a token only a fallback may know: asked outside any transaction
+            auth = await self.access.fallback_answer(id_tag, charge_point_id)
+            if auth.accepted:
+                async with self.db.session() as s:
+                    auth = await self._unless_concurrent(s, id_tag, auth, at=here)
         async with self.db.session() as s:
+            closed = await self._close_unstopped(s, charge_point_id, evse, connector, timestamp)
             evse_row = await StationService.ensure_evse(s, charge_point_id, evse)
             location_id = await s.scalar(select(ChargePoint.location_id).where(ChargePoint.id == charge_point_id))
             session = Session(charge_point_id=charge_point_id, evse_id=evse_row.id, evse=evse, connector=connector,
@@ -118,7 +146,30 @@ class SessionService:
                 await self.billing.choose_tariff(s, session)
         log.info("session %s started on %s EVSE %s for %s (%s)", session.id, charge_point_id, evse, id_tag,
                  auth.status if auth else "no tag")
+        for session_id in closed:
+            await self.settle(session_id)
         return session, auth
+
+    @staticmethod
+    async def _close_unstopped(s: AsyncSession, charge_point_id: str, evse: int, connector: int,
+                               timestamp: datetime) -> list[int]:
+        """Earlier 1.6 transactions still open on this connector lost their StopTransaction (or
+        the station never sends one, as after a ConcurrentTx answer): a station sends its
+        transaction messages in order, so a new start means they are over. Closed at their last
+        reading, as 2.x's lost Ended (``transactions.close_unended``); a StopTransaction that
+        turns up after all still has the last word. The ids of the sessions closed."""
+        from wattson.sessions.transactions import close_unended  # transactions imports this module
+        stale = list(await s.scalars(select(Session).where(
+            Session.charge_point_id == charge_point_id, Session.evse == evse, Session.connector == connector,
+            Session.status == ACTIVE, Session.last_seq_no.is_(None), Session.started_at <= timestamp)))
+        for old in stale:
+            close_unended(old, STOP_NOT_RECEIVED)
+            log.warning("%s started a transaction on EVSE %s while %s had not stopped; session %s closed",
+                        charge_point_id, evse, old.transaction_id, old.id)
+            s.add(StationEvent(charge_point_id=charge_point_id, kind="transaction_stop_missing",
+                               data={"transaction_id": old.transaction_id, "session_id": old.id},
+                               timestamp=timestamp))
+        return [old.id for old in stale]
 
     async def _auth_for(self, id_tag: str | None, charge_point_id: str, session_id: int) -> AuthResult | None:
         return await self.authorize(id_tag, charge_point_id, exclude_session=session_id) if id_tag else None
@@ -149,7 +200,7 @@ class SessionService:
                                    data={"transaction_id": transaction_id, "meter_stop": meter_stop,
                                          "reason": reason, "id_tag": id_tag}, timestamp=timestamp))
                 return None
-            if session.status == FINISHED:
+            if session.status == FINISHED and session.stop_reason != STOP_NOT_RECEIVED:
                 return session
             await self.store_samples(s, charge_point_id, session.evse, session.connector, session, samples)
             self._apply_reading(session, samples)

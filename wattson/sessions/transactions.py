@@ -107,9 +107,10 @@ def apply_readings(session: Session, samples: list[Sample]) -> None:
         session.meter_stop = session.meter_last
 
 
-def close_unended(session: Session) -> None:
-    """A transaction whose Ended was lost: finished at the last moment known of it."""
-    session.status, session.stop_reason = FINISHED, ENDED_NOT_RECEIVED
+def close_unended(session: Session, reason: str = ENDED_NOT_RECEIVED) -> None:
+    """A transaction whose Ended (1.6: StopTransaction) was lost: finished at the last moment
+    known of it."""
+    session.status, session.stop_reason = FINISHED, reason
     session.stopped_at = max(session.meter_last_at or session.started_at, session.started_at)
     session.meter_stop = session.meter_last
     session.energy_wh = energy_between(session.meter_start, session.meter_last)
@@ -161,7 +162,7 @@ class TransactionService:
                 timestamp=event.timestamp, offline=event.offline, charging_state=event.charging_state,
                 stopped_reason=event.stopped_reason, id_tag=event.id_tag))
             await SessionService.store_samples(s, charge_point_id, session.evse, session.connector, session,
-                                          event.samples)
+                                                 event.samples)
             was_active, driver_before = session.status == ACTIVE, session.driver_id
             apply_event(session, event, auth)
             if event.reservation_id is not None:
