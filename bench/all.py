@@ -38,12 +38,13 @@ def run(args) -> None:
     fleet_args = dict(runs=runs, workers=2, requests=50 if quick else 300, ws="", profile=str(profiles))
     connections = fleet.connections(Namespace(stations=500 if quick else 10_000, **fleet_args))
     storm = fleet.storm(Namespace(stations=500 if quick else 10_000, **fleet_args))
+    starts = fleet.starts(Namespace(stations=100 if quick else 1_000, **fleet_args))
     commands = fleet.commands(Namespace(stations=100 if quick else 1_000, **fleet_args))
     queries, repeat = {}, 3 if quick else QUERY_REPEAT
     for backend in ("sqlite", "postgresql"):
         queries[backend] = sessions_query.run(Namespace(sessions=10_000 if quick else 1_000_000, backend=backend,
                                                         repeat=repeat, postgres_url=args.postgres_url, seed=1))
-    text = report.render(machine, tp, split, connections, storm, commands, queries, repeat, profiles,
+    text = report.render(machine, tp, split, connections, storm, starts, commands, queries, repeat, profiles,
                          minutes=(time.monotonic() - started) / 60, quick=quick)
     args.output.write_text(text)
     print(f"# wrote {args.output} after {(time.monotonic() - started) / 60:.1f} min")

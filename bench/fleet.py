@@ -9,6 +9,11 @@ reference.
 and 1) all at once, each worker opening up to 256 handshakes at a time; errors, p99 of the boot
 call, and the time until every boot was Accepted.
 
+``starts``: N registered stations, half on OCPP 1.6 and half on 2.0.1, each with its own accepted
+tag, come up at random moments within 5 s (a depot whose power came back): each connects, boots
+and opens a transaction (StartTransaction, TransactionEvent Started); on SQLite and PostgreSQL,
+errors, p50 and p99 of the start call, and the time until every start was answered.
+
 ``commands``: N stations connected and booted, answering every call at once; one operator sends
 Reset over the API to a random station at a time (``POST /api/v1/charge-points/{id}/commands/reset``,
 waiting for the station's answer); p50 and p99 of the whole HTTP request.
@@ -22,7 +27,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bench import loadgen, profile, servers
+from bench import loadgen, messages, profile, servers
 from bench.stats import median, percentile
 
 
@@ -38,9 +43,10 @@ class Result:
 
 
 def add_parsers(sub) -> None:
+    names = ["connections", "storm", "starts", "commands"]
     for name, fn, default in (("connections", connections, 10_000), ("storm", storm, 10_000),
-                              ("commands", commands, 1_000)):
-        p = sub.add_parser(name, help=__doc__.split("\n\n")[["connections", "storm", "commands"].index(name) + 1]
+                              ("starts", starts, 1_000), ("commands", commands, 1_000)):
+        p = sub.add_parser(name, help=__doc__.split("\n\n")[names.index(name) + 1]
                            .split(":")[0].strip("`"), description=__doc__,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         add_options(p, default)
@@ -52,14 +58,15 @@ def add_options(p, stations: int) -> None:
     p.add_argument("--runs", type=int, default=3, help="runs per figure; the median is reported (default 3)")
     p.add_argument("--workers", type=int, default=2, help="load generator processes (default 2)")
     p.add_argument("--requests", type=int, default=300, help="commands: commands timed per run (default 300)")
-    p.add_argument("--profile", metavar="DIR", help="storm, commands: record the server with py-spy during the "
+    p.add_argument("--profile", metavar="DIR", help="storm, starts, commands: record the server with py-spy during the "
                                                     "first run (DIR/<scenario>.txt and .summary.txt)")
     p.add_argument("--ws", default="", help="connections: uvicorn WebSocket implementation to measure instead of "
                                             "Wattson's (websockets-sansio, websockets, wsproto)")
 
 
-def _jobs(kind: str, port: int, ids: list[str], workers: int, timeout: float = 120) -> list[loadgen.Job]:
-    return [loadgen.Job(kind, "127.0.0.1", port, part, timeout=timeout, cpus=servers.generator_cpus())
+def _jobs(kind: str, port: int, ids: list[str], workers: int, timeout: float = 120,
+          **options) -> list[loadgen.Job]:
+    return [loadgen.Job(kind, "127.0.0.1", port, part, timeout=timeout, cpus=servers.generator_cpus(), **options)
             for part in loadgen.split(ids, workers)]
 
 
@@ -143,6 +150,51 @@ def storm(args) -> list[Result]:
                 result.runs.append(run)
                 time.sleep(2)  # the server notices the disconnections
     return [result]
+
+
+# --- start storm ---------------------------------------------------------------------------------
+
+#: The window within which every station of the start storm comes up.
+START_WINDOW_S = 5.0
+
+
+def starts(args) -> list[Result]:
+    """A fresh database per run, so that every run's starts are new sessions."""
+    results = []
+    for backend in ("sqlite", "postgresql"):
+        result = Result("starts", f"wattson-{backend}", args.stations)
+        for run_no in range(args.runs):
+            ids = _ids(f"START{run_no}", args.stations)
+            half = len(ids) // 2
+            with servers.database(backend) as url:
+                asyncio.run(servers.register_stations(url, ids, tags=[messages.tag(x) for x in ids]))
+                with servers.wattson(url) as proc:
+                    jobs = (_jobs("starts", proc.port, ids[:half], max(1, args.workers // 2), timeout=90,
+                                  duration=START_WINDOW_S)
+                            + _jobs("starts", proc.port, ids[half:], max(1, args.workers // 2), timeout=90,
+                                    duration=START_WINDOW_S, version="2.0.1"))
+                    with loadgen.Generator(jobs) as gen:
+                        gen.prepare()
+                        spy = profile.Recording(proc.pid, args.profile, f"starts-{backend}", 15) \
+                            if args.profile and not result.runs else None
+                        if spy:  # the first 15 s of the first run
+                            spy.start()
+                        reports = gen.run()
+                        if spy:
+                            spy.finish()
+                        gen.close()
+            latencies = [x for r in reports for x in r.latencies_ms]
+            errors = [e for r in reports for e in r.errors]
+            answered = sum(r.accepted for r in reports)
+            run = {"answered": answered, "errors": len(errors), "start_p50_ms": percentile(latencies, 50),
+                   "start_p99_ms": percentile(latencies, 99),
+                   "all_answered_s": max(r.all_accepted for r in reports) if answered == len(ids) else float("nan")}
+            print(f"# starts {backend} {len(ids)} stations: {answered} answered, {len(errors)} errors {errors[:2]}, "
+                  f"start p50 {run['start_p50_ms']:.0f} ms p99 {run['start_p99_ms']:.0f} ms, all answered after "
+                  f"{run['all_answered_s']:.1f} s", flush=True)
+            result.runs.append(run)
+        results.append(result)
+    return results
 
 
 # --- command round trips -----------------------------------------------------------------------------

@@ -10,6 +10,7 @@ timed part), then ``close``. Every loop is bounded by a deadline.
 import asyncio
 import multiprocessing
 import os
+import random
 import resource
 import time
 from dataclasses import dataclass, field
@@ -26,7 +27,9 @@ class Job:
     - ``load``: boot, open a transaction, then send meter values as fast as answered;
     - ``idle``: connect and stay connected;
     - ``storm``: connect, boot and send status all at once when told to run (timed);
-    - ``answer``: connect, boot, then answer every command with ``reply``.
+    - ``answer``: connect, boot, then answer every command with ``reply``;
+    - ``starts``: each station waits a random moment within ``duration``, then connects, boots and
+      opens a transaction with its own tag (a depot whose power came back; timed per start).
     """
 
     kind: str
@@ -48,11 +51,11 @@ class Report:
     connected: int = 0
     messages: int = 0
     errors: list[str] = field(default_factory=list)
-    latencies_ms: list[float] = field(default_factory=list)  # per call (load) or per boot (storm)
+    latencies_ms: list[float] = field(default_factory=list)  # per call (load), boot (storm) or start (starts)
     elapsed: float = 0.0  # seconds from the start signal to the last answer
     cpu: float = 0.0  # CPU seconds the worker used in the timed phase
     accepted: int = 0
-    all_accepted: float = 0.0  # seconds from the start signal to the last Accepted boot (storm)
+    all_accepted: float = 0.0  # seconds from the start signal to the last Accepted boot (storm) or start (starts)
     calls_answered: int = 0
 
 
@@ -128,6 +131,27 @@ async def _work(pipe, job: Job) -> None:
         except (OSError, asyncio.TimeoutError) as error:
             report.errors.append(f"{name}: {type(error).__name__} {error}")
 
+    async def start_one(name: str, started: float) -> None:
+        await asyncio.sleep(random.uniform(0, job.duration))
+        st = await open_one(name)
+        if st is None:
+            return
+        try:
+            reply = await call(st, proto.boot(1))
+            if b'"Accepted"' not in reply:
+                report.errors.append(f"{name}: boot answered {reply[:200]!r}")
+                return
+            t = time.perf_counter()
+            reply = await call(st, proto.start(2, name, messages.tag(name)))
+            report.latencies_ms.append((time.perf_counter() - t) * 1000)
+            if not proto.started(reply):
+                report.errors.append(f"{name}: start answered {reply[:200]!r}")
+                return
+            report.accepted += 1
+            report.all_accepted = max(report.all_accepted, time.perf_counter() - started)
+        except (OSError, asyncio.TimeoutError) as error:
+            report.errors.append(f"{name}: {type(error).__name__} {error}")
+
     async def load_one(st: wsclient.Station, tx, end: float) -> float:
         seq, unique_id = 1, 10
         latencies, errors = report.latencies_ms, report.errors
@@ -147,7 +171,7 @@ async def _work(pipe, job: Job) -> None:
 
     # prepare
     await _recv(pipe, "prepare")
-    if job.kind != "storm":
+    if job.kind not in ("storm", "starts"):
         await asyncio.gather(*(prepare_one(name) for name in job.stations))
     report.connected = len(stations)
     pipe.send(("prepared", len(stations), report.errors[:20]))
@@ -166,6 +190,13 @@ async def _work(pipe, job: Job) -> None:
         except asyncio.TimeoutError:
             report.errors.append(f"the storm was not over after {job.timeout:g} s; "
                                  f"{report.stations - report.accepted} stations not Accepted")
+        report.connected = len(stations)
+    elif job.kind == "starts":
+        try:
+            await asyncio.wait_for(asyncio.gather(*(start_one(n, started) for n in job.stations)), job.timeout)
+        except asyncio.TimeoutError:
+            report.errors.append(f"the starts were not over after {job.timeout:g} s; "
+                                 f"{report.stations - report.accepted} not answered")
         report.connected = len(stations)
     report.messages = len(report.latencies_ms)
     report.cpu = time.process_time() - cpu

@@ -65,6 +65,11 @@ def template(action: str, payload: dict):
     return build
 
 
+def tag(station: str) -> str:
+    """The station's own id tag (at most 20 characters, as 1.6 allows)."""
+    return station[-20:]
+
+
 class V16:
     subprotocol = "ocpp1.6"
 
@@ -78,9 +83,15 @@ class V16:
                                                "status": "Available", "timestamp": now()})
 
     @staticmethod
-    def start(i: int, station: str) -> bytes:
-        return frame(i, "StartTransaction", {"connectorId": 1, "idTag": "BENCHTAG", "meterStart": 0,
+    def start(i: int, station: str, id_tag: str = "BENCHTAG") -> bytes:
+        return frame(i, "StartTransaction", {"connectorId": 1, "idTag": id_tag, "meterStart": 0,
                                              "timestamp": now()})
+
+    @staticmethod
+    def started(reply: bytes) -> bool:
+        """A CALLRESULT with a transaction id."""
+        message = orjson.loads(reply)
+        return message[0] == 3 and isinstance(message[2].get("transactionId"), int)
 
     @staticmethod
     def transaction_id(reply: bytes, station: str) -> int:
@@ -114,11 +125,17 @@ class V201:
                                                "evseId": 1, "connectorId": 1})
 
     @staticmethod
-    def start(i: int, station: str) -> bytes:
+    def start(i: int, station: str, id_tag: str | None = None) -> bytes:
+        token = {"idToken": {"idToken": id_tag, "type": "ISO14443"}} if id_tag else {}
         return frame(i, "TransactionEvent", {
             "eventType": "Started", "timestamp": now(), "triggerReason": "CablePluggedIn", "seqNo": 0,
             "transactionInfo": {"transactionId": V201.transaction_id(b"", station), "chargingState": "EVConnected"},
-            "evse": {"id": 1, "connectorId": 1}})
+            **token, "evse": {"id": 1, "connectorId": 1}})
+
+    @staticmethod
+    def started(reply: bytes) -> bool:
+        """A CALLRESULT (the transaction id is the station's own in 2.x)."""
+        return orjson.loads(reply)[0] == 3
 
     @staticmethod
     def transaction_id(reply: bytes, station: str) -> str:

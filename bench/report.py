@@ -18,6 +18,8 @@ TARGETS = {
     "library": "throughput ≥ 5 × the central system built on the ocpp library",
     "memory": "idle memory ≤ 24 KiB per connection at 10,000 connections",
     "storm": "reconnect storm: 10,000 boots, 0 errors, all Accepted within 60 s",
+    "starts": "start storm: 1,000 stations boot and start within 5 s, every start answered with a transaction, "
+              "0 CALLERRORs, all within 20 s, p99 ≤ 5 s, SQLite and PostgreSQL",
     "commands": "command round trip at 1,000 stations: p99 ≤ 20 ms",
     "queries": "session query at 1,000,000 sessions: p95 ≤ 50 ms, SQLite and PostgreSQL",
 }
@@ -180,7 +182,7 @@ def _ok(holds: bool) -> str:
     return "**holds**" if holds else "**missed**"
 
 
-def render(m: dict, throughput, stages, connections, storm, commands, queries: dict, query_repeat: int,
+def render(m: dict, throughput, stages, connections, storm, starts, commands, queries: dict, query_repeat: int,
            profiles: Path, minutes: float, quick: bool = False) -> str:
     out = ["# Benchmark results", ""]
     if quick:
@@ -258,6 +260,21 @@ def render(m: dict, throughput, stages, connections, storm, commands, queries: d
         storm_ok = r.stations >= 10_000 and all(x["errors"] == 0 and x["accepted"] == r.stations for x in r.runs) \
             and r.median("all_accepted_s") <= 60
 
+    # start storm
+    out += ["", "## Start storm", "",
+            "Half the stations on OCPP 1.6, half on 2.0.1, each with its own accepted tag, come up at random "
+            "moments within 5 s: connect, boot, start a transaction. Latency is the start call's.", "",
+            "| database | stations | answered | errors | start p50 ms | start p99 ms | all answered after s |",
+            "|---|---|---|---|---|---|---|"]
+    starts_ok = bool(starts)
+    for r in starts:
+        out.append(f"| {r.target[8:]} | {r.stations:,} | {_f(r.median('answered'), 0)} | "
+                   f"{sum(x['errors'] for x in r.runs)} | {_f(r.median('start_p50_ms'), 0)} | "
+                   f"{_f(r.median('start_p99_ms'), 0)} | {_f(r.median('all_answered_s'))} |")
+        starts_ok = starts_ok and r.stations >= 1000 and all(
+            x["errors"] == 0 and x["answered"] == r.stations and x["all_answered_s"] <= 20 for x in r.runs) \
+            and r.median("start_p99_ms") <= 5000
+
     # commands
     out += ["", "## Command round trip (API → station → API)", "",
             "| stations connected | p50 ms | p99 ms | failed |", "|---|---|---|---|"]
@@ -292,6 +309,7 @@ def render(m: dict, throughput, stages, connections, storm, commands, queries: d
             f"| {TARGETS['library']} | {_ok(all(checks['library']))} |",
             f"| {TARGETS['memory']} | {_ok(memory_ok)} |",
             f"| {TARGETS['storm']} | {_ok(storm_ok)} |",
+            f"| {TARGETS['starts']} | {_ok(starts_ok)} |",
             f"| {TARGETS['commands']} | {_ok(commands_ok)} |",
             f"| {TARGETS['queries']} (JSON queries; the CSV export is not a query) | {_ok(queries_ok)}"
             f"{': over 50 ms: ' + ', '.join(slow) if slow else ''} |", ""]
@@ -301,14 +319,14 @@ def render(m: dict, throughput, stages, connections, storm, commands, queries: d
     # profiles
     out += ["## Where Wattson's time goes (py-spy, same run)", "",
             "Sampled at 250 Hz in one extra throughput run per figure (not counted above) and in the first "
-            "20 s of the first storm, all threads; first by layer (`bench/profile.py` says how a sample is "
+            "20 s of the first storm and 15 s of each first start storm, all threads; first by layer (`bench/profile.py` says how a sample is "
             "placed), then the functions with the most samples of their own. `Runner.run` is uvloop's C code "
             "(sockets, callbacks: it has no Python frames); `_connection_worker_thread` is aiosqlite's thread, "
             "at work in SQLite's C code or waiting for work. A thread waiting for the GIL is sampled where it "
             "waits, so the SQLite thread's Python-side work shows up spread over the event loop's code.", ""]
     out += _layers(profiles)
     for name in ("wattson-sqlite-1.6", "wattson-sqlite-2.0.1", "wattson-postgresql-1.6", "wattson-postgresql-2.0.1",
-                 "storm"):
+                 "storm", "starts-sqlite", "starts-postgresql"):
         summary = profiles / f"{name}.summary.txt"
         if summary.exists():
             lines = summary.read_text().splitlines()

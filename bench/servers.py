@@ -187,11 +187,13 @@ async def pg_admin(url: str, statement: str) -> None:
         await conn.close()
 
 
-async def register_stations(url: str, ids: list[str], api_key_role: str | None = None) -> str | None:
-    """Migrate the database, register ``ids`` (one set-based INSERT) and optionally create an API
-    key, whose secret is returned."""
+async def register_stations(url: str, ids: list[str], api_key_role: str | None = None,
+                            tags: list[str] = ()) -> str | None:
+    """Migrate the database, register ``ids`` (one set-based INSERT) and ``tags`` (accepted id
+    tokens), and optionally create an API key, whose secret is returned."""
     from sqlalchemy import insert
 
+    from wattson.access.models import IdToken
     from wattson.access.service import AccessService
     from wattson.db import Database, utcnow
     from wattson.db.migrate import upgrade
@@ -208,6 +210,10 @@ async def register_stations(url: str, ids: list[str], api_key_role: str | None =
                     {"id": cp, "registration_status": "Accepted", "admin_status": "enabled", "security_profile": 0,
                      "network_status": "offline", "created_at": now, "updated_at": now}
                     for cp in ids[i:i + 10_000]])
+            if tags:
+                await conn.execute(insert(IdToken), [{"uid": uid, "type": "ISO14443", "status": "Accepted",
+                                                      "invoicable": False, "created_at": now, "updated_at": now}
+                                                     for uid in tags])
         if api_key_role:
             _, secret = await AccessService(db).create_api_key("bench", api_key_role)
             return secret

@@ -10,9 +10,10 @@ from wattson.db.checkpoint import BACKSTOP_PAGES, LOG_SIZE_LIMIT, WalCheckpointe
 
 
 #: PostgreSQL pool: connections kept, extra ones allowed under load, and the longest a unit of
-#: work waits for one (``WATTSON_DB_POOL_*``). A wait longer than a few seconds helps nobody: a
-#: station retries its transaction messages and an API client gets a 503 with Retry-After.
-POOL_SIZE, POOL_OVERFLOW, POOL_TIMEOUT = 10, 20, 5.0
+#: work waits for one (``WATTSON_DB_POOL_*``); then a station gets InternalError (it retries its
+#: transaction messages) and an API client a 503 with Retry-After. 10 s: in the start storm
+#: (``make bench``, 1,000 stations within 5 s on a loaded machine) 5 s failed 30 starts, 10 s none.
+POOL_SIZE, POOL_OVERFLOW, POOL_TIMEOUT = 10, 20, 10.0
 
 
 class Database:
