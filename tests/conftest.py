@@ -45,6 +45,7 @@ class Server:
     env: dict
     api_key: str
     log: Path
+    pid: int | None = None  # of the first `wattson serve` (a crash test kills it)
 
     @property
     def ws_url(self) -> str:
@@ -131,7 +132,7 @@ def start_server(tmp: Path, backend: str, db_port: int | None = None, **settings
             assert proc.poll() is None, f"server exited:\n{log.read_text()}"
             assert time.monotonic() < deadline, f"server did not start:\n{log.read_text()}"
             time.sleep(0.1)
-        yield Server(backend, port, env, key, log)
+        yield Server(backend, port, env, key, log, proc.pid)
     finally:
         proc.terminate()
         try:
