@@ -74,6 +74,21 @@ def _ids(prefix: str, n: int) -> list[str]:
     return [f"{prefix}-{i:05d}" for i in range(1, n + 1)]
 
 
+def _run(jobs: list[loadgen.Job], proc: servers.Proc, profile_dir: str | None, name: str,
+         seconds: float) -> list[loadgen.Report]:
+    """The jobs' timed phase; with ``profile_dir``, its first ``seconds`` recorded by py-spy."""
+    with loadgen.Generator(jobs) as gen:
+        gen.prepare()
+        spy = profile.Recording(proc.pid, profile_dir, name, seconds) if profile_dir else None
+        if spy:
+            spy.start()
+        reports = gen.run()
+        if spy:
+            spy.finish()
+        gen.close()
+    return reports
+
+
 # --- connections --------------------------------------------------------------------------------
 
 def connections(args) -> list[Result]:
@@ -126,16 +141,8 @@ def storm(args) -> list[Result]:
         asyncio.run(servers.register_stations(url, ids))
         with servers.wattson(url) as proc:
             for _ in range(args.runs):
-                with loadgen.Generator(_jobs("storm", proc.port, ids, args.workers, timeout=90)) as gen:
-                    gen.prepare()
-                    spy = profile.Recording(proc.pid, args.profile, "storm", 20) if args.profile and not result.runs \
-                        else None
-                    if spy:  # the first 20 s of the first run
-                        spy.start()
-                    reports = gen.run()
-                    if spy:
-                        spy.finish()
-                    gen.close()
+                reports = _run(_jobs("storm", proc.port, ids, args.workers, timeout=90), proc,
+                               args.profile if not result.runs else None, "storm", 20)
                 boots = [x for r in reports for x in r.latencies_ms]
                 errors = [e for r in reports for e in r.errors]
                 accepted = sum(r.accepted for r in reports)
@@ -173,16 +180,7 @@ def starts(args) -> list[Result]:
                                   duration=START_WINDOW_S)
                             + _jobs("starts", proc.port, ids[half:], max(1, args.workers // 2), timeout=90,
                                     duration=START_WINDOW_S, version="2.0.1"))
-                    with loadgen.Generator(jobs) as gen:
-                        gen.prepare()
-                        spy = profile.Recording(proc.pid, args.profile, f"starts-{backend}", 15) \
-                            if args.profile and not result.runs else None
-                        if spy:  # the first 15 s of the first run
-                            spy.start()
-                        reports = gen.run()
-                        if spy:
-                            spy.finish()
-                        gen.close()
+                    reports = _run(jobs, proc, args.profile if not result.runs else None, f"starts-{backend}", 15)
             latencies = [x for r in reports for x in r.latencies_ms]
             errors = [e for r in reports for e in r.errors]
             answered = sum(r.accepted for r in reports)

@@ -184,19 +184,13 @@ async def _work(pipe, job: Job) -> None:
         ends = await asyncio.wait_for(asyncio.gather(*(load_one(stations[n], transactions[n], started + job.duration)
                                                        for n in job.stations if n in transactions)), job.timeout)
         report.elapsed = max(ends, default=started) - started
-    elif job.kind == "storm":
+    elif job.kind in ("storm", "starts"):
+        one = storm_one if job.kind == "storm" else start_one
         try:
-            await asyncio.wait_for(asyncio.gather(*(storm_one(n, started) for n in job.stations)), job.timeout)
+            await asyncio.wait_for(asyncio.gather(*(one(n, started) for n in job.stations)), job.timeout)
         except asyncio.TimeoutError:
-            report.errors.append(f"the storm was not over after {job.timeout:g} s; "
-                                 f"{report.stations - report.accepted} stations not Accepted")
-        report.connected = len(stations)
-    elif job.kind == "starts":
-        try:
-            await asyncio.wait_for(asyncio.gather(*(start_one(n, started) for n in job.stations)), job.timeout)
-        except asyncio.TimeoutError:
-            report.errors.append(f"the starts were not over after {job.timeout:g} s; "
-                                 f"{report.stations - report.accepted} not answered")
+            report.errors.append(f"the {job.kind} were not over after {job.timeout:g} s; "
+                                 f"{report.stations - report.accepted} stations not answered")
         report.connected = len(stations)
     report.messages = len(report.latencies_ms)
     report.cpu = time.process_time() - cpu
