@@ -162,6 +162,14 @@ CASES = [
                      {"idTag": "B", "idTagInfo": {"status": "Blocked"}}]},
                  {"status": "Accepted"}, "Accepted", id="send-local-list-full"),
     pytest.param("send-local-list",
+                 {"version": 5, "entries": [{"id_tag": "C", "expires_at": "2030-06-01T00:00:00Z",
+                                             "parent_id_tag": "P"}]},
+                 "SendLocalList",
+                 {"listVersion": 5, "updateType": "Full", "localAuthorizationList": [
+                     {"idTag": "C", "idTagInfo": {"status": "Accepted", "expiryDate": "2030-06-01T00:00:00.000Z",
+                                                  "parentIdTag": "P"}}]},
+                 {"status": "Accepted"}, "Accepted", id="send-local-list-full-default-status"),
+    pytest.param("send-local-list",
                  {"version": 4, "update_type": "differential", "entries": [
                      {"id_tag": "A"}, {"id_tag": "D", "status": "Accepted"}]},
                  "SendLocalList",
@@ -565,6 +573,8 @@ async def test_unknown_charge_point_and_unknown_command_are_404(server):
     ("trigger-message", {"message": "StartTransaction"}, "message"),
     ("reserve-now", {"id_tag": "T", "expires_at": "tomorrow"}, "expires_at"),
     ("send-local-list", {"version": 1, "entries": [{"id_tag": "A", "status": "Maybe"}]}, "status"),
+    ("send-local-list", {"version": 1, "update_type": "differential",
+                         "entries": [{"id_tag": "A", "parent_id_tag": "P"}]}, "body"),
     ("set-charging-profile", {"profile": {"id": 1, "purpose": "TxProfile",
                                           "schedule": {"charging_rate_unit": "A", "periods": []}}}, "periods"),
     ("get-composite-schedule", {"duration": 0}, "duration"),

@@ -179,6 +179,18 @@ class SendLocalList(Params):
     update_type: Literal["full", "differential"] = "full"
     entries: list[LocalListEntry] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def entries_have_a_status(self):
+        """A Full list must give every tag its info (stations drop bare ones), so status defaults to
+        Accepted; in a Differential list a bare tag means "remove", so it cannot carry an expiry or parent."""
+        for e in self.entries:
+            if e.status is None and self.update_type == "full":
+                e.status = "Accepted"
+            elif e.status is None and (e.expires_at or e.parent_id_tag):
+                raise ValueError(f"entry {e.id_tag}: expires_at and parent_id_tag need a status "
+                                 "(an entry without status removes the tag)")
+        return self
+
 
 class SchedulePeriod(Params):
     start_period: int = Field(ge=0, description="Seconds from the start of the schedule.")
