@@ -1,5 +1,5 @@
 """OCPP security profile 1 (HTTP Basic authentication at the handshake with a per-station password),
-the rule that decides what each profile needs, the throttle on repeated attempts, and the API
+the rule that decides what each profile needs, the throttle on repeated failures, and the API
 without TLS. Profiles 2 and 3 over real TLS: tests/test_tls_profiles.py."""
 
 import base64
@@ -105,41 +105,37 @@ class Clock:
         return self.now
 
 
-def test_throttle_refuses_after_the_free_attempts_and_backs_off():
+def test_throttle_backs_off_per_identity_and_success_resets():
     clock = Clock()
-    throttle = Throttle(free=3, window=60, base=0.5, cap=5, clock=clock)
-    assert [throttle.admit("k") for _ in range(3)] == [0, 0, 0]  # counted when admitted, before any check
-    assert throttle.admit("k") == 0.5 and throttle.admit("k") == 0.5  # refused ones are not counted
-    assert throttle.admit("other") == 0  # other keys are not affected
-    waits = []
-    for _ in range(6):
-        clock.now += throttle.admit("k")
-        assert throttle.admit("k") == 0
-        waits.append(throttle.admit("k"))
-    assert waits == [1, 2, 4, 5, 5, 5]
-    throttle.cleared("k")
-    assert throttle.admit("k") == 0
+    throttle = Throttle(identity_free=3, address_free=30, window=60, base=0.5, cap=5, clock=clock)
+    delays = [throttle.failed("10.0.0.1", "CP-1") for _ in range(9)]
+    assert delays == [0, 0, 0, 0.5, 1, 2, 4, 5, 5]
+    assert throttle.failed("10.0.0.2", "CP-2") == 0  # others are not slowed down
+    throttle.succeeded("CP-1")
+    assert throttle.failed("10.0.0.1", "CP-1") == 0
     clock.now += 61  # a quiet window forgets
-    assert len(throttle) == 2 and throttle.admit("new") == 0 and len(throttle) == 1
+    assert [throttle.failed("10.0.0.3", "CP-3") for _ in range(4)][-1] == 0.5
+    clock.now += 61
+    assert throttle.failed("10.0.0.3", "CP-3") == 0
 
 
-def test_throttle_success_gives_its_attempt_back():
+def test_throttle_backs_off_per_address():
     clock = Clock()
-    throttle = Throttle(free=2, clock=clock)
-    for _ in range(10):
-        assert throttle.admit("10.0.0.9") == 0
-        throttle.succeeded("10.0.0.9")
-    assert throttle.admit("10.0.0.9") == 0 and throttle.admit("10.0.0.9") == 0
-    assert throttle.admit("10.0.0.9") > 0
+    throttle = Throttle(identity_free=3, address_free=5, clock=clock)
+    delays = [throttle.failed("10.0.0.9", f"CP-{n}") for n in range(7)]  # guessing identities
+    assert delays == [0, 0, 0, 0, 0, 0.5, 1]
+    throttle.succeeded("CP-0")  # one station's success does not clear its address
+    assert throttle.failed("10.0.0.9", "CP-new") == 2
 
 
 def test_throttle_memory_is_bounded():
     clock = Clock()
     throttle = Throttle(max_entries=100, window=60, clock=clock)
     for n in range(1000):
-        throttle.admit((f"CP-{n}", f"10.0.{n // 250}.{n % 250}"))
+        throttle.failed(f"10.0.{n // 250}.{n % 250}", f"CP-{n}")
         clock.now += 0.01
     assert len(throttle) <= 100
     clock.now += 61
-    throttle.admit("last")
-    assert len(throttle) == 1
+    throttle.failed("10.9.9.9", "CP-last")
+    assert len(throttle) == 2
+    assert throttle.failed("10.9.9.9", "CP-last") == 0 and Throttle(clock=clock).failed("a", "b") == 0

@@ -6,8 +6,7 @@ An ASGI WebSocket app mounted at ``/ocpp/{charge_point_id}``. It talks to ASGI d
 Credentials (docs/security.md): an HTTP Basic password, whether the connection is TLS (scope
 scheme ``wss``) and the client certificate from the standard ASGI TLS extension. Every refusal
 for want of them is the same 401, so a stranger learns nothing about which stations exist or
-what they need; only the log says why. Repeated attempts per (station, client address), and
-many from one address, are answered 429 at once without checking the credentials (throttle.py).
+what they need; only the log says why. Refusals are slowed down when they repeat.
 """
 
 import asyncio
@@ -34,8 +33,6 @@ PREFIX = "/ocpp/"
 UNAUTHENTICATED = (401, "unauthorized", "not authenticated: an unknown charge point, or credentials missing or "
                                         "wrong for its security profile")
 CHALLENGE = [(b"www-authenticate", b'Basic realm="Wattson OCPP", charset="UTF-8"')]
-#: Too many recent attempts: refused before the credentials are looked at.
-THROTTLED = (429, "too_many_attempts", "too many connection attempts; retry later")
 #: A CA-verified client certificate of some other station.
 FORBIDDEN = (403, "forbidden", "the client certificate does not identify this charge point")
 
@@ -49,13 +46,11 @@ def negotiate(offered: list[str], supported: list[Protocol]) -> Protocol | None:
 
 
 class Gateway:
-    def __init__(self, stations, protocols: list[Protocol], throttle: Throttle | None = None,
-                 address_throttle: Throttle | None = None):
+    def __init__(self, stations, protocols: list[Protocol], throttle: Throttle | None = None):
         self.stations = stations
         self.protocols = protocols  # best first
         self.connections: dict[str, Connection] = {}
-        self.throttle = throttle or Throttle(free=10)  # per (station, client address)
-        self.address_throttle = address_throttle or Throttle(free=1000)  # generous: stations may share a proxy
+        self.throttle = throttle or Throttle()
 
     # --- the WebSocket endpoint ------------------------------------------------------------
     async def __call__(self, scope, receive, send) -> None:
@@ -81,12 +76,6 @@ class Gateway:
         if named is not None and named != identity:
             await self._refuse(scope, send, identity, FORBIDDEN, f"its client certificate is for {named!r}")
             return
-        address = client_address(scope)
-        wait = self._admit(identity, address)
-        if wait:
-            log.warning("refused %s from %s unchecked: too many recent attempts", identity, address)
-            await _deny(scope, send, *THROTTLED, [(b"retry-after", str(max(1, round(wait))).encode())])
-            return
         credentials = Credentials(password=basic_password(scope, identity), tls=scope.get("scheme") == "wss",
                                   certificate=named == identity)
         try:
@@ -98,24 +87,17 @@ class Gateway:
             await self._refuse(scope, send, identity, UNAUTHENTICATED,
                                "unknown charge point (register it, or set WATTSON_AUTO_REGISTER)")
             return
-        self.throttle.cleared((identity, address))
-        self.address_throttle.succeeded(address)
+        self.throttle.succeeded(identity)
         await send({"type": "websocket.accept", "subprotocol": protocol.subprotocol})
         await self._serve(identity, protocol, registration, receive, send)
 
-    def _admit(self, identity: str, address: str) -> float:
-        """Count this attempt before checking it (parallel guesses count too); seconds to wait when refused."""
-        wait = self.throttle.admit((identity, address))
-        if wait:
-            return wait
-        wait = self.address_throttle.admit(address)
-        if wait:
-            self.throttle.succeeded((identity, address))  # not evaluated: do not count it twice
-        return wait
-
     async def _refuse(self, scope, send, identity: str, answer: tuple[int, str, str], reason: str) -> None:
-        """Log the real ``reason``, then give the fixed answer at once (the attempt was counted)."""
-        log.warning("refused %s from %s: %s", identity, client_address(scope), reason)
+        """Log the real ``reason``, wait as long as the throttle says, then give the fixed answer."""
+        address = (scope.get("client") or ("unknown",))[0]
+        delay = self.throttle.failed(address, identity)
+        log.warning("refused %s from %s: %s%s", identity, address, reason,
+                    f" (answered after {delay:g} s: repeated failures)" if delay else "")
+        await asyncio.sleep(delay)
         status, code, message = answer
         await _deny(scope, send, status, code, message, CHALLENGE if status == 401 else None)
 
@@ -207,10 +189,6 @@ class Gateway:
         for conn in list(self.connections.values()):
             conn.closed()
             await _quietly(conn.close(1001, "server shutting down"))
-
-
-def client_address(scope) -> str:
-    return (scope.get("client") or ("unknown",))[0]
 
 
 def basic_password(scope, identity: str) -> str | None:
