@@ -274,7 +274,7 @@ def test_tokens_evses_and_reservations(version):
             {"idToken": {"idToken": "A", "type": "ISO14443"},
              "idTokenInfo": {"status": "Accepted", "cacheExpiryDateTime": "2030-01-01T00:00:00.000Z",
                              "groupIdToken": {"idToken": "P", "type": "Central"}}},
-            {"idToken": {"idToken": "B", "type": "KeyCode"}}]})
+            {"idToken": {"idToken": "B", "type": "KeyCode"}, "idTokenInfo": {"status": "Accepted"}}]})
     assert build(version, "send-local-list", {"version": 5, "update_type": "differential"}) == \
         ("SendLocalList", {"versionNumber": 5, "updateType": "Differential"})  # an empty list is left out
 
