@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from wattson.payments import machine as m
+from wattson.payments.driver import power_band
 from wattson.payments.providers.base import InvalidSignature, sign, verify
 from wattson.payments.providers.sandbox import card_problems
 
@@ -111,3 +112,16 @@ def test_card_checks():
     assert card_problems({**good, "card_number": "4242424242424241"}, today)  # Luhn
     assert card_problems({**good, "exp_month": 5}, today)  # expired
     assert card_problems({**good, "cvc": "12"}, today)
+
+
+@pytest.mark.parametrize("kind,watts,band", [
+    ("AC", 1, "AC_SLOW"), ("AC", 7399, "AC_SLOW"), ("AC", 7400, "AC_MEDIUM"), ("AC", 7401, "AC_MEDIUM"),
+    ("AC", 11000, "AC_MEDIUM"), ("AC", 22000, "AC_MEDIUM"), ("AC", 22001, "AC_FAST"), ("AC", 43000, "AC_FAST"),
+    ("AC", 43001, "AC_FAST"),
+    ("DC", 1, "DC_SLOW"), ("DC", 49999, "DC_SLOW"), ("DC", 50000, "DC_FAST"), ("DC", 50001, "DC_FAST"),
+    ("DC", 149999, "DC_FAST"), ("DC", 150000, "DC_ULTRA_FAST"), ("DC", 150001, "DC_ULTRA_FAST"),
+    ("DC", 350000, "DC_ULTRA_FAST"), ("DC", 350001, "DC_ULTRA_FAST"),
+])
+def test_afir_power_bands_at_and_just_above_every_edge(kind, watts, band):
+    """AFIR Annex III: AC slow < 7.4 kW <= medium <= 22 kW < fast; DC slow < 50 kW <= fast < 150 kW <= ultra-fast."""
+    assert power_band(kind, watts)[0] == band

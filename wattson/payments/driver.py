@@ -14,11 +14,13 @@ _STATES = {"AVAILABLE": (1, "Available"), "PREPARING": (2, "Preparing"), "CHARGI
 _HARDWARE = {"available": "AVAILABLE", "preparing": "PREPARING", "charging": "CHARGING", "suspendedev": "CHARGING",
              "suspendedevse": "CHARGING", "occupied": "CHARGING", "finishing": "FINISHING", "reserved": "RESERVED",
              "unavailable": "UNAVAILABLE", "faulted": "FAULTED"}
-#: AFIR (Regulation 2023/1804, Art. 2) power categories: (code, id, name, from kW, to kW).
-_SPEEDS = {"AC": [("AC_SLOW", 1, "Slow AC", 0, 7.4), ("AC_MEDIUM", 2, "Medium AC", 7.4, 22),
-                  ("AC_FAST", 3, "Fast AC", 22, 43)],
-           "DC": [("DC_SLOW", 4, "Slow DC", 0, 50), ("DC_FAST", 5, "Fast DC", 50, 150),
-                  ("DC_ULTRA_FAST", 6, "Ultra-fast DC", 150, 350)]}
+#: AFIR (Regulation 2023/1804, Annex III) power categories: (code, id, name, from kW, to kW, to included).
+#: AC: slow < 7.4 kW, medium 7.4-22 kW inclusive, fast > 22 kW; DC: slow < 50, fast 50 to < 150,
+#: ultra-fast from 150 kW. The last band of each also takes anything above its "to" (it is a display bound).
+_SPEEDS = {"AC": [("AC_SLOW", 1, "Slow AC", 0, 7.4, False), ("AC_MEDIUM", 2, "Medium AC", 7.4, 22, True),
+                  ("AC_FAST", 3, "Fast AC", 22, 43, True)],
+           "DC": [("DC_SLOW", 4, "Slow DC", 0, 50, False), ("DC_FAST", 5, "Fast DC", 50, 150, False),
+                  ("DC_ULTRA_FAST", 6, "Ultra-fast DC", 150, 350, True)]}
 _CONNECTOR_NAMES = {"IEC_62196_T2": "Type 2", "IEC_62196_T2_COMBO": "CCS Combo 2", "IEC_62196_T1": "Type 1",
                     "IEC_62196_T1_COMBO": "CCS Combo 1", "CHADEMO": "CHAdeMO", "DOMESTIC_E": "Domestic E",
                     "DOMESTIC_F": "Schuko", "TESLA_S": "Tesla", "GBT_AC": "GB/T AC", "GBT_DC": "GB/T DC"}
@@ -50,9 +52,17 @@ def current_type(offer: Offer) -> str:
 def speed(offer: Offer) -> tuple | None:
     if not offer.evse.max_power_w:
         return None
-    kw = offer.evse.max_power_w / 1000
-    bands = _SPEEDS[current_type(offer)]
-    return next((b for b in bands if kw < b[4]), bands[-1])
+    return power_band(current_type(offer), offer.evse.max_power_w)
+
+
+def power_band(kind: str, max_power_w: int) -> tuple:
+    """The AFIR category of an AC or DC EVSE of this maximum power (watts, exact: no float edges)."""
+    bands = _SPEEDS[kind]
+    for band in bands:
+        to_w = Decimal(str(band[4])) * 1000
+        if max_power_w < to_w or (band[5] and max_power_w == to_w):
+            return band
+    return bands[-1]
 
 
 def country(alpha: str | None) -> dict | None:
