@@ -8,7 +8,7 @@ import pytest
 from wattson.access.rules import AuthResult, evaluate, refused_here, rights_allow
 from wattson.ocpp.gateway import negotiate
 from wattson.stations.identity import identity_problem
-from wattson.sessions.meter import Sample, energy_between, energy_reading, to_wh
+from wattson.sessions.meter import Sample, energy_between, energy_reading, reading_problem, to_wh
 from wattson.settings import async_database_url
 from wattson.stations.status import is_newer
 
@@ -115,3 +115,24 @@ def test_identity_rules(identity, ok):
 ])
 def test_database_url_gets_async_driver(given, expected):
     assert async_database_url(given) == expected
+
+
+@pytest.mark.parametrize("value, multiplier, problem", [
+    ("1500", 0, None), ("-2.5", 0, None), ("0.001", 0, None), (".5", 0, None), ("7.", 0, None), ("+3", 0, None),
+    ("1e3", 0, None), ("999999999999999.9", 0, None), ("-999999999999999", 0, None), ("0e400", 0, None),
+    ("1e-400", 0, None), ("1.5", 3, None), ("2", 14, None), ("1", -15, None),
+    ("NaN", 0, "number"), ("nan", 0, "number"), ("Infinity", 0, "number"), ("-inf", 0, "number"),
+    ("abc", 0, "number"), ("", 0, "number"), (" 12", 0, "number"), ("1_000", 0, "number"), ("0x10", 0, "number"),
+    ("1e400", 0, "magnitude"), ("-1e308", 0, "magnitude"), ("1e15", 0, "magnitude"),
+    ("-1000000000000000", 0, "magnitude"), ("1", 15, "magnitude"), ("0.5", 16, "multiplier"),
+    ("0", 1000, "multiplier"), ("1", -16, "multiplier"),
+])
+def test_a_reading_is_a_finite_decimal_below_1e15(value, multiplier, problem):
+    found = reading_problem(value, multiplier)
+    assert (found is None) if problem is None else (problem in found), found
+
+
+def test_energy_ignores_stored_readings_that_are_no_finite_number():
+    """Rows stored before readings were checked on the way in must not break the sums."""
+    samples = [sample(1, "1500"), sample(2, "NaN"), sample(3, "inf"), sample(4, "1e400"), sample(5, "-1e308")]
+    assert energy_reading(samples) == (NOW + timedelta(minutes=1), 1500)

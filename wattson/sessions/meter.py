@@ -1,11 +1,21 @@
 """Meter readings: the neutral sample type, how samples are stored and how energy is read from
 them. No I/O."""
 
+import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 _WH_PER_UNIT = {"Wh": 1.0, "kWh": 1000.0}
+#: Readings of this many integer digits or more (magnitude >= 1e15) are no real meter's: a
+#: 64-bit register column holds 9.2e18, so 1e15 kWh still fits once made Wh, and below 2**53
+#: (9.0e15) a float still holds every whole Wh of it.
+READING_DIGITS = 15
+READING_BOUND = 10.0 ** READING_DIGITS
+#: A Raw value as OCPP means it: a plain decimal number (no NaN, Infinity, spaces or "_").
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 @dataclass(slots=True)
@@ -24,9 +34,35 @@ class Sample:
         if self.format == "SignedData":
             return None
         try:
-            return float(self.value)
+            number = float(self.value)
         except ValueError:
             return None
+        # Samples are checked on the way in (reading_problem); this keeps rows stored before that
+        # from breaking the sums.
+        return number if math.isfinite(number) and abs(number) < READING_BOUND else None
+
+
+@dataclass(frozen=True, slots=True)
+class BadReading:
+    """A sampled value dropped on the way in, and why (for the log and a station event)."""
+    timestamp: datetime
+    measurand: str
+    value: str
+    reason: str
+
+
+def reading_problem(value: str, multiplier: int = 0) -> str | None:
+    """Why a Raw reading (times ten to the ``multiplier``) cannot be stored or used; None when
+    it can. A station's message is still accepted: refusing it would make the station resend it
+    for ever and block its queue, so the reading alone is dropped."""
+    if not _DECIMAL.fullmatch(value):
+        return "not a finite decimal number"
+    if abs(multiplier) > READING_DIGITS:  # also keeps the plain decimal text of a value short
+        return f"unit multiplier beyond ±{READING_DIGITS}"
+    number = Decimal(value)  # exact and finite, by the pattern
+    if not number.is_zero() and number.adjusted() + multiplier >= READING_DIGITS:
+        return f"magnitude of 1e{READING_DIGITS} or more"
+    return None
 
 
 #: A sample's fields stored when set; its measurand and value always are, its timestamp is the row's.

@@ -8,9 +8,10 @@ from datetime import datetime, timezone
 from wattson.access.rules import AuthResult
 from wattson.ocpp.convert import drop_none, format_time, parse_time
 from wattson.ocpp.protocol import Protocol
+from wattson.ocpp.readings import report_dropped
 from wattson.ocpp.rpc import RpcError
 from wattson.ocpp.v16 import commands
-from wattson.sessions.meter import Sample
+from wattson.sessions.meter import ENERGY_REGISTER, BadReading, Sample, reading_problem
 from wattson.stations.service import BootInfo, StatusReport
 
 _BOOT_EXTRA = ("chargeBoxSerialNumber", "iccid", "imsi", "meterType", "meterSerialNumber")
@@ -21,17 +22,23 @@ def id_tag_info(auth: AuthResult) -> dict:
                       "parentIdTag": auth.parent_id_tag})
 
 
-def samples_of(meter_values: list[dict]) -> list[Sample]:
-    """Flatten meterValue[].sampledValue[] with 1.6's defaults made explicit."""
-    return [
-        Sample(timestamp=at, value=sv["value"],
-               measurand=sv.get("measurand", "Energy.Active.Import.Register"), unit=sv.get("unit", "Wh"),
-               phase=sv.get("phase"), context=sv.get("context", "Sample.Periodic"),
-               location=sv.get("location", "Outlet"), format=sv.get("format", "Raw"))
-        for mv in meter_values
-        for at in (parse_time(mv["timestamp"]),)
-        for sv in mv["sampledValue"]
-    ]
+def samples_of(meter_values: list[dict], dropped: list[BadReading] | None = None) -> list[Sample]:
+    """Flatten meterValue[].sampledValue[] with 1.6's defaults made explicit. A Raw value that is
+    no usable number (``reading_problem``) is left out, and added to ``dropped``."""
+    samples = []
+    for mv in meter_values:
+        at = parse_time(mv["timestamp"])
+        for sv in mv["sampledValue"]:
+            value, measurand, fmt = sv["value"], sv.get("measurand", ENERGY_REGISTER), sv.get("format", "Raw")
+            problem = None if fmt == "SignedData" else reading_problem(value)
+            if problem is not None:
+                if dropped is not None:
+                    dropped.append(BadReading(at, measurand, value, problem))
+                continue
+            samples.append(Sample(timestamp=at, value=value, measurand=measurand, unit=sv.get("unit", "Wh"),
+                                  phase=sv.get("phase"), context=sv.get("context", "Sample.Periodic"),
+                                  location=sv.get("location", "Outlet"), format=fmt))
+    return samples
 
 
 class Ocpp16(Protocol):
@@ -119,17 +126,21 @@ class Ocpp16(Protocol):
     async def meter_values(self, conn, p: dict) -> dict:
         connector_id = p["connectorId"]
         tx = p.get("transactionId")
+        dropped = []
         await self.services.sessions.add_meter_values(
             conn.charge_point_id, evse=connector_id, connector=1 if connector_id else None,
-            transaction_id=None if tx is None else str(tx), samples=samples_of(p["meterValue"]))
+            transaction_id=None if tx is None else str(tx), samples=samples_of(p["meterValue"], dropped))
+        await report_dropped(self.services.stations, conn.charge_point_id, "MeterValues", dropped)
         return {}
 
     async def stop_transaction(self, conn, p: dict) -> dict:
         id_tag = p.get("idTag")
+        dropped = []
         await self.services.sessions.stop(
             conn.charge_point_id, transaction_id=str(p["transactionId"]), meter_stop=p["meterStop"],
             timestamp=parse_time(p["timestamp"]), reason=p.get("reason", "Local"), id_tag=id_tag,
-            samples=samples_of(p.get("transactionData", [])))
+            samples=samples_of(p.get("transactionData", []), dropped))
+        await report_dropped(self.services.stations, conn.charge_point_id, "StopTransaction", dropped)
         if id_tag is None:
             return {}
         return {"idTagInfo": id_tag_info(await self.services.access.authorize(id_tag, conn.charge_point_id))}

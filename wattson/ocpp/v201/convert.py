@@ -5,7 +5,7 @@ from decimal import Decimal
 from wattson.access.rules import INVALID, NOT_HERE, NOT_YET_VALID, UNKNOWN, AuthResult
 from wattson.ocpp.convert import drop_none, format_time, parse_time
 from wattson.ocpp.rpc import RpcError
-from wattson.sessions.meter import ENERGY_REGISTER, Sample
+from wattson.sessions.meter import ENERGY_REGISTER, BadReading, Sample, reading_problem
 from wattson.sessions.transactions import TxEvent
 from wattson.stations.device_model import VariableAddress, VariableValue
 
@@ -33,19 +33,31 @@ def id_token_info(auth: AuthResult) -> dict:
     return drop_none({"status": status, "cacheExpiryDateTime": format_time(auth.expires_at), "groupIdToken": group})
 
 
-def samples_of(meter_values: list[dict]) -> list[Sample]:
+def samples_of(meter_values: list[dict], dropped: list[BadReading] | None = None) -> list[Sample]:
     """Flatten meterValue[].sampledValue[] with 2.x's defaults made explicit; a value is scaled
-    by its unit's power-of-ten multiplier (exactly, in decimal)."""
+    by its unit's power-of-ten multiplier (exactly, in decimal). A value that is no usable
+    reading (``reading_problem``) is left out, and added to ``dropped``."""
     samples = []
     for mv in meter_values:
         at = parse_time(mv["timestamp"])
         for sv in mv["sampledValue"]:
             unit = sv.get("unitOfMeasure", {})
+            value, multiplier = sv["value"], unit.get("multiplier", 0)
+            measurand = sv.get("measurand", ENERGY_REGISTER)
+            problem = reading_problem(repr(value), multiplier)
+            if problem is not None:
+                if dropped is not None:
+                    dropped.append(BadReading(at, measurand, _shown(value, multiplier), problem))
+                continue
             samples.append(Sample(
-                timestamp=at, value=value_text(sv["value"], unit.get("multiplier", 0)),
-                measurand=sv.get("measurand", ENERGY_REGISTER), unit=unit.get("unit", "Wh"), phase=sv.get("phase"), context=sv.get("context", "Sample.Periodic"),
+                timestamp=at, value=value_text(value, multiplier), measurand=measurand, unit=unit.get("unit", "Wh"),
+                phase=sv.get("phase"), context=sv.get("context", "Sample.Periodic"),
                 location=sv.get("location", "Outlet"), format="Raw"))
     return samples
+
+
+def _shown(value: int | float, multiplier: int) -> str:
+    return f"{value!r}e{multiplier}" if multiplier else repr(value)
 
 
 def value_text(value: int | float, multiplier: int) -> str:
@@ -64,7 +76,7 @@ def _plain(value: Decimal) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def tx_event(p: dict) -> TxEvent:
+def tx_event(p: dict, dropped: list[BadReading] | None = None) -> TxEvent:
     info = p["transactionInfo"]
     evse = p.get("evse") or {}
     if evse and evse["id"] < 1:
@@ -75,7 +87,7 @@ def tx_event(p: dict) -> TxEvent:
         connector=evse.get("connectorId"), id_tag=id_tag_of(p.get("idToken")),
         charging_state=info.get("chargingState"), stopped_reason=info.get("stoppedReason"),
         remote_start_id=info.get("remoteStartId"), reservation_id=p.get("reservationId"),
-        offline=p.get("offline", False), samples=samples_of(p.get("meterValue", [])))
+        offline=p.get("offline", False), samples=samples_of(p.get("meterValue", []), dropped))
 
 
 def address_of(component: dict, variable: dict, attribute_type: str | None) -> VariableAddress:

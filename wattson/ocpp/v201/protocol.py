@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from wattson.ocpp.convert import format_time, parse_time
 from wattson.ocpp.protocol import Protocol
+from wattson.ocpp.readings import report_dropped
 from wattson.ocpp.v201 import commands
 from wattson.ocpp.v201.convert import (id_tag_of, id_token_info, read_values, reported_values, samples_of,
                                        tx_event, written_values)
@@ -173,13 +174,17 @@ class Ocpp201(Protocol):
         return {"idTokenInfo": id_token_info(auth)}
 
     async def transaction_event(self, conn, p: dict) -> dict:
-        auth = await self.services.transactions.record(conn.charge_point_id, tx_event(p))
+        dropped = []
+        auth = await self.services.transactions.record(conn.charge_point_id, tx_event(p, dropped))
+        await report_dropped(self.services.stations, conn.charge_point_id, "TransactionEvent", dropped)
         return {"idTokenInfo": id_token_info(auth)} if auth is not None else {}
 
     async def meter_values(self, conn, p: dict) -> dict:
         """Meter values outside transactions (the station's or an EVSE's own meter)."""
+        dropped = []
         await self.services.sessions.add_meter_values(conn.charge_point_id, evse=p["evseId"], connector=None,
-                                                      transaction_id=None, samples=samples_of(p["meterValue"]))
+                                                      transaction_id=None, samples=samples_of(p["meterValue"], dropped))
+        await report_dropped(self.services.stations, conn.charge_point_id, "MeterValues", dropped)
         return {}
 
 
