@@ -23,6 +23,21 @@ def iso(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
 
+def times_of(value) -> list[str]:
+    """Every string of ``value``, at any depth, that reads as a date and time."""
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in times_of(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in times_of(v)]
+    return [value] if isinstance(value, str) and len(value) > 18 and value[4:5] == "-" and value[10:11] == "T" else []
+
+
+def assert_ocpi_times(value) -> None:
+    """OCPI DateTime is string(25): UTC with a Z, never microseconds (a CDR carries a dozen)."""
+    times = times_of(value)
+    assert times and all(len(t) <= 25 and t.endswith("Z") for t in times), times
+
+
 async def roaming_site(api) -> tuple[int, str, int, str]:
     """A published location with one charge point (EVSE 1, a Type 2 socket) and its own tariff."""
     r = await api.post("/api/v1/locations", json={
@@ -125,6 +140,7 @@ async def test_an_emsp_roams_on_wattson(server):
             assert completed["body"]["kwh"] == 5 and completed["body"]["total_cost"]["excl_vat"] == 1.5
             cdr = (await peer.wait_for("POST", "/receiver/cdrs"))["body"]
             check("CDR", cdr)
+            assert_ocpi_times(cdr)
             assert cdr["session_id"] == session["id"] and cdr["total_cost"]["excl_vat"] == 1.5
             assert cdr["cdr_token"]["party_id"] == "EMS" and cdr["authorization_reference"] == "REF-1"
             assert cdr["tariffs"][0]["id"] == tariff_id and cdr["tariffs"][0]["party_id"] == "WAT"
@@ -170,6 +186,7 @@ async def test_an_emsp_roams_on_wattson(server):
         assert r.headers["X-Total-Count"] == "2"
         for item in r.json()["data"]:
             check("CDR", item)
+            assert_ocpi_times(item)
 
         # Another eMSP sees none of them.
         async with running_peer() as stranger:

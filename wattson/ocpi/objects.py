@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from wattson.ocpi.transport import iso
+from wattson.ocpi.transport import iso, with_iso_times
 from wattson.stations.status import ONLINE, evse_hardware_status
 from wattson.tariffs.schemas import plain
 
@@ -141,7 +141,7 @@ def location_object(party: Party, location, evses: list[dict], operator: str) ->
         "evses": evses,
         "operator": {"name": operator},
         "time_zone": location.time_zone,
-        "opening_times": location.opening_hours,
+        "opening_times": with_iso_times(location.opening_hours),
         "last_updated": iso(changed),
     }))
 
@@ -153,7 +153,8 @@ def publishable(location) -> bool:
 
 
 def tariff_object(party: Party, tariff) -> dict:
-    return compact(party.owns({**tariff.body, "id": tariff.id, "last_updated": iso(tariff.updated_at)}))
+    body = {**tariff.body, "id": tariff.id, "last_updated": iso(tariff.updated_at)}
+    return compact(party.owns(with_iso_times(body)))
 
 
 def cdr_token(link) -> dict:
@@ -186,7 +187,7 @@ def session_object(party: Party, session, link, priced, currency: str, meter_id:
         "connector_id": str(session.connector),
         "meter_id": meter_id,
         "currency": priced.currency if priced is not None else currency,
-        "charging_periods": plain(priced.charging_periods) if priced is not None else [],
+        "charging_periods": with_iso_times(plain(priced.charging_periods)) if priced is not None else [],
         "total_cost": cost,
         "status": session_status(session),
         "last_updated": iso(session.updated_at),
@@ -194,11 +195,12 @@ def session_object(party: Party, session, link, priced, currency: str, meter_id:
 
 
 def cdr_object(party: Party, cdr, link) -> dict:
-    """The CDR body billing stored, owned by us and naming the partner's token."""
+    """The CDR body billing stored, owned by us and naming the partner's token; its times (stored
+    with microseconds) in the OCPI format."""
     body = {**cdr.body, "cdr_token": cdr_token(link), "auth_method": link.auth_method,
             "authorization_reference": link.authorization_reference, "last_updated": iso(cdr.created_at),
             "tariffs": [party.owns(t) for t in cdr.body.get("tariffs") or []]}
-    return compact(party.owns(body))
+    return compact(party.owns(with_iso_times(body)))
 
 
 def _time(text: str) -> datetime:

@@ -24,13 +24,48 @@ class OcpiError(Exception):
         self.http_status, self.status_code, self.message, self.data = http_status, status_code, message, data
 
 
-def iso(at: datetime | None) -> str | None:
-    """OCPI DateTime: RFC 3339 in UTC with a Z, whole seconds or milliseconds."""
+def iso(at: datetime | str | None) -> str | None:
+    """The one OCPI DateTime format: RFC 3339 in UTC with a Z, whole seconds or milliseconds
+    (20 or 24 characters: OCPI's DateTime is string(25), so never microseconds). Milliseconds are
+    kept so that ``date_from`` paging does not skip what changed within the same second; they
+    are cut, not rounded, so nothing is shown later than it happened. A string (a time in a
+    stored body) is parsed first; a time without a zone is UTC, as OCPI's are."""
     if at is None:
         return None
-    at = at.astimezone(timezone.utc)
-    text = at.isoformat(timespec="milliseconds" if at.microsecond else "seconds")
-    return text.replace("+00:00", "Z")
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    at = utc(at).replace(tzinfo=None)
+    return at.isoformat(timespec="milliseconds" if at.microsecond >= 1000 else "seconds") + "Z"
+
+
+#: The DateTime fields of the OCPI objects Wattson sends whose value other modules stored as text
+#: (CDR bodies, tariff snapshots, charging periods, opening times).
+DATETIME_FIELDS = frozenset({"start_date_time", "end_date_time", "last_updated", "period_begin", "period_end",
+                             "timestamp"})
+
+
+def with_iso_times(value):
+    """``value`` with every DateTime field, at any depth, in the one format of ``iso``; a value
+    that is not a time is left as it is (it was checked where it was stored)."""
+    if isinstance(value, dict):
+        return {k: _iso_text(v) if k in DATETIME_FIELDS else with_iso_times(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_iso_times(v) for v in value]
+    return value
+
+
+def _iso_text(value):
+    if not isinstance(value, (str, datetime)):
+        return value
+    try:
+        return iso(value)
+    except (ValueError, OverflowError):
+        return value
+
+
+def utc(at: datetime) -> datetime:
+    """``at`` in UTC; OCPI times without a zone are UTC (types.asciidoc, DateTime)."""
+    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
 
 
 def envelope(data=None, status_code: int = SUCCESS, message: str | None = None) -> dict:
@@ -84,10 +119,15 @@ class PageRequest:
 
 def page_request(date_from: datetime | None, date_to: datetime | None, offset: int | None, limit: int | None,
                  max_limit: int) -> PageRequest:
+    """``date_from``/``date_to`` with or without a zone (without: UTC), compared in UTC."""
+    try:
+        date_from, date_to = _utc(date_from), _utc(date_to)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00
+        raise OcpiError(400, INVALID_PARAMETERS, "date_from/date_to out of range") from None
     if date_from is not None and date_to is not None and date_to <= date_from:
         raise OcpiError(400, INVALID_PARAMETERS, "date_to must be later than date_from")
     limit = max_limit if limit is None else min(limit, max_limit)
-    return PageRequest(_utc(date_from), _utc(date_to), offset or 0, limit, max_limit)
+    return PageRequest(date_from, date_to, offset or 0, limit, max_limit)
 
 
 def paging_headers(url: str, query: dict, page: PageRequest, total: int) -> dict:
@@ -103,6 +143,4 @@ def paging_headers(url: str, query: dict, page: PageRequest, total: int) -> dict
 
 
 def _utc(at: datetime | None) -> datetime | None:
-    if at is None:
-        return None
-    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
+    return None if at is None else utc(at)
