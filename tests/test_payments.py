@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from conftest import unique
 from ocpp_client import now, station
 from payment_kit import (CARD_3DS_FAILS, CARD_DECLINED, pay, priced_evse, serve,
                          wait_for_state)
@@ -195,6 +196,40 @@ async def test_a_paid_session_is_captured_at_its_cdr_total_and_the_rest_released
         r = await api.post(f"/api/v1/payments/{pid}/refund", json={})
         assert r.json()["state"] == "refunded" and r.json()["amount_refunded"] == cdr["total_incl_vat"]
         assert (await api.post(f"/api/v1/payments/{pid}/refund", json={})).status_code == 409
+
+
+async def test_a_payment_charges_at_a_charger_in_a_charger_group(payment_server):
+    """Charger groups keep out tags without a right, not the driver who pays there: by_code offers
+    direct payment, and the payment's own token is admitted at its charger (only there, only while
+    the payment is under way); the session charges and is captured."""
+    async with payment_server.api() as api:
+        place = await priced_evse(api, max_power_w=22000)
+        group = (await api.post("/api/v1/charger-groups", json={"name": unique("members")})).json()
+        neighbour = await payment_server.add_station()
+        for cp_id in (place["cp_id"], neighbour):
+            r = await api.put(f"/api/v1/charger-groups/{group['id']}/charge-points/{cp_id}")
+            assert r.status_code == 200, r.text
+        stranger = await payment_server.add_tag()
+        async with station(payment_server.ws_url, place["cp_id"]) as st, \
+                station(payment_server.ws_url, neighbour) as other:
+            await online(st)
+            await other.boot()
+            assert (await st.ok("Authorize", {"idTag": stranger}))["idTagInfo"]["status"] == "Invalid"
+            cp = (await api.get(f"/driver/api/v1/charging_points/by_code/{place['evse_id']}")).json()
+            assert cp["is_possible_to_charge_direct_payment"] is True
+            assert cp["charging_speed"]["code"] == "AC_MEDIUM" and cp["output_power_to"] == 22  # 22 kW: medium
+            payment = (await pay(api, place["evse_id"], place["products"][0])).json()
+            tag, tx = await start_charging(st)  # the start is Accepted
+            assert (await st.ok("Authorize", {"idTag": tag}))["idTagInfo"]["status"] == "Accepted"
+            assert (await other.ok("Authorize", {"idTag": tag}))["idTagInfo"]["status"] == "Invalid"
+            await meter(st, tx, 1200)
+            await wait_for_state(api, payment["session_id"], "charging")
+            await api.post(f"/driver/api/v1/payments/{payment['session_id']}/stop")
+            await answer_stop(st, tx, 2500)
+            done = await wait_for_state(api, payment["session_id"], "captured")
+            assert (await st.ok("Authorize", {"idTag": tag}))["idTagInfo"]["status"] != "Accepted"  # spent
+        assert done["energy_kwh"] == 2.5 and done["amount_captured"] > 0
+        assert done["amount_captured"] + done["amount_released"] == pytest.approx(50)
 
 
 async def test_a_declined_card_starts_nothing(payment_server):

@@ -62,6 +62,7 @@ def build_services(settings: Settings) -> Services:
     payments = PaymentService(db, settings, build_provider(settings, db), tariffs, billing)
     billing.tariff_listeners.append(payments.on_session_opened)
     billing.settled_listeners.append(payments.on_session_settled)
+    access.add_admitter(payments.admits)
     return Services(settings=settings, db=db, access=access,
                     stations=StationService(db, settings.auto_register, tls=bool(settings.tls_cert),
                                             client_ca=bool(settings.tls_client_ca)),

@@ -18,6 +18,9 @@ from wattson.errors import Conflict, Invalid
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # don't write on every request
 #: Answers for tokens Wattson does not know: (uid, charge point id) -> AuthResult, or None.
 Fallback = Callable[[str, str], Awaitable[AuthResult | None]]
+#: Whether a valid token is bound to this charger whatever its groups (a direct payment's):
+#: (session, uid, charge point id) -> bool.
+Admitter = Callable[[AsyncSession, str, str], Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +34,18 @@ class AccessService:
     def __init__(self, db: Database):
         self.db = db
         self._fallbacks: list[Fallback] = []
+        self._admitters: list[Admitter] = []
 
     def add_fallback(self, authorizer: "Fallback") -> None:
         """Ask ``authorizer`` about tokens Wattson does not know itself (a roaming partner's, see
         wattson/ocpi/tokens.py); its AuthResult is the answer, None passes on to the next one."""
         self._fallbacks.append(authorizer)
+
+    def add_admitter(self, admitter: "Admitter") -> None:
+        """Let ``admitter`` admit a valid token at a charger in groups the token's driver has no
+        right to: a direct payment's one-off token at the charger it paid for
+        (wattson/payments/service.py), which belongs to no driver."""
+        self._admitters.append(admitter)
 
     # --- API keys -------------------------------------------------------------------------
     async def create_api_key(self, name: str, role: str) -> tuple[ApiKey, str]:
@@ -165,7 +175,12 @@ class AccessService:
         granted = set(await s.scalars(
             select(AccessRight.charger_group_id).join(Driver, Driver.home_group_id == AccessRight.driver_group_id)
             .where(Driver.id == token.driver_id))) if token.driver_id is not None else set()
-        return result if rights_allow(charger_groups, granted) else refused_here(result)
+        if rights_allow(charger_groups, granted):
+            return result
+        for admitter in self._admitters:
+            if await admitter(s, uid, charge_point_id):
+                return result
+        return refused_here(result)
 
     async def _ask_fallbacks(self, uid: str, charge_point_id: str) -> AuthResult | None:
         for authorizer in self._fallbacks:

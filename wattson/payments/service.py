@@ -343,6 +343,18 @@ class PaymentService:
             await self._request_stop(payment, "hold_canceled")
         return payment
 
+    # --- hook from access ----------------------------------------------------------------------------------
+    async def admits(self, s: AsyncSession, uid: str, charge_point_id: str) -> bool:
+        """A payment's own token at the charger it paid for, while the payment is under way, is
+        admitted even where charger groups keep other tags out: the driver paid for this charger
+        (its products apply here), and the token belongs to no driver who could hold a right.
+        Anywhere else, or once the payment settles, access rights decide as for any tag."""
+        if not uid.startswith(TAG_PREFIX):
+            return False
+        return await s.scalar(select(Payment.id).where(
+            Payment.id_tag == uid, Payment.charge_point_id == charge_point_id,
+            Payment.state.in_((m.AUTHORIZED, m.STARTING, m.CHARGING, m.STOPPING)))) is not None
+
     # --- hooks from billing -------------------------------------------------------------------------------
     async def on_session_opened(self, s: AsyncSession, session: Session) -> None:
         """A session opened (or its tariff chosen again) for a payment's token: link it to the
