@@ -45,7 +45,12 @@ async def test_a_driver_pays_charges_stops_and_gets_the_receipt(page_server):
                 browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
                 try:
                     page = await browser.new_page(locale="en-GB")
+                    # The pages run under their Content-Security-Policy: nothing may be blocked.
+                    violations: list[str] = []
+                    page.on("console", lambda m: violations.append(m.text)
+                            if "Content Security Policy" in m.text else None)
                     await page.goto(f"{page_server.http_url}/driver/{place['evse_id']}")
+                    assert "content-security-policy" in (await page.request.get(page.url)).headers
                     assert await page.locator("h1").inner_text() == "Garage 1"
                     assert "Available" in await page.locator("#state").inner_text()
                     assert await page.locator(".product").count() == 2
@@ -69,6 +74,7 @@ async def test_a_driver_pays_charges_stops_and_gets_the_receipt(page_server):
                     await page.goto(page_server.http_url + receipt_href)
                     assert "Charging receipt" in await page.content()
                     assert await page.locator("#payment").is_visible()
+                    assert violations == []
                 finally:
                     await browser.close()
 

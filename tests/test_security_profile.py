@@ -1,5 +1,5 @@
 """OCPP security profile 1 (HTTP Basic authentication at the handshake with a per-station password),
-the rule that decides what each profile needs, the throttle on repeated failures, and the API
+the rule that decides what each profile needs, the throttle on repeated attempts, and the API
 without TLS. Profiles 2 and 3 over real TLS: tests/test_tls_profiles.py."""
 
 import base64
@@ -72,22 +72,25 @@ async def test_profiles_2_and_3_need_tls_configured(server):
 
 # --- what each profile needs (no I/O) -----------------------------------------------------------
 HASH = hash_password(PASSWORD)
+#: The service verified the password (argon2id, off the batch) against the stored hash.
+VERIFIED = {"password": PASSWORD, "verified_against": HASH}
 
 
 @pytest.mark.parametrize("profile, given, problem", [
     (0, Credentials(), None),
     (0, Credentials(tls=True), None),
-    (1, Credentials(password=PASSWORD), None),
-    (1, Credentials(password=PASSWORD, tls=True), None),
+    (1, Credentials(**VERIFIED), None),
+    (1, Credentials(**VERIFIED, tls=True), None),
     (1, Credentials(), "no password"),
-    (1, Credentials(password="wrong-password-123"), "wrong password"),
+    (1, Credentials(password="wrong-password-123"), "wrong password"),  # did not verify
+    (1, Credentials(password=PASSWORD, verified_against=hash_password(PASSWORD)), "wrong password"),  # since changed
     (1, Credentials(certificate=True, tls=True), "no password"),
-    (2, Credentials(password=PASSWORD, tls=True), None),
-    (2, Credentials(password=PASSWORD), "without TLS"),
+    (2, Credentials(**VERIFIED, tls=True), None),
+    (2, Credentials(**VERIFIED), "without TLS"),
     (2, Credentials(password="wrong-password-123", tls=True), "wrong password"),
     (2, Credentials(tls=True), "no password"),
     (3, Credentials(tls=True, certificate=True), None),
-    (3, Credentials(tls=True, password=PASSWORD), "no client certificate"),
+    (3, Credentials(tls=True, **VERIFIED), "no client certificate"),
     (3, Credentials(certificate=True), "without TLS"),
     (3, Credentials(), "without TLS"),
 ])
@@ -105,37 +108,52 @@ class Clock:
         return self.now
 
 
-def test_throttle_backs_off_per_identity_and_success_resets():
+def test_throttle_refuses_after_the_free_attempts_and_backs_off():
     clock = Clock()
-    throttle = Throttle(identity_free=3, address_free=30, window=60, base=0.5, cap=5, clock=clock)
-    delays = [throttle.failed("10.0.0.1", "CP-1") for _ in range(9)]
-    assert delays == [0, 0, 0, 0.5, 1, 2, 4, 5, 5]
-    assert throttle.failed("10.0.0.2", "CP-2") == 0  # others are not slowed down
-    throttle.succeeded("CP-1")
-    assert throttle.failed("10.0.0.1", "CP-1") == 0
+    throttle = Throttle(free=3, window=60, base=0.5, cap=5, clock=clock)
+    assert [throttle.admit("k") for _ in range(3)] == [0, 0, 0]  # counted when admitted, before any check
+    assert throttle.admit("k") == 0.5 and throttle.admit("k") == 0.5  # refused ones are not counted
+    assert throttle.admit("other") == 0  # other keys are not affected
+    waits = []
+    for _ in range(6):
+        clock.now += throttle.admit("k")
+        assert throttle.admit("k") == 0
+        waits.append(throttle.admit("k"))
+    assert waits == [1, 2, 4, 5, 5, 5]
+    throttle.cleared("k")
+    assert throttle.admit("k") == 0
     clock.now += 61  # a quiet window forgets
-    assert [throttle.failed("10.0.0.3", "CP-3") for _ in range(4)][-1] == 0.5
-    clock.now += 61
-    assert throttle.failed("10.0.0.3", "CP-3") == 0
+    assert len(throttle) == 2 and throttle.admit("new") == 0 and len(throttle) == 1
 
 
-def test_throttle_backs_off_per_address():
+def test_throttle_success_gives_its_attempt_back():
     clock = Clock()
-    throttle = Throttle(identity_free=3, address_free=5, clock=clock)
-    delays = [throttle.failed("10.0.0.9", f"CP-{n}") for n in range(7)]  # guessing identities
-    assert delays == [0, 0, 0, 0, 0, 0.5, 1]
-    throttle.succeeded("CP-0")  # one station's success does not clear its address
-    assert throttle.failed("10.0.0.9", "CP-new") == 2
+    throttle = Throttle(free=2, clock=clock)
+    for _ in range(10):
+        assert throttle.admit("10.0.0.9") == 0
+        throttle.succeeded("10.0.0.9")
+    assert throttle.admit("10.0.0.9") == 0 and throttle.admit("10.0.0.9") == 0
+    assert throttle.admit("10.0.0.9") > 0
 
 
 def test_throttle_memory_is_bounded():
     clock = Clock()
     throttle = Throttle(max_entries=100, window=60, clock=clock)
     for n in range(1000):
-        throttle.failed(f"10.0.{n // 250}.{n % 250}", f"CP-{n}")
+        throttle.admit((f"CP-{n}", f"10.0.{n // 250}.{n % 250}"))
         clock.now += 0.01
     assert len(throttle) <= 100
     clock.now += 61
-    throttle.failed("10.9.9.9", "CP-last")
-    assert len(throttle) == 2
-    assert throttle.failed("10.9.9.9", "CP-last") == 0 and Throttle(clock=clock).failed("a", "b") == 0
+    throttle.admit("last")
+    assert len(throttle) == 1
+
+
+def test_a_throttle_of_failures_only_checks_before_and_counts_after():
+    clock = Clock()
+    throttle = Throttle(free=2, window=60, base=1, cap=5, clock=clock)
+    assert [throttle.check("10.0.0.7") for _ in range(50)] == [0] * 50  # checking counts nothing
+    throttle.failed("10.0.0.7")
+    throttle.failed("10.0.0.7")
+    assert throttle.check("10.0.0.7") == 1 and throttle.check("10.0.0.8") == 0
+    clock.now += 1
+    assert throttle.check("10.0.0.7") == 0

@@ -10,7 +10,7 @@ PASSWORD = "n7Qk2vX9pL4sW8dR"
 
 def test_a_password_verifies_against_its_salted_hash_only():
     stored = hash_password(PASSWORD)
-    assert PASSWORD not in stored and len(stored) <= 128 and stored.startswith("pbkdf2_sha256$")
+    assert PASSWORD not in stored and len(stored) <= 128 and stored.startswith("$argon2id$")
     assert verify_password(PASSWORD, stored)
     assert not verify_password(PASSWORD[:-1], stored)
     assert not verify_password(PASSWORD + "x", stored)

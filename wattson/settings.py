@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     heartbeat_interval: int = Field(300, ge=1, description="Seconds, sent in BootNotification responses.")
     command_timeout: float = Field(30.0, gt=0, description="Seconds to wait for a station's reply.")
     boot_retry_interval: int = Field(60, ge=1, description="Seconds a Pending or Rejected station waits before booting again.")
+    api_key_attempts: int = Field(20, ge=1, description="Wrong API keys one client address may send (within 10 "
+                                                        "minutes of each other) before it is answered 429.")
     migrate_on_start: bool = True
     log_level: str = "info"
     ws_protocol: Literal["wattson", "websockets-sansio", "websockets", "wsproto"] = Field(

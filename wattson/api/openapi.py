@@ -27,7 +27,11 @@ ERRORS = {
     "404": "Unknown id.",
     "409": "Conflict with the current state (duplicate, in use, station offline).",
     "422": "Invalid input; `details` names each field.",
+    "429": "Too many wrong API keys from this client address: refused unchecked; retry after `Retry-After` seconds.",
 }
+#: Headers some of the error answers carry.
+ERROR_HEADERS = {"429": {"Retry-After": {"description": "Seconds until this address may try again.",
+                                         "schema": {"type": "integer", "minimum": 1}}}}
 
 
 def install(app: FastAPI) -> None:
@@ -43,6 +47,8 @@ def install(app: FastAPI) -> None:
                     for status, description in ERRORS.items():
                         responses[status] = {"description": description, "content": {
                             "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                        if status in ERROR_HEADERS:
+                            responses[status]["headers"] = ERROR_HEADERS[status]
                     for status in ("502", "504"):
                         if status in responses:
                             responses[status]["content"] = {

@@ -6,11 +6,13 @@ An ASGI WebSocket app mounted at ``/ocpp/{charge_point_id}``. It talks to ASGI d
 Credentials (docs/security.md): an HTTP Basic password, whether the connection is TLS (scope
 scheme ``wss``) and the client certificate from the standard ASGI TLS extension. Every refusal
 for want of them is the same 401, so a stranger learns nothing about which stations exist or
-what they need; only the log says why. Refusals are slowed down when they repeat.
+what they need; only the log says why. Repeated attempts per (station, client address), and
+many failures from one address, are answered 429 at once without checking the credentials (throttle.py).
 """
 
 import asyncio
 import base64
+import math
 import logging
 
 import orjson
@@ -33,6 +35,8 @@ PREFIX = "/ocpp/"
 UNAUTHENTICATED = (401, "unauthorized", "not authenticated: an unknown charge point, or credentials missing or "
                                         "wrong for its security profile")
 CHALLENGE = [(b"www-authenticate", b'Basic realm="Wattson OCPP", charset="UTF-8"')]
+#: Too many recent attempts: refused before the credentials are looked at.
+THROTTLED = (429, "too_many_attempts", "too many connection attempts; retry later")
 #: A CA-verified client certificate of some other station.
 FORBIDDEN = (403, "forbidden", "the client certificate does not identify this charge point")
 
@@ -46,11 +50,16 @@ def negotiate(offered: list[str], supported: list[Protocol]) -> Protocol | None:
 
 
 class Gateway:
-    def __init__(self, stations, protocols: list[Protocol], throttle: Throttle | None = None):
+    def __init__(self, stations, protocols: list[Protocol], throttle: Throttle | None = None,
+                 address_throttle: Throttle | None = None):
         self.stations = stations
         self.protocols = protocols  # best first
         self.connections: dict[str, Connection] = {}
-        self.throttle = throttle or Throttle()
+        #: Attempts per (station, client address), counted when admitted.
+        self.throttle = throttle or Throttle(free=10)
+        #: Failures per client address: generous, as stations may share a proxy or NAT, and counting
+        #: only failures, as a reconnect storm through one proxy is thousands of handshakes at once.
+        self.address_throttle = address_throttle or Throttle(free=1000)
 
     # --- the WebSocket endpoint ------------------------------------------------------------
     async def __call__(self, scope, receive, send) -> None:
@@ -76,6 +85,12 @@ class Gateway:
         if named is not None and named != identity:
             await self._refuse(scope, send, identity, FORBIDDEN, f"its client certificate is for {named!r}")
             return
+        address = client_address(scope)
+        wait = self._admit(identity, address)
+        if wait:
+            log.warning("refused %s from %s unchecked: too many recent attempts", identity, address)
+            await _deny(scope, send, *THROTTLED, [(b"retry-after", str(max(1, math.ceil(wait))).encode())])
+            return
         credentials = Credentials(password=basic_password(scope, identity), tls=scope.get("scheme") == "wss",
                                   certificate=named == identity)
         try:
@@ -83,21 +98,27 @@ class Gateway:
         except Unauthenticated as error:
             await self._refuse(scope, send, identity, UNAUTHENTICATED, error.message)
             return
+        except BaseException:  # not the station's fault (database gone, shutdown): not held against it
+            self.throttle.succeeded((identity, address))
+            raise
         if registration is None:
             await self._refuse(scope, send, identity, UNAUTHENTICATED,
                                "unknown charge point (register it, or set WATTSON_AUTO_REGISTER)")
             return
-        self.throttle.succeeded(identity)
+        self.throttle.succeeded((identity, address))  # its own attempt only: a guesser's still count
         await send({"type": "websocket.accept", "subprotocol": protocol.subprotocol})
         await self._serve(identity, protocol, registration, receive, send)
 
+    def _admit(self, identity: str, address: str) -> float:
+        """Seconds to wait when this attempt is refused unchecked, else 0. Counted before its
+        credentials are checked, so parallel guesses at one station gain nothing."""
+        return self.address_throttle.check(address) or self.throttle.admit((identity, address))
+
     async def _refuse(self, scope, send, identity: str, answer: tuple[int, str, str], reason: str) -> None:
-        """Log the real ``reason``, wait as long as the throttle says, then give the fixed answer."""
-        address = (scope.get("client") or ("unknown",))[0]
-        delay = self.throttle.failed(address, identity)
-        log.warning("refused %s from %s: %s%s", identity, address, reason,
-                    f" (answered after {delay:g} s: repeated failures)" if delay else "")
-        await asyncio.sleep(delay)
+        """Log the real ``reason``, count the failure against the address, give the fixed answer at once."""
+        address = client_address(scope)
+        self.address_throttle.failed(address)
+        log.warning("refused %s from %s: %s", identity, address, reason)
         status, code, message = answer
         await _deny(scope, send, status, code, message, CHALLENGE if status == 401 else None)
 
@@ -189,6 +210,10 @@ class Gateway:
         for conn in list(self.connections.values()):
             conn.closed()
             await _quietly(conn.close(1001, "server shutting down"))
+
+
+def client_address(scope) -> str:
+    return (scope.get("client") or ("unknown",))[0]
 
 
 def basic_password(scope, identity: str) -> str | None:

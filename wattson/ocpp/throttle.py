@@ -1,55 +1,77 @@
-"""Slowing down repeated handshake failures (someone guessing passwords or station identities). No I/O."""
+"""Limiting repeated credential attempts (guessed station passwords, guessed API keys). No I/O.
+
+Shared by the OCPP handshake and the HTTP API (docs/security.md).
+"""
 
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 
 class Throttle:
-    """Counts recent refusals per client address and per station identity.
+    """Counts recent attempts per key and says when one must be refused without evaluating it.
 
-    After ``identity_free`` refusals of one identity, or ``address_free`` from one address, each
-    within ``window`` seconds of the previous one, every further refusal waits ``base`` seconds,
-    doubling up to ``cap``. An address gets more free refusals because several stations (or a
-    proxy) may share it. Only refusals wait, so a station with the right credentials is never
-    slowed down by others' failures; its own success clears its identity's count. At most
-    ``max_entries`` counters are kept, the least recently failed forgotten first.
+    An attempt is counted when it is admitted, before its credentials are checked, so guesses
+    sent in parallel gain nothing over sequential ones; a success gives its count back
+    (``succeeded``) or clears the key (``cleared``). After ``free`` counted attempts, each within
+    ``window`` seconds of the previous one, the next is admitted only ``base`` seconds after the
+    last, doubling up to ``cap``. Refused attempts are not counted and cost nothing: they are
+    answered at once. At most ``max_entries`` counters are kept, the least recently used
+    forgotten first.
+
+    A throttle may instead count only failures: ``check`` before evaluating, ``failed`` after a
+    failure (parallel attempts then all get evaluated until the first failures are counted).
     """
 
-    def __init__(self, identity_free: int = 3, address_free: int = 30, window: float = 60.0, base: float = 0.5,
-                 cap: float = 5.0, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic):
-        self.free = {"identity": identity_free, "address": address_free}
-        self.window, self.base, self.cap, self.max_entries = window, base, cap, max_entries
+    def __init__(self, free: int = 5, window: float = 600.0, base: float = 1.0, cap: float = 60.0,
+                 max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic):
+        self.free, self.window, self.base, self.cap, self.max_entries = free, window, base, cap, max_entries
         self.clock = clock
-        self._failures: OrderedDict[tuple[str, str], tuple[int, float]] = OrderedDict()  # oldest first
+        self._counts: OrderedDict[Hashable, tuple[int, float]] = OrderedDict()  # least recent first
 
-    def failed(self, address: str, identity: str) -> float:
-        """Count a refusal; how many seconds to wait before answering it."""
+    def admit(self, key: Hashable) -> float:
+        """Count an attempt and return 0, or return the seconds to wait (not counted) when refused."""
+        wait = self.check(key)
+        if not wait:
+            self.failed(key)
+        return wait
+
+    def check(self, key: Hashable) -> float:
+        """The seconds until ``key`` may try again (0: now), counting nothing."""
         now = self.clock()
         self._forget_old(now)
-        return max(self._delay("address", self._count(("address", address), now)),
-                   self._delay("identity", self._count(("identity", identity), now)))
+        count, last = self._counts.get(key, (0, now))
+        return max(0.0, last + self._delay(count) - now)
 
-    def succeeded(self, identity: str) -> None:
-        self._failures.pop(("identity", identity), None)
+    def failed(self, key: Hashable) -> None:
+        """Count an attempt now (for keys that count only what failed: see ``check``)."""
+        now = self.clock()
+        count, _ = self._counts.pop(key, (0, now))  # re-inserted last: the order stays by time
+        self._forget_old(now)
+        self._counts[key] = (count + 1, now)
+
+    def succeeded(self, key: Hashable) -> None:
+        """Give back the count of an attempt that proved genuine."""
+        count, last = self._counts.get(key, (0, 0.0))
+        if count > 1:
+            self._counts[key] = (count - 1, last)
+        else:
+            self._counts.pop(key, None)
+
+    def cleared(self, key: Hashable) -> None:
+        self._counts.pop(key, None)
 
     def __len__(self) -> int:
-        return len(self._failures)
+        return len(self._counts)
 
-    def _count(self, key: tuple[str, str], now: float) -> int:
-        count, _ = self._failures.pop(key, (0, now))  # re-inserted last: the order stays by time
-        self._failures[key] = (count + 1, now)
-        return count + 1
-
-    def _delay(self, kind: str, count: int) -> float:
-        excess = count - self.free[kind]
-        return 0.0 if excess <= 0 else min(self.cap, self.base * 2 ** min(excess - 1, 32))
+    def _delay(self, count: int) -> float:
+        excess = count - self.free
+        return 0.0 if excess < 0 else min(self.cap, self.base * 2 ** min(excess, 32))
 
     def _forget_old(self, now: float) -> None:
-        """Drop counters idle for longer than the window, and the oldest while room is short
-        (one refusal may add two)."""
-        while self._failures:
-            key, (_, last) = next(iter(self._failures.items()))
-            if now - last <= self.window and len(self._failures) <= self.max_entries - 2:
+        """Drop counters idle for longer than the window, and the oldest while room is short."""
+        while self._counts:
+            key, (_, last) = next(iter(self._counts.items()))
+            if now - last <= self.window and len(self._counts) < self.max_entries:
                 break
-            del self._failures[key]
+            del self._counts[key]

@@ -1,22 +1,27 @@
-"""Station passwords for OCPP security profile 1 (HTTP Basic authentication). No I/O.
+"""Station passwords for OCPP security profiles 1 and 2 (HTTP Basic authentication). No I/O.
 
-The stored form is ``pbkdf2_sha256$<iterations>$<salt>$<hash>`` (salt and hash URL-safe base64).
+Stored as argon2id in its standard encoded form (``$argon2id$v=19$m=...,t=...,p=...$salt$hash``).
+A station password is a machine credential, 16 to 40 characters (OCPP), meant to be random, but
+nothing stops an operator from choosing a guessable one, and a stolen database must not hand
+those over: a memory-hard hash makes each offline guess cost ~19 MiB and tens of milliseconds.
+The parameters (OWASP's first recommendation) were chosen by measuring here: docs/security.md.
+Reconnects do not pay for it each time: a password already verified is remembered
+(``password_check.py``).
 
-Why a fast salted hash and not a slow password hash (bcrypt, argon2): this is a machine
-credential, not a person's password. OCPP requires 16 to 40 characters and it is meant to be
-random, so even a fast hash leaves an offline attacker nothing to guess: 16 random alphanumerics
-are ~95 bits. The salt keeps equal passwords apart and defeats precomputed tables. A slow hash
-would buy no security here, while every station reconnect (thousands at once after a network or
-server outage) has to verify one; 1,000 PBKDF2 rounds cost well under a millisecond.
+Hashes of earlier versions, ``pbkdf2_sha256$<iterations>$<salt>$<hash>``, still verify;
+``needs_rehash`` says to replace them with argon2id, which happens at the station's next
+successful connection.
 """
 
 import base64
 import hashlib
 import hmac
-import secrets
 
-ALGORITHM = "pbkdf2_sha256"
-ITERATIONS = 1000
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+ARGON2 = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)  # KiB: 19 MiB
+LEGACY = "pbkdf2_sha256"
 MIN_LENGTH, MAX_LENGTH = 16, 40  # OCPP's rule for the Basic-auth password
 
 
@@ -29,33 +34,42 @@ def password_problem(password: str) -> str | None:
     return None
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password`` to store (fits in 128 characters); tens of milliseconds."""
+    return ARGON2.hash(password)
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """Whether ``password`` matches the ``stored`` hash (argon2id, or an earlier PBKDF2 one);
+    False for a missing or malformed hash."""
+    if not stored:
+        return False
+    if stored.startswith(f"{LEGACY}$"):
+        return _verify_legacy(password, stored)
+    try:
+        return ARGON2.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError, ValueError, TypeError):
+        return False
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether a hash that just verified should be replaced: PBKDF2, or argon2 with other parameters."""
+    if stored.startswith(f"{LEGACY}$"):
+        return True
+    try:
+        return ARGON2.check_needs_rehash(stored)
+    except (InvalidHashError, ValueError):
+        return True
+
+
+def _verify_legacy(password: str, stored: str) -> bool:
+    try:
+        _, iterations, salt, expected = stored.split("$")
+        actual = hashlib.pbkdf2_hmac("sha256", password.encode(), _unb64(salt), int(iterations))
+        return hmac.compare_digest(actual, _unb64(expected))
+    except (ValueError, TypeError):
+        return False
 
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def _derive(password: str, salt: bytes, iterations: int) -> bytes:
-    return hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-
-
-def hash_password(password: str) -> str:
-    """A salted hash of ``password`` to store (fits in 128 characters)."""
-    salt = secrets.token_bytes(16)
-    return f"{ALGORITHM}${ITERATIONS}${_b64(salt)}${_b64(_derive(password, salt, ITERATIONS))}"
-
-
-def verify_password(password: str, stored: str | None) -> bool:
-    """Whether ``password`` matches the ``stored`` hash; False for a missing or malformed hash."""
-    if not stored:
-        return False
-    try:
-        algorithm, iterations, salt, expected = stored.split("$")
-        if algorithm != ALGORITHM:
-            return False
-        actual = _derive(password, _unb64(salt), int(iterations))
-        return hmac.compare_digest(actual, _unb64(expected))
-    except (ValueError, TypeError):
-        return False

@@ -2,7 +2,7 @@
 
 import logging
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
@@ -18,7 +18,8 @@ from wattson.locations.models import Location
 from wattson.sessions.models import ACTIVE as ACTIVE_SESSION, MeterValue, Session
 from wattson.stations.identifiers import evse_id_problem, normalise_evse_id
 from wattson.stations.models import ChargePoint, Connector, Evse, StationEvent, StatusEvent
-from wattson.stations.passwords import hash_password, password_problem, verify_password
+from wattson.stations.password_check import Derivations, VerifiedPasswords
+from wattson.stations.passwords import hash_password, needs_rehash, password_problem, verify_password
 from wattson.stations.status import OFFLINE, ONLINE, REGISTRATION_STATUSES
 from wattson.stations.writer import Boot, Connect, Heartbeat, Status, StationWriter
 
@@ -47,6 +48,7 @@ class Credentials:
     password: str | None = None  # HTTP Basic, its identity as the user
     tls: bool = False  # connected over TLS (wss://)
     certificate: bool = False  # presented a client certificate, verified against our CA, naming itself
+    verified_against: str | None = None  # the stored hash ``password`` matched (``StationService.connect``)
 
 
 @dataclass(slots=True)
@@ -69,6 +71,7 @@ class StationService:
         self.auto_register = auto_register
         self.tls, self.client_ca = tls, client_ca
         self.writer = StationWriter(db)  # presence, boot and status: written in batches (writer.py)
+        self.passwords, self.derivations = VerifiedPasswords(), Derivations()  # password_check.py
 
     # --- registry ---------------------------------------------------------------------------
     async def create(self, id: str, name: str | None = None, registration_status: str = "Accepted", *,
@@ -167,6 +170,7 @@ class StationService:
             if problem:
                 raise _invalid("password", problem)
             cp.password_hash = hash_password(password)
+            self.passwords.forget(cp.id)
         elif profile in (1, 2) and ("password" in changes or cp.password_hash is None):
             raise _invalid("password", f"security profile {profile} needs a password (HTTP Basic authentication)")
         if profile in (0, 3):
@@ -286,7 +290,35 @@ class StationService:
         """Admit a station and mark it online: its registration status, or None when it is
         unknown (and auto-registration is off). Unauthenticated, with the reason, when its
         ``credentials`` fall short of its security profile (see ``credentials_problem``)."""
+        if credentials.password is not None:
+            credentials = await self._check_password(id, credentials)
         return await self.writer.submit(Connect(id, ocpp_version, credentials, self.auto_register))
+
+    async def _check_password(self, id: str, credentials: Credentials) -> Credentials:
+        """Verify the password before the batch that admits the station (a slow hash must not hold
+        a group commit), unless this password was verified before against the hash still stored
+        (the batch compares). A PBKDF2 hash that verifies is replaced with argon2id."""
+        stored = self.passwords.verified(id, credentials.password)
+        if stored is None:
+            async with self.db.session() as s:
+                stored = await s.scalar(select(ChargePoint.password_hash).where(ChargePoint.id == id))
+            if stored is None or not await self.derivations.run(verify_password, credentials.password, stored):
+                return credentials  # the batch refuses it, or ignores it (profile 0 or 3, unknown)
+            if needs_rehash(stored):
+                stored = await self._rehash(id, credentials.password, stored)
+            self.passwords.remember(id, credentials.password, stored)
+        return replace(credentials, verified_against=stored)
+
+    async def _rehash(self, id: str, password: str, old: str) -> str:
+        """Store ``password`` as argon2id in place of ``old``, unless it changed meanwhile."""
+        new = await self.derivations.run(hash_password, password)
+        async with self.db.session() as s:
+            result = await s.execute(update(ChargePoint).where(ChargePoint.id == id, ChargePoint.password_hash == old)
+                                     .values(password_hash=new))
+        if result.rowcount:
+            log.info("%s: password hash upgraded to argon2id", id)
+            return new
+        return old
 
     async def disconnect(self, id: str) -> None:
         """Nobody can retry a disconnection: with the database gone it is logged, not raised."""
@@ -406,8 +438,8 @@ def credentials_problem(profile: int, password_hash: str | None, given: Credenti
         return None if given.certificate else "it presented no client certificate"
     if profile >= 1 and given.password is None:
         return "it sent no password (HTTP Basic, its identity as the user)"
-    if profile >= 1 and not verify_password(given.password, password_hash):
-        return "wrong password"
+    if profile >= 1 and (given.verified_against is None or given.verified_against != password_hash):
+        return "wrong password"  # not verified, or against a hash since replaced (StationService.connect)
     return None
 
 
