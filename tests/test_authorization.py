@@ -13,6 +13,10 @@ async def authorize(st, tag: str) -> dict:
     return (await st.ok("Authorize", {"idTag": tag}))["idTagInfo"]
 
 
+async def authorize_201(st, tag: str) -> dict:
+    return (await st.ok("Authorize", {"idToken": {"idToken": tag, "type": "ISO14443"}}))["idTokenInfo"]
+
+
 async def test_token_statuses(server):
     cp = await server.add_station()
     accepted = await server.add_tag()
@@ -52,7 +56,8 @@ async def test_concurrent_transaction(server):
         first = await st1.ok("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 0,
                                                   "timestamp": now()})
         assert first["idTagInfo"]["status"] == "Accepted"
-        assert (await authorize(st2, tag))["status"] == "ConcurrentTx"
+        # 1.6 keeps ConcurrentTx for StartTransaction.conf: Authorize answers from the token alone.
+        assert (await authorize(st2, tag))["status"] == "Accepted"
         second = await st2.ok("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 0,
                                                    "timestamp": now()})
         assert second["idTagInfo"]["status"] == "ConcurrentTx"
@@ -84,12 +89,13 @@ async def test_a_reboot_releases_the_tag_but_keeps_the_session_open(server):
     async with station(server.ws_url, cp1) as st:
         await st.boot()
         start = await st.ok("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 0, "timestamp": now()})
-    async with station(server.ws_url, cp2) as other:
-        await other.boot()
-        assert (await authorize(other, tag))["status"] == "ConcurrentTx"  # cp1 only went offline
+    # A 2.0.1 station asks: its Authorize answers ConcurrentTx (1.6's leaves that to StartTransaction).
+    async with station(server.ws_url, cp2, ("ocpp2.0.1",)) as other:
+        await other.ok("BootNotification", {"chargingStation": {"model": "M", "vendorName": "V"}, "reason": "PowerUp"})
+        assert (await authorize_201(other, tag))["status"] == "ConcurrentTx"  # cp1 only went offline
         async with station(server.ws_url, cp1) as st:
             await st.boot()  # cp1 rebooted: its transaction is over on the station
-            assert (await authorize(other, tag))["status"] == "Accepted"
+            assert (await authorize_201(other, tag))["status"] == "Accepted"
             async with server.api() as api:
                 (session,) = (await api.get("/api/v1/sessions", params={"charge_point_id": cp1})).json()["data"]
             assert session["status"] == "active"  # until the station's queued StopTransaction arrives

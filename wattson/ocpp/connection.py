@@ -31,7 +31,7 @@ class ConnectionClosed(Exception):
 
 class Connection:
     __slots__ = ("charge_point_id", "protocol", "registration", "_send", "_close", "_call_lock", "_pending",
-                 "_open")
+                 "_open", "invited")
 
     def __init__(self, charge_point_id: str, protocol: Protocol, registration: str,
                  send: Callable[[str], Awaitable[None]], close: Callable[[int, str], Awaitable[None]]):
@@ -43,6 +43,7 @@ class Connection:
         self._call_lock = asyncio.Lock()
         self._pending: tuple[str, asyncio.Future] | None = None
         self._open = True
+        self.invited: set[str] = set()  # messages our calls asked for (allowed while Pending)
 
     # --- inbound --------------------------------------------------------------------------
     async def receive(self, text: str | bytes) -> None:
@@ -68,7 +69,7 @@ class Connection:
                 if protocol.schemas.knows(call.action):
                     raise RpcError("NotSupported", f"{call.action} is not supported by this central system")
                 raise RpcError("NotImplemented", f"Unknown action {call.action!r}")
-            if not protocol.allows(self.registration, call.action):
+            if not protocol.allows(self.registration, call.action, self.invited):
                 raise RpcError("SecurityError", f"{call.action} is not allowed while registration is "
                                                 f"{self.registration}; send BootNotification")
             protocol.schemas.validate_request(call.action, call.payload)
@@ -125,6 +126,7 @@ class Connection:
                 if not self._open:  # gone while this call queued behind another
                     raise ConnectionClosed("the station disconnected")
                 unique_id = str(uuid.uuid4())
+                self.invited |= self.protocol.invited_by(action, payload)  # before its answer can arrive
                 future = asyncio.get_running_loop().create_future()
                 self._pending = (unique_id, future)
                 try:

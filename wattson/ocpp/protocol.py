@@ -28,6 +28,10 @@ class Protocol:
     error_names: dict[str, str] = {}
     #: actions a station may send while its registration is Pending / Rejected
     allowed_when: dict[str, frozenset[str] | None] = {"Accepted": None}
+    #: our calls -> the station messages they ask for, which a Pending station may then send
+    follow_ups: dict[str, frozenset[str]] = {}
+    #: a TriggerMessage's requestedMessage -> the action the station sends, where the names differ
+    triggered_actions: dict[str, str] = {}
     #: every action the central system may send in this version (for raw calls)
     csms_actions: frozenset[str] = frozenset()
 
@@ -46,9 +50,19 @@ class Protocol:
     def error_code(self, code: str) -> str:
         return self.error_names.get(code, code)
 
-    def allows(self, registration: str, action: str) -> bool:
+    def allows(self, registration: str, action: str, invited: set[str] | frozenset[str] = frozenset()) -> bool:
+        """Whether a station may send ``action``: anything once Accepted; while Pending, what the
+        allow-list names and what our calls on this connection asked for (``invited``)."""
         allowed = self.allowed_when.get(registration, frozenset())
-        return allowed is None or action in allowed
+        return allowed is None or action in allowed or (registration == "Pending" and action in invited)
+
+    def invited_by(self, action: str, payload: dict) -> frozenset[str]:
+        """The station messages a call of ours asks for (TriggerMessage's requestedMessage, the
+        reports of a report request, ...)."""
+        if action in ("TriggerMessage", "ExtendedTriggerMessage"):
+            requested = payload.get("requestedMessage")
+            return frozenset({self.triggered_actions.get(requested, requested)})
+        return self.follow_ups.get(action, frozenset())
 
     async def on_reply(self, conn: "Connection", action: str, request: dict, response: dict) -> None:
         """Learn from a station's valid answer to one of our calls (e.g. configuration values it

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from wattson.access.rules import AuthResult
 from wattson.ocpp.convert import drop_none, format_time, parse_time
+from wattson.ocpp.datatransfer import answer_data_transfer
 from wattson.ocpp.protocol import Protocol
 from wattson.ocpp.readings import report_dropped
 from wattson.ocpp.rpc import RpcError
@@ -60,13 +61,21 @@ class Ocpp16(Protocol):
         "CertificateSigned", "DeleteCertificate", "ExtendedTriggerMessage", "GetInstalledCertificateIds", "GetLog",
         "InstallCertificate", "SignedUpdateFirmware",
     })
+    # 1.6 section 4.2: a Pending charge point "SHALL NOT send request messages to the Central
+    # System unless it has been instructed by the Central System to do so with a
+    # TriggerMessage.req"; so a Pending station may boot again, send what we triggered and report
+    # on a firmware update or diagnostics upload we asked for. Anything else is a SecurityError.
     allowed_when = {
         "Accepted": None,
-        "Pending": frozenset({"BootNotification", "Heartbeat", "StatusNotification", "MeterValues",
-                              "StopTransaction", "DataTransfer", "DiagnosticsStatusNotification",
-                              "FirmwareStatusNotification"}),
+        "Pending": frozenset({"BootNotification"}),
         "Rejected": frozenset({"BootNotification"}),
     }
+    follow_ups = {
+        "UpdateFirmware": frozenset({"FirmwareStatusNotification"}),
+        "SignedUpdateFirmware": frozenset({"FirmwareStatusNotification"}),
+        "GetDiagnostics": frozenset({"DiagnosticsStatusNotification"}),
+    }
+    triggered_actions = {"SignChargePointCertificate": "SignCertificate"}
 
     def action_table(self):
         return {
@@ -111,7 +120,9 @@ class Ocpp16(Protocol):
         return {}
 
     async def authorize(self, conn, p: dict) -> dict:
-        auth = await self.services.sessions.authorize(p["idTag"], conn.charge_point_id)
+        """The token's own answer at this charger. 1.6 keeps ConcurrentTx for StartTransaction.conf,
+        so a tag already charging elsewhere is Accepted here and refused when it starts."""
+        auth = await self.services.access.authorize(p["idTag"], conn.charge_point_id)
         return {"idTagInfo": id_tag_info(auth)}
 
     async def start_transaction(self, conn, p: dict) -> dict:
@@ -146,8 +157,7 @@ class Ocpp16(Protocol):
         return {"idTagInfo": id_tag_info(await self.services.access.authorize(id_tag, conn.charge_point_id))}
 
     async def data_transfer(self, conn, p: dict) -> dict:
-        await self.services.stations.record_event(conn.charge_point_id, "data_transfer", p)
-        return {"status": "Accepted"}
+        return await answer_data_transfer(self.services, conn.charge_point_id, self.version, p)
 
     async def diagnostics_status(self, conn, p: dict) -> dict:
         await self.services.stations.record_event(conn.charge_point_id, "diagnostics_status", p,

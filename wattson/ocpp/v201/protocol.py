@@ -8,6 +8,7 @@ import logging
 from datetime import datetime, timezone
 
 from wattson.ocpp.convert import format_time, parse_time
+from wattson.ocpp.datatransfer import answer_data_transfer
 from wattson.ocpp.protocol import Protocol
 from wattson.ocpp.readings import report_dropped
 from wattson.ocpp.v201 import commands
@@ -36,16 +37,26 @@ class Ocpp201(Protocol):
         "UpdateFirmware",
     })
 
+    # B02.FR.09: while Pending, a call that is not BootNotification, nor triggered by our
+    # TriggerMessage, GetBaseReport or GetReport, is answered SecurityError (B03.FR.07: while
+    # Rejected, anything but BootNotification). Wattson also lets a Pending station report on the
+    # firmware update, log upload, monitoring report or customer information it was asked for.
     allowed_when = {
         "Accepted": None,
-        # What a Pending station may still send: what the CSMS asks for while it decides
-        # (reports, triggered messages) and transaction events it queued, never to be lost.
-        "Pending": frozenset({"BootNotification", "Heartbeat", "StatusNotification", "NotifyReport",
-                              "NotifyMonitoringReport", "NotifyEvent", "SecurityEventNotification",
-                              "FirmwareStatusNotification", "LogStatusNotification", "SignCertificate",
-                              "DataTransfer", "MeterValues", "TransactionEvent"}),
+        "Pending": frozenset({"BootNotification"}),
         "Rejected": frozenset({"BootNotification"}),
     }
+    follow_ups = {
+        "GetBaseReport": frozenset({"NotifyReport"}),
+        "GetReport": frozenset({"NotifyReport"}),
+        "UpdateFirmware": frozenset({"FirmwareStatusNotification"}),
+        "GetLog": frozenset({"LogStatusNotification"}),
+        "GetMonitoringReport": frozenset({"NotifyMonitoringReport"}),
+        "CustomerInformation": frozenset({"NotifyCustomerInformation"}),
+        "PublishFirmware": frozenset({"PublishFirmwareStatusNotification"}),
+    }
+    triggered_actions = {"SignChargingStationCertificate": "SignCertificate", "SignV2GCertificate": "SignCertificate",
+                         "SignCombinedCertificate": "SignCertificate"}
     #: NotifyEVChargingNeeds: Wattson computes no schedules (2.1 has a status that says exactly so)
     no_schedule_status = "Rejected"
 
@@ -64,7 +75,7 @@ class Ocpp201(Protocol):
             "FirmwareStatusNotification": self.firmware_status,
             "LogStatusNotification": self.log_status,
             "ReservationStatusUpdate": self.reservation_status,
-            "DataTransfer": record("data_transfer", {"status": "Accepted"}),
+            "DataTransfer": self.data_transfer,
             "NotifyMonitoringReport": record("monitoring_report"),
             "NotifyChargingLimit": record("charging_limit"),
             "ClearedChargingLimit": record("charging_limit_cleared"),
@@ -128,6 +139,9 @@ class Ocpp201(Protocol):
                               status=p["connectorStatus"], timestamp=parse_time(p["timestamp"]))
         await self.services.stations.report_status(conn.charge_point_id, report)
         return {}
+
+    async def data_transfer(self, conn, p: dict) -> dict:
+        return await answer_data_transfer(self.services, conn.charge_point_id, self.version, p)
 
     async def notify_report(self, conn, p: dict) -> dict:
         values = reported_values(p.get("reportData", []))
