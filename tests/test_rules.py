@@ -6,7 +6,10 @@ from types import SimpleNamespace
 import pytest
 
 from wattson.access.rules import AuthResult, evaluate, refused_here, rights_allow
+from wattson.ocpp.datatransfer import Registry
 from wattson.ocpp.gateway import negotiate
+from wattson.ocpp.v16.protocol import Ocpp16
+from wattson.ocpp.v201.protocol import Ocpp201
 from wattson.stations.identity import identity_problem
 from wattson.sessions.meter import Sample, energy_between, energy_reading, reading_problem, to_wh
 from wattson.settings import async_database_url
@@ -136,3 +139,40 @@ def test_energy_ignores_stored_readings_that_are_no_finite_number():
     """Rows stored before readings were checked on the way in must not break the sums."""
     samples = [sample(1, "1500"), sample(2, "NaN"), sample(3, "inf"), sample(4, "1e400"), sample(5, "-1e308")]
     assert energy_reading(samples) == (NOW + timedelta(minutes=1), 1500)
+
+
+def test_data_transfer_registry_names_why_it_has_no_handler():
+    async def ping(transfer):
+        return None
+
+    async def any_message(transfer):
+        return None
+
+    registry = Registry()
+    registry.register("com.acme", "ping", ping)
+    registry.register("org.wild", None, any_message)
+    assert registry.handler("com.acme", "ping") is ping
+    assert registry.handler("com.acme", "pong") == "UnknownMessageId"
+    assert registry.handler("com.acme", None) == "UnknownMessageId"
+    assert registry.handler("COM.ACME", "ping") == "UnknownVendorId"  # vendor ids are compared exactly
+    assert registry.handler("org.wild", "anything") is registry.handler("org.wild", None) is any_message
+    assert registry.handler("net.other", "ping") == "UnknownVendorId"
+    with pytest.raises(ValueError):
+        registry.register("com.acme", "ping", any_message)
+
+
+def test_a_pending_station_may_send_what_it_was_asked_for():
+    p16, p201 = Ocpp16.__new__(Ocpp16), Ocpp201.__new__(Ocpp201)  # the rules need no services
+    assert p16.allows("Pending", "BootNotification") and not p16.allows("Pending", "StatusNotification")
+    invited = set(p16.invited_by("TriggerMessage", {"requestedMessage": "StatusNotification", "connectorId": 1}))
+    assert invited == {"StatusNotification"} and p16.allows("Pending", "StatusNotification", invited)
+    assert not p16.allows("Pending", "Heartbeat", invited)
+    assert not p16.allows("Rejected", "StatusNotification", invited)  # Rejected: only BootNotification
+    assert p16.allows("Accepted", "Heartbeat")
+    assert p16.invited_by("ExtendedTriggerMessage", {"requestedMessage": "SignChargePointCertificate"}) == \
+        {"SignCertificate"}
+    assert p16.invited_by("GetDiagnostics", {"location": "ftp://x"}) == {"DiagnosticsStatusNotification"}
+    assert p201.invited_by("GetBaseReport", {"requestId": 1, "reportBase": "FullInventory"}) == {"NotifyReport"}
+    assert p201.invited_by("TriggerMessage", {"requestedMessage": "SignV2GCertificate"}) == {"SignCertificate"}
+    assert p201.invited_by("Reset", {"type": "Immediate"}) == frozenset()
+    assert not p201.allows("Pending", "NotifyEvent", {"NotifyReport"})
