@@ -1,6 +1,9 @@
 """A loopback stand-in for the few Stripe API endpoints Wattson calls, with Stripe's behaviour
 where Wattson relies on it: manual-capture PaymentIntents, idempotency keys, capture at most
-the amount held, cancel, refunds, search by metadata. Test payment methods as Stripe's."""
+the amount held, cancel, refunds, search by metadata. Test payment methods as Stripe's.
+
+Crash tests hold one call at a gate (``hold``): in flight, before the stand-in records it, or
+recorded with its answer not yet sent, so that a server killed meanwhile has lost the answer."""
 
 import json
 import threading
@@ -10,6 +13,38 @@ from urllib.parse import parse_qs, urlparse
 
 METHODS = {"pm_card_visa": "requires_capture", "pm_card_chargeDeclined": "declined",
            "pm_card_authenticationRequired": "requires_action"}
+WAIT_S = 120  # the longest a gate holds a call (then it answers as usual)
+
+
+class Gate:
+    """The next call of one kind, held: ``reached`` is set once it is held; ``release`` lets it
+    go on, or (``drop``) closes its connection unanswered, as a dead client or network would."""
+
+    def __init__(self, recorded: bool):
+        self.recorded = recorded  # held after the stand-in recorded its effect, else before
+        self.reached = threading.Event()
+        self._released = threading.Event()
+        self.drop = False
+
+    def release(self, drop: bool = False) -> None:
+        self.drop = drop
+        self._released.set()
+
+    def wait(self) -> bool:
+        """Held here (in the handler's thread); True when the call is to be dropped."""
+        self.reached.set()
+        self._released.wait(WAIT_S)
+        return self.drop
+
+
+def action_of(method: str, path: str) -> str:
+    """create, retrieve, capture, cancel, search or refund."""
+    parts = path.strip("/").split("/")
+    if parts == ["v1", "refunds"]:
+        return "refund"
+    if parts == ["v1", "payment_intents"]:
+        return "create"
+    return parts[3] if len(parts) > 3 else ("search" if parts[-1] == "search" else "retrieve")
 
 
 class StripeStandIn:
@@ -18,6 +53,8 @@ class StripeStandIn:
         self.refunds: list[dict] = []
         self.replies: dict[str, tuple[int, dict]] = {}  # idempotency key -> the first answer
         self.requests: list[tuple[str, str]] = []
+        self.recorded: list[tuple[str, str]] = []  # the calls that took effect (not answered from a key's reply)
+        self.gates: dict[str, Gate] = {}  # action -> the gate its next call waits at
         standin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -43,19 +80,34 @@ class StripeStandIn:
             def _handle(self, method, form):
                 url = urlparse(self.path)
                 standin.requests.append((method, url.path))
+                gate = standin.gates.pop(action_of(method, url.path), None)
+                if gate is not None and not gate.recorded and gate.wait():
+                    self.close_connection = True  # dropped before it reached the "provider"
+                    return
                 key = self.headers.get("Idempotency-Key")
                 if key and key in standin.replies:
                     return self._answer(*standin.replies[key])
                 status, body = standin.route(method, url.path, form, parse_qs(url.query))
+                standin.recorded.append((method, url.path))
                 if key and method == "POST":
                     standin.replies[key] = (status, body)
+                if gate is not None and gate.recorded and gate.wait():
+                    self.close_connection = True  # done, but the answer is lost
+                    return
                 self._answer(status, body)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def hold(self, action: str, recorded: bool) -> Gate:
+        """Hold the next ``action`` call (see action_of) at a gate, before or after it takes effect."""
+        gate = self.gates[action] = Gate(recorded)
+        return gate
+
     def close(self):
+        for gate in self.gates.values():
+            gate.release()
         self.server.shutdown()
         self.server.server_close()
 

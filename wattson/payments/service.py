@@ -99,6 +99,7 @@ class PaymentService:
         self.commands = None  # stations.command_service.CommandService, set by the runtime
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
+        self._started_at: datetime | None = None  # a payment "created" before this was cut off by a restart
 
     # --- products ------------------------------------------------------------------------------
     async def create_product(self, fields: dict) -> PaymentProduct:
@@ -379,6 +380,10 @@ class PaymentService:
 
     # --- the worker ---------------------------------------------------------------------------------------
     def start_worker(self) -> None:
+        """Its first round is the startup reconciliation: what the last process left half done
+        (a hold asked for but not recorded, a capture or release not confirmed) is settled with
+        the provider under the same idempotency keys."""
+        self._started_at = utcnow()
         self._task = asyncio.create_task(self._work(), name="payments")
 
     async def stop_worker(self) -> None:
@@ -440,13 +445,19 @@ class PaymentService:
             await self._finish_release(payment)
 
     async def _reconcile_created(self, payment: Payment, now: datetime) -> None:
-        if now - payment.created_at < STALE_CREATED:
+        """A payment still ``created``: its authorisation was interrupted (the process died, or
+        the provider never answered). Made before this process started, it is at once (only one
+        process runs the flow); else after STALE_CREATED. Any hold made under its key is released;
+        the driver was never told it succeeded."""
+        restarted = self._started_at is not None and payment.created_at < self._started_at
+        if not restarted and now - payment.created_at < STALE_CREATED:
             return
         reference = await self._call(self.provider.find(f"{payment.uid}:hold"))
         if reference is not None:
             outcome = await self._call(self.provider.release(reference, f"{payment.uid}:release"))
             if not outcome.ok:
                 raise ProviderError(outcome.message or "release refused")
+        await self._block_token(payment)  # made if the process died just before recording the hold
         await self._move(payment, "failed", provider_ref=reference,
                          failure="the authorisation was interrupted; any hold was released")
 
