@@ -446,13 +446,15 @@ class PaymentService:
 
     async def _reconcile_created(self, payment: Payment, now: datetime) -> None:
         """A payment still ``created``: its authorisation was interrupted (the process died, or
-        the provider never answered). Made before this process started, it is at once (only one
-        process runs the flow); else after STALE_CREATED. Any hold made under its key is released;
-        the driver was never told it succeeded."""
+        the provider never answered). One made before this process started is looked at at once
+        (only one process runs the flow), others after STALE_CREATED. Any hold made under its key
+        is released (the driver was never told it succeeded) and the payment fails."""
         restarted = self._started_at is not None and payment.created_at < self._started_at
         if not restarted and now - payment.created_at < STALE_CREATED:
             return
         reference = await self._call(self.provider.find(f"{payment.uid}:hold"))
+        if reference is None and now - payment.created_at < STALE_CREATED:
+            return  # a provider's search may lag a hold just made (Stripe's does): looked for again later
         if reference is not None:
             outcome = await self._call(self.provider.release(reference, f"{payment.uid}:release"))
             if not outcome.ok:
