@@ -35,6 +35,14 @@ def test_parse_frames():
     ('[2, "a", "Heartbeat", []]', "FormatViolation", "a"),
     ('[3, "a"]', "FormatViolation", "a"),
     ('[7, "a", {}]', "MessageTypeNotSupported", "a"),
+    # Type ids are integers: 2.0 == 2 and true == 1 in Python, but not in OCPP-J.
+    ('[2.0, "a", "Heartbeat", {}]', "MessageTypeNotSupported", "a"),
+    ('[true, "a", "Heartbeat", {}]', "MessageTypeNotSupported", "a"),
+    ('["2", "a", "Heartbeat", {}]', "MessageTypeNotSupported", "a"),
+    ('[3.0, "a", {}]', "MessageTypeNotSupported", "a"),
+    # Nesting beyond MAX_DEPTH, however deep (orjson itself stops at 1024).
+    ('[2, "a", "Heartbeat", {"x": ' + "[" * 900 + '"\\u0000"' + "]" * 900 + "}]", "FormatViolation", "a"),
+    ("[" * 2000 + "]" * 2000, "FormatViolation", "-1"),
 ])
 def test_malformed_frames(text, code, unique_id):
     with pytest.raises(RpcError) as err:
@@ -43,8 +51,21 @@ def test_malformed_frames(text, code, unique_id):
     assert err.value.unique_id == unique_id
 
 
+def test_nesting_is_bounded_not_by_the_stack():
+    def frame(depth: int) -> str:  # a CALL whose frame nests ``depth`` levels
+        return '[2, "a", "DataTransfer", {"data": ' + "[" * (depth - 2) + "]" * (depth - 2) + "}]"
+    assert rpc.parse(frame(rpc.MAX_DEPTH)).action == "DataTransfer"
+    with pytest.raises(RpcError) as err:
+        rpc.parse(frame(rpc.MAX_DEPTH + 1))
+    assert (err.value.code, err.value.unique_id) == ("FormatViolation", "a")
+    # Brackets inside strings do not count: only the real structure does.
+    assert rpc.parse('[2, "a", "DataTransfer", {"data": "' + "[" * 500 + '"}]').payload["data"] == "[" * 500
+    wide = {"k": [{"v": [1]} for _ in range(1000)]}  # many containers, shallow: fine
+    assert not rpc.too_deep(wide) and rpc.too_deep(wide, 3)
+
+
 def test_broken_replies_are_marked_as_replies():
-    for text in ('[3, "a", "Accepted"]', '[4, "a", 5]', '[3, 7, {}]'):
+    for text in ('[3, "a", "Accepted"]', '[4, "a", 5]', '[3, 7, {}]', '[3, "a", {"x": ' + "[" * 99 + "]" * 99 + "}]"):
         with pytest.raises(RpcError) as err:
             rpc.parse(text)
         assert err.value.is_reply, text
