@@ -59,6 +59,8 @@ def reading_problem(value: str, multiplier: int = 0) -> str | None:
         return "not a finite decimal number"
     if abs(multiplier) > READING_DIGITS:  # also keeps the plain decimal text of a value short
         return f"unit multiplier beyond ±{READING_DIGITS}"
+    if not multiplier and len(value) <= READING_DIGITS and "e" not in value and "E" not in value:
+        return None  # the common case: too few digits to reach 1e15
     number = Decimal(value)  # exact and finite, by the pattern
     if not number.is_zero() and number.adjusted() + multiplier >= READING_DIGITS:
         return f"magnitude of 1e{READING_DIGITS} or more"
