@@ -9,6 +9,7 @@ from wattson import __version__
 from wattson.access.directory_routes import router as directory_router
 from wattson.access.routes import router as access_router
 from wattson.api import errors, openapi
+from wattson.api.body_limit import BodyLimit
 from wattson.api.headers import SecurityHeaders
 from wattson.ocpp.gateway import PREFIX as OCPP_PREFIX
 from wattson.locations.routes import router as locations_router
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None):
     errors.install(api)
     api.add_middleware(SecurityHeaders)
     openapi.install(api)
+    api.add_middleware(BodyLimit, max_bytes=runtime.settings.http_max_body_bytes)  # OCPI and webhooks too
     for router in (stations_router, device_model_router, commands_router, reservations_router, locations_router,
                    sessions_router, cdrs_router, tariffs_router, access_router, directory_router, ocpi_operator_router):
         api.include_router(router)

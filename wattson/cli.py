@@ -147,7 +147,7 @@ def _server(settings: Settings):
     ws = OcppWebSocketProtocol if settings.ws_protocol == "wattson" else settings.ws_protocol
     config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, ws=ws,
                             ws_per_message_deflate=False, lifespan="on", log_level=settings.log_level.lower(),
-                            access_log=False)
+                            access_log=False, ws_max_size=settings.ocpp_max_frame_bytes)
     return Server(config, settings.tls_port, tls)
 
 

@@ -141,8 +141,18 @@ class Gateway:
             while True:
                 message = await receive()
                 if message["type"] == "websocket.receive":
-                    await conn.receive(message.get("text") or message.get("bytes") or "")
+                    text = message.get("text")
+                    if text is None:  # OCPP-J messages are JSON text: RFC 6455 1003, unsupported data
+                        log.warning("%s sent a binary frame; OCPP-J frames are text: closing with 1003", identity)
+                        conn.closed()
+                        await _quietly(close(1003, "OCPP-J messages are text frames"))
+                        continue  # until the server reports the disconnect
+                    await conn.receive(text)
                 elif message["type"] == "websocket.disconnect":
+                    if message.get("code") == 1009:  # mostly the server refusing, unread, a frame above the limit
+                        log.warning("%s: connection closed with 1009, message too big (%s): a frame of the station "
+                                    "above WATTSON_OCPP_MAX_FRAME_BYTES, or one of ours above the station's limit",
+                                    identity, message.get("reason") or "no reason given")
                     break
         finally:
             conn.closed()

@@ -101,7 +101,8 @@ def parse(text: str | bytes) -> Frame:
                            unique_id=unique_id, is_reply=True)
         details = msg[4] if len(msg) > 4 and isinstance(msg[4], dict) else {}
         return CallError(unique_id, msg[2], str(msg[3]), details)
-    raise RpcError("MessageTypeNotSupported", f"MessageTypeId {orjson.dumps(msg[0]).decode()[:40]} is not supported", unique_id=unique_id)
+    raise RpcError("MessageTypeNotSupported", f"MessageTypeId {orjson.dumps(msg[0]).decode()[:40]} is not supported",
+                   unique_id=unique_id)
 
 
 def _brackets(text: str | bytes) -> int:
