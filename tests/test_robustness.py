@@ -199,19 +199,7 @@ async def test_replies_to_no_outstanding_call_are_ignored(server):
         assert st.ws.state is websockets.protocol.State.OPEN
 
 
-# --- binary frames ------------------------------------------------------------------------------
-async def test_binary_frame_is_handled_like_text(server):
-    cp_id = await server.add_station()
-    async with websockets.connect(f"{server.ws_url}/{cp_id}", subprotocols=["ocpp1.6"]) as ws:
-        await ws.send(frame("b1", "BootNotification", BOOT).encode())
-        reply = await asyncio.wait_for(ws.recv(), 10)
-        assert isinstance(reply, str)  # answered in a text frame
-        assert orjson.loads(reply)[:2] == [3, "b1"]
-        await ws.send(b"\xff\xfe not utf-8")
-        assert_error(orjson.loads(await asyncio.wait_for(ws.recv(), 10)), "FormationViolation", "-1")
-        await ws.send(frame("b2", "Heartbeat", {}))
-        assert orjson.loads(await asyncio.wait_for(ws.recv(), 10))[:2] == [3, "b2"]
-    assert (await get(server, f"/api/v1/charge-points/{cp_id}"))["vendor"] == "V"
+# --- binary frames: refused with 1003 (OCPP-J is text), see test_malformed_frames.py -------------
 
 
 # --- a burst ------------------------------------------------------------------------------------
@@ -228,7 +216,7 @@ def garbage(n: int) -> tuple[str | bytes, tuple]:
         (frame(i, "Reset", {"type": "Soft"}), (4, i, "NotSupported")),
         (frame(i, "StatusNotification", {**STATUS, "status": "Sleeping"}), (4, i, "PropertyConstraintViolation")),
         (frame(i, "BootNotification", {"chargePointVendor": "V"}), (4, i, "OccurenceConstraintViolation")),
-        (b"\x00\x01\x02", (4, "-1", "FormationViolation")),
+        ("\x00\x01\x02", (4, "-1", "FormationViolation")),
     ]
     return kinds[n % len(kinds)]
 
