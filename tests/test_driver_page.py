@@ -32,6 +32,17 @@ def amount(text: str) -> float:
     return float(digits.strip("."))
 
 
+async def until(locator, predicate, timeout: float = 60) -> str:
+    """Poll ``locator``'s text until ``predicate`` holds (generous bound: a loaded machine)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        text = await locator.inner_text()
+        if predicate(text):
+            return text
+        assert asyncio.get_running_loop().time() < deadline, f"never reached: {text!r}"
+        await asyncio.sleep(0.2)
+
+
 async def test_a_driver_pays_charges_stops_and_gets_the_receipt(page_server):
     async with page_server.api() as api:
         place = await priced_evse(api, products=(
@@ -61,9 +72,10 @@ async def test_a_driver_pays_charges_stops_and_gets_the_receipt(page_server):
                     await page.get_by_role("button", name="Pay and start charging").click()
 
                     await page.locator("#progress").wait_for(state="visible")
-                    await page.wait_for_function(
-                        "document.getElementById('status').textContent === 'Charging' && "
-                        "parseFloat(document.getElementById('energy').textContent) > 0", timeout=20_000)
+                    # Locators, not wait_for_function: that evaluates its string in the page, which the
+                    # page's CSP (no 'unsafe-eval') rightly forbids.
+                    await playwright_api.expect(page.locator("#status")).to_have_text("Charging", timeout=60_000)
+                    await until(page.locator("#energy"), lambda text: re.search(r"\d", text) and amount(text) > 0)
                     session_id = re.search(r"session=(\w+)", page.url).group(1)
                     await page.get_by_role("button", name="Stop charging").click()
                     await page.locator("#done").wait_for(state="visible", timeout=20_000)
