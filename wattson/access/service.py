@@ -13,6 +13,7 @@ from wattson.access.models import AccessRight, ApiKey, ChargerGroupMember, Drive
 from wattson.access.rules import TOKEN_STATUSES, AuthResult, evaluate, refused_here, rights_allow
 from wattson.db import Database, utcnow
 from wattson.db.lookup import get_or_404
+from wattson.db.one_of import one_of
 from wattson.errors import Conflict, Invalid
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)  # don't write on every request
@@ -162,25 +163,46 @@ class AccessService:
     async def own_answer(self, s: AsyncSession, uid: str, charge_point_id: str) -> AuthResult | None:
         """The answer from Wattson's own tokens and access rights, in ``s``; None for a token it
         does not know when fallbacks may know it (``fallback_answer``)."""
-        token = await s.scalar(select(IdToken).where(IdToken.uid == uid))
-        result = evaluate(token, utcnow())
-        if token is None and self._fallbacks:
-            return None
-        if not result.accepted:
-            return result
-        charger_groups = set(await s.scalars(select(ChargerGroupMember.charger_group_id)
-                                             .where(ChargerGroupMember.charge_point_id == charge_point_id)))
-        if not charger_groups:
-            return result
-        granted = set(await s.scalars(
-            select(AccessRight.charger_group_id).join(Driver, Driver.home_group_id == AccessRight.driver_group_id)
-            .where(Driver.id == token.driver_id))) if token.driver_id is not None else set()
-        if rights_allow(charger_groups, granted):
-            return result
+        return (await self.own_answers(s, [(uid, charge_point_id)]))[0]
+
+    async def own_answers(self, s: AsyncSession, asks: list[tuple[str, str]]) -> list[AuthResult | None]:
+        """``own_answer`` for many (token, charger) at once, as a start storm asks: three queries
+        whatever their number (tokens, the chargers' groups, the drivers' rights)."""
+        tokens = {t.uid: t for t in await s.scalars(select(IdToken).where(one_of(s, IdToken.uid, {u for u, _ in asks})))}
+        now = utcnow()
+        results = [evaluate(tokens.get(uid), now) for uid, _ in asks]
+        accepted = [i for i, r in enumerate(results) if r.accepted]
+        groups: dict[str, set[int]] = {}
+        if accepted:
+            for cp, group in await s.execute(
+                    select(ChargerGroupMember.charge_point_id, ChargerGroupMember.charger_group_id)
+                    .where(one_of(s, ChargerGroupMember.charge_point_id, {asks[i][1] for i in accepted}))):
+                groups.setdefault(cp, set()).add(group)
+        drivers = {tokens[asks[i][0]].driver_id for i in accepted if asks[i][1] in groups} - {None}
+        granted: dict[int, set[int]] = {}
+        if drivers:
+            for driver, group in await s.execute(
+                    select(Driver.id, AccessRight.charger_group_id)
+                    .join(Driver, Driver.home_group_id == AccessRight.driver_group_id).where(one_of(s, Driver.id, drivers))):
+                granted.setdefault(driver, set()).add(group)
+        answers: list[AuthResult | None] = []
+        for (uid, charge_point_id), result in zip(asks, results):
+            token = tokens.get(uid)
+            if token is None and self._fallbacks:
+                answers.append(None)
+            elif not result.accepted or charge_point_id not in groups:
+                answers.append(result)
+            elif rights_allow(groups[charge_point_id], granted.get(token.driver_id, set())):
+                answers.append(result)
+            else:
+                answers.append(result if await self._admitted(s, uid, charge_point_id) else refused_here(result))
+        return answers
+
+    async def _admitted(self, s: AsyncSession, uid: str, charge_point_id: str) -> bool:
         for admitter in self._admitters:
             if await admitter(s, uid, charge_point_id):
-                return result
-        return refused_here(result)
+                return True
+        return False
 
     async def _ask_fallbacks(self, uid: str, charge_point_id: str) -> AuthResult | None:
         for authorizer in self._fallbacks:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wattson.access.models import Driver
 from wattson.db import Database, utcnow
 from wattson.db.lookup import get_or_404
+from wattson.db.one_of import one_of
 from wattson.db.paging import newest_first
 from wattson.errors import Conflict, Invalid
 from wattson.locations.models import Location
@@ -49,20 +50,25 @@ class BillingService:
     async def choose_tariff(self, s: AsyncSession, session: Session) -> None:
         """Decide the session's tariff at its start and keep a copy; called in the transaction
         that opens the session (and again when a 2.x transaction learns its driver later)."""
-        group_id = None
-        if session.driver_id is not None:
-            group_id = await s.scalar(select(Driver.home_group_id).where(Driver.id == session.driver_id))
-        time_zone = None
-        if session.location_id is not None:
-            time_zone = await s.scalar(select(Location.time_zone).where(Location.id == session.location_id))
-        place = Place(charge_point_id=session.charge_point_id, evse_id=session.evse_id, connector=session.connector,
-                      location_id=session.location_id, driver_group_id=group_id)
-        tariff = await self.tariffs.resolve(s, place, session.started_at)
-        session.tariff_id = tariff.id if tariff else None
-        session.tariff_snapshot = tariff_snapshot(tariff) if tariff else None
-        session.time_zone = time_zone or "UTC"
-        for listener in self.tariff_listeners:
-            await listener(s, session)
+        await self.choose_tariffs(s, [session])
+
+    async def choose_tariffs(self, s: AsyncSession, sessions: list[Session]) -> None:
+        """``choose_tariff`` for many sessions opened together (``start_writer``), in a few queries."""
+        drivers = {x.driver_id for x in sessions} - {None}
+        groups = dict((await s.execute(select(Driver.id, Driver.home_group_id).where(one_of(s, Driver.id, drivers)))).all()) \
+            if drivers else {}
+        locations = {x.location_id for x in sessions} - {None}
+        zones = dict((await s.execute(select(Location.id, Location.time_zone).where(one_of(s, Location.id, locations)))).all()) \
+            if locations else {}
+        places = [(Place(charge_point_id=x.charge_point_id, evse_id=x.evse_id, connector=x.connector,
+                         location_id=x.location_id, driver_group_id=groups.get(x.driver_id)), x.started_at)
+                  for x in sessions]
+        for session, tariff in zip(sessions, await self.tariffs.resolve_many(s, places)):
+            session.tariff_id = tariff.id if tariff else None
+            session.tariff_snapshot = tariff_snapshot(tariff) if tariff else None
+            session.time_zone = zones.get(session.location_id) or "UTC"
+            for listener in self.tariff_listeners:
+                await listener(s, session)
 
     async def price(self, session: Session) -> PricedSession | None:
         """The session's cost: final once settled, else live up to its latest reading. None

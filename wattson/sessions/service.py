@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import cached_property
 
 import orjson
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,11 +16,13 @@ from wattson.access.service import AccessService
 from wattson.api.types import MAX_ID
 from wattson.db import Database, utcnow
 from wattson.db.lookup import get_or_404
+from wattson.db.one_of import one_of
 from wattson.db.paging import newest_first
 from wattson.errors import Invalid
 from wattson.sessions.meter import Sample, energy_between, energy_reading, pack
 from wattson.sessions.meter_writer import MeterMessage, MeterWriter, row_digest
 from wattson.sessions.models import ACTIVE, FINISHED, MeterValue, Session
+from wattson.sessions.start_writer import CAREFUL, Start, StartWriter, session_for
 from wattson.stations import reservations
 from wattson.stations.models import ChargePoint, Reservation, StationEvent
 from wattson.stations.service import StationService
@@ -81,25 +83,36 @@ class SessionService:
     @staticmethod
     async def _unless_concurrent(s: AsyncSession, id_tag: str, result: AuthResult,
                                  exclude_session: int | None = None, at: tuple | None = None) -> AuthResult:
-        """An accepted ``result``, or ConcurrentTx when the tag already runs another session.
-        Only sessions the tag was accepted for count: a refused start blocks nothing. And a
-        transaction does not outlive a reboot of its station: one started before the station's
-        last boot waits for its StopTransaction but no longer holds the tag; nor one on the
-        (station, EVSE, connector) ``at`` that a new start there closes (``_close_unstopped``)."""
+        """An accepted ``result``, or ConcurrentTx when the tag already runs another session
+        (``blocks``)."""
         if not result.accepted:
             return result
-        query = (select(Session.id).join(ChargePoint, ChargePoint.id == Session.charge_point_id)
-                 .where(Session.id_tag == id_tag, Session.status == ACTIVE, Session.auth_status == ACCEPTED,
-                        or_(ChargePoint.booted_at.is_(None), ChargePoint.booted_at <= Session.started_at))
-                 .limit(1))
-        if exclude_session is not None:
-            query = query.where(Session.id != exclude_session)
-        if at is not None:
-            query = query.where(~and_(Session.charge_point_id == at[0], Session.evse == at[1],
-                                      Session.connector == at[2], Session.last_seq_no.is_(None)))
-        if await s.scalar(query) is not None:
-            return AuthResult(CONCURRENT_TX, result.expires_at, result.parent_id_tag, result.driver_id)
+        for row in await s.execute(SessionService.holders(s, {id_tag})):
+            if SessionService.blocks(row, id_tag, exclude_session, at):
+                return AuthResult(CONCURRENT_TX, result.expires_at, result.parent_id_tag, result.driver_id)
         return result
+
+    @staticmethod
+    def holders(s: AsyncSession, id_tags: set[str]):
+        """The running sessions these tags were accepted for, since their station's last boot:
+        what may hold a tag (``blocks``)."""
+        return (select(Session.id, Session.id_tag, Session.charge_point_id, Session.evse, Session.connector,
+                       Session.last_seq_no)
+                .join(ChargePoint, ChargePoint.id == Session.charge_point_id)
+                .where(one_of(s, Session.id_tag, id_tags), Session.status == ACTIVE, Session.auth_status == ACCEPTED,
+                       or_(ChargePoint.booted_at.is_(None), ChargePoint.booted_at <= Session.started_at)))
+
+    @staticmethod
+    def blocks(holder, id_tag: str, exclude_session: int | None, at: tuple | None) -> bool:
+        """Whether a ``holders`` row keeps ``id_tag`` from starting another session. Only sessions
+        the tag was accepted for count: a refused start blocks nothing. A transaction does not
+        outlive a reboot of its station: one started before the station's last boot waits for
+        its StopTransaction but no longer holds the tag; nor one on the (station, EVSE,
+        connector) ``at`` that a new 1.6 start there closes (``_close_unstopped``)."""
+        if holder.id_tag != id_tag or holder.id == exclude_session:
+            return False
+        return at is None or holder.last_seq_no is not None or \
+            (holder.charge_point_id, holder.evse, holder.connector) != at
 
     async def start(self, charge_point_id: str, evse: int, connector: int, id_tag: str | None,
                     meter_start: int, timestamp: datetime, reservation_id: int | None = None,
@@ -107,14 +120,32 @@ class SessionService:
         """Open a session. A retry of the same start (after a lost response) returns the
         session it created the first time, so the station gets the same transaction id.
 
-        What is read first (a retry? the tag's answer, its other sessions) is one short
-        transaction, and the session is written by another: in a start storm, what a start costs
-        is its transactions and statements."""
+        Opened with other stations' starts in one transaction (``start_writer``); what that
+        does not handle takes ``_start_carefully``."""
+        start = Start(charge_point_id, evse, connector, id_tag, timestamp, meter_start, reservation_id,
+                      transaction_id=transaction_id)
+        outcome = await self.start_writer.submit(start)
+        if outcome == CAREFUL:
+            return await self._start_carefully(start)
+        session, auth = outcome
+        log.info("session %s started on %s EVSE %s for %s (%s)", session.id, charge_point_id, evse, id_tag,
+                 auth.status if auth else "no tag")
+        return session, auth
+
+    @cached_property
+    def start_writer(self) -> StartWriter:
+        return StartWriter(self)
+
+    async def _start_carefully(self, start: Start) -> tuple[Session, AuthResult | None]:
+        """One start by itself. What is read first (a retry? the tag's answer, its other
+        sessions) is one short transaction, and the session is written by another."""
+        charge_point_id, evse, connector, id_tag = start.charge_point_id, start.evse, start.connector, start.id_tag
         auth, here = None, (charge_point_id, evse, connector)
         async with self.db.session() as s:
             existing = await s.scalar(select(Session).where(
                 Session.charge_point_id == charge_point_id, Session.evse == evse, Session.connector == connector,
-                Session.id_tag == id_tag, Session.started_at == timestamp, Session.meter_start == meter_start))
+                Session.id_tag == id_tag, Session.started_at == start.timestamp,
+                Session.meter_start == start.meter_start))
             if existing is None and id_tag:
                 auth = await self.access.own_answer(s, id_tag, charge_point_id)
                 if auth is not None:
@@ -127,21 +158,16 @@ class SessionService:
                 async with self.db.session() as s:
                     auth = await self._unless_concurrent(s, id_tag, auth, at=here)
         async with self.db.session() as s:
-            closed = await self._close_unstopped(s, charge_point_id, evse, connector, timestamp)
+            closed = await self._close_unstopped(s, charge_point_id, evse, connector, start.timestamp)
             evse_row = await StationService.ensure_evse(s, charge_point_id, evse)
             location_id = await s.scalar(select(ChargePoint.location_id).where(ChargePoint.id == charge_point_id))
-            session = Session(charge_point_id=charge_point_id, evse_id=evse_row.id, evse=evse, connector=connector,
-                              id_tag=id_tag, driver_id=auth.driver_id if auth else None, location_id=location_id,
-                              auth_status=auth.status if auth else None, started_at=timestamp,
-                              meter_start=meter_start, meter_start_at=timestamp, reservation_id=reservation_id,
-                              transaction_id=transaction_id,
-                              status=ACTIVE, energy_wh=0)
+            session = session_for(start, evse_row.id, location_id, auth)
             s.add(session)
             await s.flush()
             if session.transaction_id is None:
                 session.transaction_id = str(session.id)
-            if reservation_id is not None:
-                await self.use_reservation(s, charge_point_id, reservation_id, session.id)
+            if start.reservation_id is not None:
+                await self.use_reservation(s, charge_point_id, start.reservation_id, session.id)
             if self.billing is not None:
                 await self.billing.choose_tariff(s, session)
         log.info("session %s started on %s EVSE %s for %s (%s)", session.id, charge_point_id, evse, id_tag,

@@ -26,6 +26,7 @@ from wattson.sessions.meter import Sample, energy_between, energy_readings
 from wattson.sessions.meter_writer import REPEAT, WRITTEN, MeterMessage
 from wattson.sessions.models import ACTIVE, FINISHED, Session, TransactionEvent
 from wattson.sessions.service import SessionService
+from wattson.sessions.start_writer import CAREFUL, Start, session_for
 from wattson.stations.models import ChargePoint, StationEvent
 from wattson.stations.service import StationService
 
@@ -107,6 +108,20 @@ def apply_readings(session: Session, samples: list[Sample]) -> None:
         session.meter_stop = session.meter_last
 
 
+async def apply_new_event(s, session: Session, event: TxEvent, auth: AuthResult | None) -> None:
+    """Keep an event not seen before and apply it to its session (in ``s``'s transaction)."""
+    s.add(TransactionEvent(
+        session_id=session.id, charge_point_id=session.charge_point_id, transaction_id=event.transaction_id,
+        seq_no=event.seq_no, event_type=event.event_type, trigger_reason=event.trigger_reason,
+        timestamp=event.timestamp, offline=event.offline, charging_state=event.charging_state,
+        stopped_reason=event.stopped_reason, id_tag=event.id_tag))
+    await SessionService.store_samples(s, session.charge_point_id, session.evse, session.connector, session,
+                                       event.samples)
+    apply_event(session, event, auth)
+    if event.reservation_id is not None:
+        await SessionService.use_reservation(s, session.charge_point_id, event.reservation_id, session.id)
+
+
 def close_unended(session: Session, reason: str = ENDED_NOT_RECEIVED) -> None:
     """A transaction whose Ended (1.6: StopTransaction) was lost: finished at the last moment
     known of it."""
@@ -125,6 +140,15 @@ class TransactionService:
     async def record(self, charge_point_id: str, event: TxEvent) -> AuthResult | None:
         """Apply one event; a repeat of an event already applied changes nothing and gets the
         same kind of answer. The token's answer is returned when the event names one."""
+        if event.event_type == STARTED and event.evse:
+            outcome = await self.sessions.start_writer.submit(Start(
+                charge_point_id, event.evse, event.connector or 1, event.id_tag, event.timestamp,
+                reservation_id=event.reservation_id, transaction_id=event.transaction_id, event=event))
+            if outcome != CAREFUL:
+                session, auth = outcome
+                log.info("session %s started on %s EVSE %s: transaction %s (%s)", session.id, charge_point_id,
+                         event.evse, event.transaction_id, event.trigger_reason)
+                return auth
         if event.event_type == UPDATED and event.id_tag is None and event.reservation_id is None:
             outcome = await self.sessions.meter_writer.write(MeterMessage(
                 charge_point_id, event.evse or 0, event.connector, event.transaction_id, event.samples, event))
@@ -156,17 +180,8 @@ class TransactionService:
             elif event.evse and session.evse == 0:  # the EVSE is named after the first event
                 evse_row = await StationService.ensure_evse(s, charge_point_id, event.evse)
                 session.evse, session.evse_id, session.connector = event.evse, evse_row.id, event.connector or 1
-            s.add(TransactionEvent(
-                session_id=session.id, charge_point_id=charge_point_id, transaction_id=event.transaction_id,
-                seq_no=event.seq_no, event_type=event.event_type, trigger_reason=event.trigger_reason,
-                timestamp=event.timestamp, offline=event.offline, charging_state=event.charging_state,
-                stopped_reason=event.stopped_reason, id_tag=event.id_tag))
-            await SessionService.store_samples(s, charge_point_id, session.evse, session.connector, session,
-                                                 event.samples)
             was_active, driver_before = session.status == ACTIVE, session.driver_id
-            apply_event(session, event, auth)
-            if event.reservation_id is not None:
-                await SessionService.use_reservation(s, charge_point_id, event.reservation_id, session.id)
+            await apply_new_event(s, session, event, auth)
             # The tariff is chosen at the start; a 2.x transaction may name its driver only then.
             if self.sessions.billing is not None and (opened or (was_active and session.driver_id != driver_before)):
                 await self.sessions.billing.choose_tariff(s, session)
@@ -191,10 +206,9 @@ class TransactionService:
         location_id = await s.scalar(select(ChargePoint.location_id).where(ChargePoint.id == charge_point_id))
         if evse:
             closed.extend(await self._close_unended(s, charge_point_id, evse, event))
-        session = Session(charge_point_id=charge_point_id, evse_id=evse_row.id if evse_row else None, evse=evse,
-                          connector=event.connector or (1 if evse else 0), transaction_id=event.transaction_id,
-                          location_id=location_id, started_at=event.timestamp, meter_start=0, status=ACTIVE,
-                          energy_wh=0)
+        session = session_for(Start(charge_point_id, evse, event.connector or (1 if evse else 0), event.id_tag,
+                                    event.timestamp, transaction_id=event.transaction_id, event=event),
+                              evse_row.id if evse_row else None, location_id, None)
         s.add(session)
         await s.flush()
         log.info("session %s started on %s EVSE %s: transaction %s (%s)", session.id, charge_point_id, evse,

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wattson.access.models import DriverGroup
 from wattson.db import Database
 from wattson.db.lookup import get_or_404
+from wattson.db.one_of import one_of
 from wattson.db.paging import by_id
 from wattson.errors import Conflict, Invalid
 from wattson.locations.models import Location
@@ -161,30 +162,46 @@ class TariffService:
         assignment first (most specific place first, the whole network last), then everyone's
         (most specific place first), then the network's default. A tariff outside its validity
         window at ``at`` is passed over."""
-        connector_id = None
-        if place.evse_id is not None and place.connector is not None:
-            connector_id = await s.scalar(select(Connector.id).where(Connector.evse_id == place.evse_id,
-                                                                      Connector.number == place.connector))
-        here = {"connector_id": connector_id, "evse_id": place.evse_id, "charge_point_id": place.charge_point_id,
-                "location_id": place.location_id}
-        candidates = (select(TariffAssignment, Tariff).join(Tariff, Tariff.id == TariffAssignment.tariff_id)
-                      .where(TariffAssignment.kind == kind, _valid_at(at),
-                             or_(TariffAssignment.driver_group_id.is_(None),
-                                 TariffAssignment.driver_group_id == place.driver_group_id),
-                             or_(*[getattr(TariffAssignment, n) == v for n, v in here.items() if v is not None],
-                                 *[_network_wide()])))
-        best, best_rank = None, None
-        for assignment, tariff in (await s.execute(candidates)).all():
-            rank = _rank(assignment, here)
-            if rank is not None and (best_rank is None or rank < best_rank):
-                best, best_rank = tariff, rank
-        if best is not None:
-            return best
+        return (await self.resolve_many(s, [(place, at)], kind))[0]
+
+    async def resolve_many(self, s: AsyncSession, asks: list[tuple[Place, datetime]],
+                           kind: str = REGULAR) -> list[Tariff | None]:
+        """``resolve`` for many sessions at once, as a start storm asks: the same few queries
+        whatever their number (connectors, candidate assignments, the network's default)."""
+        evse_ids = {p.evse_id for p, _ in asks if p.evse_id is not None and p.connector is not None}
+        connectors = dict(((evse_id, number), id_) for id_, evse_id, number in await s.execute(
+            select(Connector.id, Connector.evse_id, Connector.number).where(one_of(s, Connector.evse_id, evse_ids)))) \
+            if evse_ids else {}
+        heres = [{"connector_id": connectors.get((p.evse_id, p.connector)), "evse_id": p.evse_id,
+                  "charge_point_id": p.charge_point_id, "location_id": p.location_id} for p, _ in asks]
+        scoped = [one_of(s, getattr(TariffAssignment, name), values) for name in SCOPES
+                  if (values := {here[name] for here in heres} - {None})]
+        groups = {p.driver_group_id for p, _ in asks} - {None}
+        candidates = (await s.execute(
+            select(TariffAssignment, Tariff).join(Tariff, Tariff.id == TariffAssignment.tariff_id)
+            .where(TariffAssignment.kind == kind,
+                   or_(TariffAssignment.driver_group_id.is_(None), one_of(s, TariffAssignment.driver_group_id, groups)),
+                   or_(*scoped, _network_wide())))).all()
         settings = await s.get(NetworkSettings, 1)
         default_id = settings and (settings.ad_hoc_tariff_id if kind == AD_HOC else settings.default_tariff_id)
-        if default_id:
-            return await s.scalar(select(Tariff).where(Tariff.id == default_id, _valid_at(at)))
-        return None
+        default = await s.get(Tariff, default_id) if default_id else None
+        chosen = []
+        for (place, at), here in zip(asks, heres):
+            best, best_rank = None, None
+            for assignment, tariff in candidates:
+                if assignment.driver_group_id not in (None, place.driver_group_id) or not valid_at(tariff, at):
+                    continue
+                rank = _rank(assignment, here)
+                if rank is not None and (best_rank is None or rank < best_rank):
+                    best, best_rank = tariff, rank
+            chosen.append(best or (default if default is not None and valid_at(default, at) else None))
+        return chosen
+
+
+def valid_at(tariff: Tariff, at: datetime) -> bool:
+    """Whether ``tariff``'s validity window holds ``at`` (from its start, up to its end)."""
+    return ((tariff.start_date_time is None or tariff.start_date_time <= at)
+            and (tariff.end_date_time is None or tariff.end_date_time > at))
 
 
 def _rank(assignment: TariffAssignment, here: dict) -> tuple[int, int] | None:
@@ -201,11 +218,6 @@ def _rank(assignment: TariffAssignment, here: dict) -> tuple[int, int] | None:
 def _network_wide():
     return TariffAssignment.connector_id.is_(None) & TariffAssignment.evse_id.is_(None) & \
         TariffAssignment.charge_point_id.is_(None) & TariffAssignment.location_id.is_(None)
-
-
-def _valid_at(at: datetime):
-    return (or_(Tariff.start_date_time.is_(None), Tariff.start_date_time <= at)
-            & or_(Tariff.end_date_time.is_(None), Tariff.end_date_time > at))
 
 
 def _columns(body: dict) -> dict:
