@@ -50,13 +50,27 @@ async def test_wrong_api_keys_are_throttled_per_address(sqlite_server):
                                  transport=httpx.AsyncHTTPTransport(local_address=address),
                                  headers={"Authorization": f"Bearer {key}"})
 
+    async with client("127.0.0.14", sqlite_server.api_key) as genuine:
+        assert (await genuine.get("/api/v1/charge-points")).status_code == 200  # now known genuine
     async with client("127.0.0.13", "not-a-key") as guesser:
         replies = await asyncio.gather(*(guesser.get("/api/v1/charge-points") for _ in range(40)))
         assert sorted(r.status_code for r in replies) == [401] * FREE_API_ATTEMPTS + [429] * (40 - FREE_API_ATTEMPTS)
         throttled = next(r for r in replies if r.status_code == 429)
-        assert int(throttled.headers["Retry-After"]) >= 1 and "error" in throttled.json()
+        assert int(throttled.headers["Retry-After"]) >= 1 and throttled.json()["error"]["code"] == "rate_limited"
+    # A valid key is never throttled, even from the guessing address (it proved genuine before).
+    async with client("127.0.0.13", sqlite_server.api_key) as genuine_here:
+        assert (await genuine_here.get("/api/v1/charge-points")).status_code == 200
     async with client("127.0.0.14", sqlite_server.api_key) as genuine:
         assert (await genuine.get("/api/v1/charge-points")).status_code == 200
         # Genuine keys give their attempts back: many requests never get throttled.
         for _ in range(FREE_API_ATTEMPTS + 5):
             assert (await genuine.get("/api/v1/charge-points")).status_code == 200
+
+
+async def test_the_spec_documents_the_429_of_every_operation(sqlite_server):
+    async with sqlite_server.api() as api:
+        spec = (await api.get("/api/openapi.json")).json()
+    operations = [op for path, ops in spec["paths"].items() if path.startswith("/api/v1/") for op in ops.values()]
+    assert len(operations) > 20
+    for op in operations:
+        assert "Retry-After" in op["responses"]["429"]["headers"], op["operationId"]
