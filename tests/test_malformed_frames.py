@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 
 import orjson
 import pytest
-import websockets
 
 from conftest import start_server
 from ocpp_client import station
