@@ -65,6 +65,10 @@ class StartWriter(GroupCommit):
     def __init__(self, sessions):
         super().__init__(sessions.db)
         self.sessions = sessions  # SessionService: its access rules, billing and session builders
+        # One batch at a time, also on PostgreSQL: a batch decides from what the ones before it
+        # committed (is this start a resend? is something open on this EVSE? does the EVSE exist?),
+        # so two batches in flight could open a resent start twice.
+        self.concurrency = 1
 
     async def _write(self, conn, items: list[Start], changes: set) -> list:
         async with self.db.sessions(bind=conn) as s:
