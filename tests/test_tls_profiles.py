@@ -1,6 +1,6 @@
 """OCPP security profiles 2 and 3 over real TLS on loopback (and profile 1 over TLS): handshakes
 with the right credentials succeed, with wrong ones fail, identically for every reason; no
-downgrade; repeated failures slow down; the ASGI TLS extension; start-up checks; the API's rules;
+downgrade; repeated attempts refused unchecked (429); the ASGI TLS extension; start-up checks; the API's rules;
 the CA that signs station certificates."""
 
 import asyncio
