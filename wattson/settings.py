@@ -40,7 +40,7 @@ class Settings(BaseSettings):
         "wattson", description="uvicorn's WebSocket implementation: Wattson's (websockets-sansio without a pause "
                                "per message, with the ASGI TLS extension) or one of uvicorn's own, to compare.")
     ocpp_max_frame_bytes: int = Field(
-        1024 * 1024, ge=1024, description="Largest WebSocket message a station may send, in bytes; a larger one "
+        2 * 1024 * 1024, ge=1024, description="Largest WebSocket message a station may send, in bytes; a larger one "
                                           "is refused unread: the connection is closed with 1009.")
     http_max_body_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest HTTP request body, in bytes; a larger one is answered 413 as "
