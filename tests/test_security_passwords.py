@@ -26,7 +26,8 @@ def basic(user: str, password: str) -> dict:
 def pbkdf2(password: str, iterations: int = 1000, salt: bytes = b"fedcba9876543210") -> str:
     """The hash earlier versions stored."""
     b64 = lambda raw: base64.urlsafe_b64encode(raw).decode().rstrip("=")  # noqa: E731
-    return f"pbkdf2_sha256${iterations}${b64(salt)}${b64(hashlib.pbkdf2_hmac('sha256', password.encode(), salt, iterations))}"
+    derived = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    return f"pbkdf2_sha256${iterations}${b64(salt)}${b64(derived)}"
 
 
 async def handshake(server, cp: str, password: str) -> int:

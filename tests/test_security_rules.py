@@ -22,7 +22,8 @@ class Clock:
 def pbkdf2(password: str, iterations: int = 1000, salt: bytes = b"0123456789abcdef") -> str:
     """A hash as earlier versions stored it."""
     b64 = lambda raw: base64.urlsafe_b64encode(raw).decode().rstrip("=")  # noqa: E731
-    return f"pbkdf2_sha256${iterations}${b64(salt)}${b64(hashlib.pbkdf2_hmac('sha256', password.encode(), salt, iterations))}"
+    derived = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    return f"pbkdf2_sha256${iterations}${b64(salt)}${b64(derived)}"
 
 
 def test_wrong_keys_are_counted_before_the_lookup_and_genuine_ones_never():
