@@ -17,10 +17,15 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from fixture_failures import pytest_runtest_setup, started_once  # noqa: F401 - the hook, registered from here
+
 PG_URL = os.environ.get("WATTSON_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("WATTSON_TEST_REQUIRE_POSTGRES") == "1"
 #: How long a server may take to start: generous, for a loaded 2-core machine (polled, not slept).
 STARTUP_BOUND_S = 180
+#: How long a test waits for something that should happen (an answer, a state, a push): polled, so
+#: only a broken server makes a test wait this long; generous, for a loaded 2-core machine.
+READY_BOUND_S = 120
 
 
 def free_port() -> int:
@@ -151,16 +156,17 @@ def start_server(tmp: Path, backend: str, db_port: int | None = None, **settings
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def server(request, tmp_path_factory):
     """A running server, once on SQLite and once on PostgreSQL."""
-    yield from start_server(tmp_path_factory.mktemp(request.param), request.param, command_timeout="3",
-                            heartbeat_interval="120")
+    yield from started_once(request, start_server(tmp_path_factory.mktemp(request.param), request.param,
+                                                  command_timeout="3", heartbeat_interval="120"))
 
 
 @pytest.fixture(scope="session")
-def sqlite_server(tmp_path_factory):
+def sqlite_server(request, tmp_path_factory):
     """A running server on SQLite only, for tests whose subject does not depend on the database."""
-    yield from start_server(tmp_path_factory.mktemp("sqlite-only"), "sqlite", command_timeout="2")
+    yield from started_once(request, start_server(tmp_path_factory.mktemp("sqlite-only"), "sqlite",
+                                                  command_timeout="2"))
 
 
 @pytest.fixture(scope="session")
-def auto_register_server(tmp_path_factory):
-    yield from start_server(tmp_path_factory.mktemp("auto"), "sqlite", auto_register="true")
+def auto_register_server(request, tmp_path_factory):
+    yield from started_once(request, start_server(tmp_path_factory.mktemp("auto"), "sqlite", auto_register="true"))
