@@ -78,8 +78,11 @@ class SessionOut(Out):
     reservation_id: int | None
     start_reason: str | None = Field(description="OCPP 2.x: the triggerReason of the Started event.")
     charging_state: str | None = Field(description="OCPP 2.x: Charging, EVConnected, SuspendedEV, "
-                                                   "SuspendedEVSE or Idle, as last reported.")
-    remote_start_id: int | None = Field(description="OCPP 2.x: the remote-start command's remoteStartId.")
+                                                   "SuspendedEVSE or Idle, as last reported; null once ended "
+                                                   "without one.")
+    remote_start_id: int | None = Field(description="The remote-start command's remote_start_id: 2.x names it in "
+                                                    "the transaction's events; a 1.6 start for the token of a remote "
+                                                    "start the station accepted within 10 minutes is taken as its.")
     tariff_id: str | None = Field(description="The tariff chosen when the session started (its copy prices the "
                                               "session; later edits of the tariff do not).")
 

@@ -19,6 +19,7 @@ from wattson.db.lookup import get_or_404
 from wattson.db.one_of import one_of
 from wattson.db.paging import newest_first
 from wattson.errors import Invalid
+from wattson.sessions import remote_starts
 from wattson.sessions.meter import Sample, energy_between, energy_reading, pack
 from wattson.sessions.meter_writer import MeterMessage, MeterWriter, row_digest
 from wattson.sessions.models import ACTIVE, FINISHED, MeterValue, Session
@@ -166,6 +167,9 @@ class SessionService:
             await s.flush()
             if session.transaction_id is None:
                 session.transaction_id = str(session.id)
+            session.remote_start_id = remote_starts.started_by(
+                await remote_starts.accepted_since(s, {charge_point_id}, utcnow() - remote_starts.WINDOW_1_6),
+                charge_point_id, evse, id_tag)
             if start.reservation_id is not None:
                 await self.use_reservation(s, charge_point_id, start.reservation_id, session.id)
             if self.billing is not None:

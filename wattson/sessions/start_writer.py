@@ -18,7 +18,9 @@ from sqlalchemy import select
 
 from wattson.access.rules import CONCURRENT_TX, AuthResult
 from wattson.db.group_commit import GroupCommit
+from wattson.db import utcnow
 from wattson.db.one_of import one_of
+from wattson.sessions import remote_starts
 from wattson.sessions.models import ACTIVE, Session
 from wattson.stations.models import ChargePoint, Evse
 
@@ -117,9 +119,14 @@ class StartWriter(GroupCommit):
         s.add_all([session for *_, session in opened])
         await s.flush()
         with s.no_autoflush:  # what follows is written in one flush: an UPDATE for all, not one each
+            remote = await remote_starts.accepted_since(
+                s, {item.charge_point_id for _, item, _, _ in opened if item.event is None},
+                utcnow() - remote_starts.WINDOW_1_6) if any(item.event is None for _, item, _, _ in opened) else []
             for i, item, auth, session in opened:
                 if item.event is None:
                     session.transaction_id = session.transaction_id or str(session.id)
+                    session.remote_start_id = remote_starts.started_by(remote, item.charge_point_id, item.evse,
+                                                                       item.id_tag)
                     if item.reservation_id is not None:
                         await self.sessions.use_reservation(s, item.charge_point_id, item.reservation_id, session.id)
                 else:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from wattson.access.rules import AuthResult
 from wattson.db import Database
 from wattson.db.lookup import get_or_404
+from wattson.sessions import remote_starts
 from wattson.sessions.meter import Sample, energy_between, energy_readings
 from wattson.sessions.meter_writer import REPEAT, WRITTEN, MeterMessage
 from wattson.sessions.models import ACTIVE, FINISHED, Session, TransactionEvent
@@ -76,7 +77,9 @@ def apply_event(session: Session, event: TxEvent, auth: AuthResult | None) -> No
             session.driver_id = auth.driver_id if auth else None
     if session.last_seq_no is None or event.seq_no > session.last_seq_no:
         session.last_seq_no = event.seq_no
-        session.charging_state = event.charging_state or session.charging_state
+        # Ended without a chargingState: charging is over, but the state is not known.
+        session.charging_state = event.charging_state or (None if event.event_type == ENDED
+                                                          else session.charging_state)
     ending = event.event_type == ENDED and (session.status == ACTIVE or session.stop_reason == ENDED_NOT_RECEIVED)
     if ending:  # its own readings count in full, even one stamped a moment after the event
         session.status = ACTIVE
@@ -140,6 +143,9 @@ class TransactionService:
     async def record(self, charge_point_id: str, event: TxEvent) -> AuthResult | None:
         """Apply one event; a repeat of an event already applied changes nothing and gets the
         same kind of answer. The token's answer is returned when the event names one."""
+        if event.event_type == STARTED and event.id_tag is None and event.remote_start_id is not None:
+            async with self.db.session() as s:  # the token of Wattson's own RequestStartTransaction
+                event.id_tag = await remote_starts.token_of(s, charge_point_id, event.remote_start_id)
         if event.event_type == STARTED and event.evse:
             outcome = await self.sessions.start_writer.submit(Start(
                 charge_point_id, event.evse, event.connector or 1, event.id_tag, event.timestamp,

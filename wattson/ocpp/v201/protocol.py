@@ -191,7 +191,9 @@ class Ocpp201(Protocol):
         dropped = []
         auth = await self.services.transactions.record(conn.charge_point_id, tx_event(p, dropped))
         await report_dropped(self.services.stations, conn.charge_point_id, "TransactionEvent", dropped)
-        return {"idTokenInfo": id_token_info(auth)} if auth is not None else {}
+        # A token Wattson inferred (its own remote start's, see sessions/remote_starts.py) is not
+        # answered: idTokenInfo answers an idToken sent.
+        return {"idTokenInfo": id_token_info(auth)} if auth is not None and "idToken" in p else {}
 
     async def meter_values(self, conn, p: dict) -> dict:
         """Meter values outside transactions (the station's or an EVSE's own meter)."""
