@@ -68,7 +68,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def api(self, key: str | None = None) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.http_url, timeout=30,
+        return httpx.AsyncClient(base_url=self.http_url, timeout=READY_BOUND_S,
                                  headers={"Authorization": f"Bearer {key or self.api_key}"})
 
     async def add_station(self, charge_point_id: str | None = None, **body) -> str:

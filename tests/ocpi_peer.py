@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from conftest import free_port
+from conftest import READY_BOUND_S, free_port
 
 SCHEMAS = json.loads((Path(__file__).parent / "ocpi_schemas" / "ocpi-2.2.1.json").read_text())
 
@@ -66,7 +66,8 @@ class Peer:
     def received(self, method: str, path_part: str) -> list[dict]:
         return [r for r in self.requests if r["method"] == method and path_part in r["path"]]
 
-    async def wait_for(self, method: str, path_part: str, where=lambda r: True, timeout: float = 20) -> dict:
+    async def wait_for(self, method: str, path_part: str, where=lambda r: True,
+                       timeout: float = READY_BOUND_S) -> dict:
         async def find():
             while True:
                 found = [r for r in self.received(method, path_part) if where(r)]
@@ -118,7 +119,7 @@ class Peer:
             """Wattson registers with us: read its versions with the token it sent, answer with C."""
             body = await request.json()
             self.wattson_token, self.wattson_versions = body["token"], body["url"]
-            async with httpx.AsyncClient(timeout=10) as client:
+            async with httpx.AsyncClient(timeout=READY_BOUND_S) as client:
                 r = await client.get(body["url"], headers=header(body["token"]))
                 assert r.status_code == 200, r.text
             return envelope(self.credentials(self.token_c))
@@ -146,7 +147,10 @@ async def running_peer():
     outer.mount("/emsp", peer.app())
     server = uvicorn.Server(uvicorn.Config(outer, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
+    deadline = asyncio.get_running_loop().time() + READY_BOUND_S
     while not server.started:
+        assert not task.done(), f"the eMSP peer stopped before it started: {task.exception()!r}"
+        assert asyncio.get_running_loop().time() < deadline, "the eMSP peer did not start"
         await asyncio.sleep(0.02)
     try:
         yield peer
@@ -160,7 +164,7 @@ async def register(server, peer: Peer, api) -> dict:
     r = await api.post("/api/v1/ocpi/partners", json={"name": "Test eMSP"})
     assert r.status_code == 201, r.text
     partner = r.json()
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=READY_BOUND_S) as client:
         r = await client.post("/ocpi/2.2.1/credentials", json=peer.credentials(peer.token_b),
                               headers=header(partner["token_a"]))
         assert r.status_code == 200 and r.json()["status_code"] == 1000, r.text

@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 import orjson
 import websockets
 
+from conftest import READY_BOUND_S
+
 _ids = itertools.count(1)
 
 
@@ -33,11 +35,11 @@ class RawStation:
         except websockets.ConnectionClosed:
             pass
 
-    async def call(self, action: str, payload: dict, timeout: float = 10) -> list:
+    async def call(self, action: str, payload: dict, timeout: float = READY_BOUND_S) -> list:
         """Send a CALL; the whole reply frame ([3, id, payload] or [4, id, code, desc, details])."""
         unique_id = f"t{next(_ids)}"
         await self.ws.send(orjson.dumps([2, unique_id, action, payload]).decode())
-        reply = await asyncio.wait_for(self.replies.get(), timeout)
+        reply = await self._reply(timeout)
         assert reply[1] == unique_id, f"reply {reply} does not answer {unique_id}"
         return reply
 
@@ -49,9 +51,21 @@ class RawStation:
 
     async def send_raw(self, text: str | bytes) -> list:
         await self.ws.send(text)
-        return await asyncio.wait_for(self.replies.get(), 10)
+        return await self._reply(READY_BOUND_S)
 
-    async def next_call(self, timeout: float = 10) -> list:
+    async def _reply(self, timeout: float) -> list:
+        """The next reply frame; fails at once if the connection closes first, not after the bound."""
+        reply = asyncio.ensure_future(self.replies.get())
+        await asyncio.wait({reply, self._reader}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if reply.done():
+            return reply.result()
+        reply.cancel()
+        if self._reader.done():
+            raise AssertionError(f"the connection closed without a reply (close code {self.ws.close_code})")
+        raise TimeoutError(f"no reply within {timeout} s")
+
+    async def next_call(self, timeout: float = READY_BOUND_S) -> list:
+        """The next CALL from the central system; pass a short ``timeout`` to check that none comes."""
         return await asyncio.wait_for(self.calls.get(), timeout)
 
     async def answer(self, frame: list, payload: dict) -> None:
@@ -68,7 +82,7 @@ class RawStation:
 @asynccontextmanager
 async def station(ws_url: str, charge_point_id: str, subprotocols=("ocpp1.6",)):
     async with websockets.connect(f"{ws_url}/{charge_point_id}", subprotocols=list(subprotocols),
-                                  compression=None, open_timeout=10) as ws:
+                                  compression=None, open_timeout=READY_BOUND_S) as ws:
         client = RawStation(ws)
         try:
             yield client

@@ -3,7 +3,7 @@
 import asyncio
 import uuid
 
-from conftest import start_server, unique
+from conftest import READY_BOUND_S, start_server, unique
 
 CARD_OK = {"card_number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2099, "cvc": "123"}
 CARD_DECLINED = {**CARD_OK, "card_number": "4000000000000002"}
@@ -67,7 +67,7 @@ async def pay(client, evse_id: str, product: dict, card=CARD_OK, **extra):
                                                               "card": card, **extra})
 
 
-async def wait_for_state(client, session_id: str, states, timeout: float = 20) -> dict:
+async def wait_for_state(client, session_id: str, states, timeout: float = READY_BOUND_S) -> dict:
     states = {states} if isinstance(states, str) else set(states)
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

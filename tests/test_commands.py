@@ -8,11 +8,13 @@ central system's CALLs by hand.
 import asyncio
 import time
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 
 import httpx
 import orjson
 import pytest
 
+from conftest import READY_BOUND_S
 from ocpp_client import now, station
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -29,7 +31,7 @@ def send(api, cp_id, name, body=None, **params) -> asyncio.Task:
     return asyncio.create_task(command(api, cp_id, name, body, **params))
 
 
-async def receive_call(st, http: asyncio.Task, timeout: float = 5) -> list:
+async def receive_call(st, http: asyncio.Task, timeout: float = READY_BOUND_S) -> list:
     """The next CALL the station receives; fails at once if the API answers before sending one."""
     call = asyncio.ensure_future(st.next_call(timeout))
     done, _ = await asyncio.wait({call, http}, return_when=asyncio.FIRST_COMPLETED)
@@ -424,18 +426,19 @@ async def test_history_and_lookup_show_the_stations_replies(server):
 
 async def test_timeout_then_a_late_reply_is_not_taken_for_the_next_command(sqlite_server):
     async with online(sqlite_server) as (cp, st, api):
-        started = time.monotonic()
         http = send(api, cp, "reset", {"type": "soft"})
         late = await receive_call(st, http)  # ... and never answered in time
         r = await http
-        elapsed = time.monotonic() - started
         error = error_of(r, 504, "station_timeout")
         timed_out = error["details"]
         assert (timed_out["state"], timed_out["action"], timed_out["name"]) == ("timeout", "Reset", "reset")
         assert timed_out["response"] is None and timed_out["status"] is None
-        assert 1.8 <= elapsed < 5, elapsed  # command_timeout is 2 s
         assert (await history(api, cp))["data"][0]["state"] == "timeout"
-        assert (await get_command(api, timed_out["id"]))["state"] == "timeout"
+        stored = await get_command(api, timed_out["id"])
+        assert stored["state"] == "timeout"
+        # It waited out command_timeout (2 s) by the server's own record, not less (more on a busy machine).
+        waited = datetime.fromisoformat(stored["completed_at"]) - datetime.fromisoformat(stored["created_at"])
+        assert waited >= timedelta(seconds=1.9), stored
 
         # The same action again; the station now answers the old call first, then the new one.
         http = send(api, cp, "reset", {"type": "soft"})
@@ -463,7 +466,7 @@ async def test_one_outstanding_call_at_a_time(server):
         first = await receive_call(st, a)
         await no_call(st, 0.5)  # the second waits until the first is answered
         await st.answer(first, {"status": "Accepted"})
-        second = await st.next_call(5)
+        second = await st.next_call()
         assert {first[3]["key"], second[3]["key"]} == {"KeyA", "KeyB"} and first[1] != second[1]
         await st.answer(second, {"status": "Rejected"})
         ra, rb = await a, await b
@@ -496,10 +499,8 @@ async def test_unreadable_reply_fails_the_command_at_once_and_is_not_answered(se
     async with online(server) as (cp, st, api):
         http = send(api, cp, "reset")
         frame = await receive_call(st, http)
-        started = time.monotonic()
         await st.ws.send(orjson.dumps([3, frame[1], "Accepted"]).decode())  # payload must be an object
-        error = error_of(await http, 502, "station_error")
-        assert time.monotonic() - started < 1.5  # not the 3 s timeout
+        error = error_of(await http, 502, "station_error")  # at once: not 504 after the timeout
         assert error["details"]["error_code"] == "FormatViolation"
         assert "unreadable reply" in error["details"]["error_description"]
         assert st.replies.empty() and st.calls.empty()  # OCPP-J answers calls only, never replies
@@ -531,10 +532,7 @@ async def test_reply_breaking_the_schema_fails_the_command(server, name, body, r
 async def test_station_never_connected_is_offline(server):
     cp = await server.add_station()
     async with server.api() as api:
-        started = time.monotonic()
-        r = await command(api, cp, "reset", {"type": "soft"})
-        assert time.monotonic() - started < 1
-        error_of(r, 409, "station_offline")
+        error_of(await command(api, cp, "reset", {"type": "soft"}), 409, "station_offline")  # not 504: no wait
         error_of(await command(api, cp, "clear-cache", None, wait="false"), 409, "station_offline")
 
 
@@ -543,14 +541,11 @@ async def test_station_that_disconnected_is_offline(server):
     async with station(server.ws_url, cp) as st:
         await st.boot()
     async with server.api() as api:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + READY_BOUND_S
         while (await api.get(f"/api/v1/charge-points/{cp}")).json()["network_status"] != "offline":
             assert time.monotonic() < deadline, "the server did not notice the disconnection"
             await asyncio.sleep(0.05)
-        started = time.monotonic()
-        r = await command(api, cp, "reset", {"type": "soft"})
-        assert time.monotonic() - started < 1
-        error_of(r, 409, "station_offline")
+        error_of(await command(api, cp, "reset", {"type": "soft"}), 409, "station_offline")  # not 504: no wait
 
 
 async def test_unknown_charge_point_and_unknown_command_are_404(server):
@@ -628,12 +623,12 @@ async def test_wait_false_answers_202_and_the_command_completes_later(server):
         pending = r.json()
         assert (pending["state"], pending["response"], pending["completed_at"]) == ("pending", None, None)
         assert pending["request"] == {"key": "MeterValueSampleInterval", "value": "60"}
-        frame = await st.next_call(5)
+        frame = await st.next_call()
         assert frame[2:] == ["ChangeConfiguration", pending["request"]]
         assert (await get_command(api, pending["id"]))["state"] == "pending"  # not answered yet
         await st.answer(frame, {"status": "Accepted"})
 
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + READY_BOUND_S
         while (record := await get_command(api, pending["id"]))["state"] == "pending":
             assert time.monotonic() < deadline, "the command stayed pending after the station answered"
             await asyncio.sleep(0.05)
@@ -651,11 +646,8 @@ async def test_disconnect_fails_the_waiting_command_promptly(server):
         http = send(api, cp, "reset", {"type": "hard"})
         frame = await receive_call(st, http)
         assert frame[2] == "Reset"
-        started = time.monotonic()
         await st.close()
-        r = await http
-        assert time.monotonic() - started < 1.5  # command_timeout is 3 s
-        details = error_of(r, 502, "station_error")["details"]
+        details = error_of(await http, 502, "station_error")["details"]  # failed, not 504 after the timeout
         assert (details["state"], details["error_code"]) == ("failed", "ConnectionClosed"), details
         assert (await get_command(api, details["id"]))["state"] == "failed"
 
@@ -666,9 +658,7 @@ async def test_disconnect_fails_queued_commands_promptly(server):
         await receive_call(st, first)
         queued = send(api, cp, "clear-cache", {})
         await no_call(st, 0.3)  # the second waits behind the first
-        started = time.monotonic()
         await st.close()
         r1, r2 = await first, await queued
-        assert time.monotonic() - started < 1.5  # command_timeout is 3 s
         assert error_of(r1, 502, "station_error")["details"]["state"] == "failed"
         assert r2.status_code in (409, 502), r2.text  # offline by now, or failed: never a timeout
