@@ -10,7 +10,7 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
-from conftest import unique
+from conftest import READY_BOUND_S, unique
 from ocpp_client import station
 
 
@@ -22,7 +22,7 @@ async def get_station(server, cp_id: str) -> dict:
     return r.json()
 
 
-async def wait_for_station(server, cp_id: str, predicate, timeout: float = 5) -> dict:
+async def wait_for_station(server, cp_id: str, predicate, timeout: float = READY_BOUND_S) -> dict:
     """Poll the station until ``predicate(station)`` holds; the station, or fail with its last state."""
     deadline = time.monotonic() + timeout
     while True:
@@ -37,7 +37,7 @@ async def refused(server, path_tail: str, subprotocols=("ocpp1.6",)) -> InvalidS
     """Connect and expect the handshake to be refused with an HTTP status."""
     with pytest.raises(InvalidStatus) as err:
         async with websockets.connect(f"{server.ws_url}/{path_tail}", subprotocols=list(subprotocols),
-                                      open_timeout=10):
+                                      open_timeout=READY_BOUND_S):
             pass
     return err.value
 
@@ -53,7 +53,7 @@ def assert_error(reply: list, code: str) -> None:
     assert reply[2] == code, f"expected {code}, got {reply}"
 
 
-async def log_line(server, *needles: str, timeout: float = 5) -> str:
+async def log_line(server, *needles: str, timeout: float = READY_BOUND_S) -> str:
     """The first server log line containing every needle (the server logs asynchronously to a file)."""
     deadline = time.monotonic() + timeout
     while True:
@@ -99,9 +99,9 @@ async def test_identity_of_48_characters_is_accepted(server):
 @pytest.mark.parametrize("offered", [["ocpp1.2"], ["ocpp1.5", "foo"], None], ids=["1.2-only", "others", "none"])
 async def test_no_supported_subprotocol_is_closed_with_1002(server, offered):
     cp_id = await server.add_station()
-    async with websockets.connect(f"{server.ws_url}/{cp_id}", subprotocols=offered, open_timeout=10) as ws:
+    async with websockets.connect(f"{server.ws_url}/{cp_id}", subprotocols=offered, open_timeout=READY_BOUND_S) as ws:
         assert ws.subprotocol is None  # OCPP-J: the handshake completes without one ...
-        await asyncio.wait_for(ws.wait_closed(), 10)  # ... and the server closes at once
+        await asyncio.wait_for(ws.wait_closed(), READY_BOUND_S)  # ... and the server closes (at once)
     assert ws.close_code == 1002
     assert "ocpp1.6" in ws.close_reason, ws.close_reason
     line = await log_line(server, "WARNING", cp_id, "no supported OCPP subprotocol")
@@ -148,7 +148,7 @@ async def test_second_connection_replaces_the_first(server):
     async with station(server.ws_url, cp_id) as first:
         await first.boot()
         async with station(server.ws_url, cp_id) as second:
-            await asyncio.wait_for(first.ws.wait_closed(), 10)
+            await asyncio.wait_for(first.ws.wait_closed(), READY_BOUND_S)
             assert first.ws.close_code == 1000, (first.ws.close_code, first.ws.close_reason)
             assert "replaced" in first.ws.close_reason
             # The new connection works and the station is still online once the old one is gone.
