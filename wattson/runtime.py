@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from wattson.access.directory import DirectoryService
 from wattson.access.service import AccessService
@@ -18,6 +19,7 @@ from wattson.payments.service import PaymentService
 from wattson.sessions.billing import BillingService
 from wattson.sessions.query import SessionQueryService
 from wattson.sessions.service import SessionService
+from wattson.sessions.stale import StalePolicy, StaleSessions
 from wattson.sessions.transactions import TransactionService
 from wattson.settings import Settings
 from wattson.stations.command_service import CommandService
@@ -48,6 +50,7 @@ class Services:
     tariffs: TariffService
     billing: BillingService
     payments: PaymentService
+    stale: StaleSessions
     commands: CommandService | None = None
     ocpi: Ocpi | None = None
 
@@ -70,7 +73,15 @@ def build_services(settings: Settings) -> Services:
                     directory=DirectoryService(db), session_query=SessionQueryService(db),
                     reservations=ReservationService(db), transactions=TransactionService(db, sessions),
                     device_model=DeviceModelService(db), tariffs=tariffs, billing=billing,
-                    payments=payments)
+                    payments=payments, stale=StaleSessions(db, sessions, stale_policy(settings)))
+
+
+def stale_policy(settings: Settings) -> StalePolicy:
+    def after(seconds: float) -> timedelta | None:
+        return timedelta(seconds=seconds) if seconds else None
+    return StalePolicy(available_after=after(settings.stale_session_available_s),
+                       vanished_after=after(settings.stale_session_vanished_s),
+                       every=timedelta(seconds=settings.stale_session_sweep_s))
 
 
 class Runtime:
@@ -94,9 +105,11 @@ class Runtime:
         await self.services.stations.mark_all_offline()
         self.services.ocpi.start()  # the OCPI push worker (wattson/ocpi/push.py)
         self.services.payments.start_worker()  # resumes every open payment where it stood
+        self.services.stale.start()  # closes sessions whose stop will not come (sessions/stale.py)
         log.info("Wattson ready on %s", _redact(self.settings.database_url))
 
     async def stop(self) -> None:
+        await self.services.stale.stop()
         await self.services.payments.stop_worker()
         await self.gateway.close_all()
         await self.services.commands.drain()

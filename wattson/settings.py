@@ -31,6 +31,14 @@ class Settings(BaseSettings):
     auto_register: bool = Field(False, description="Accept unknown stations and register them on connect.")
     heartbeat_interval: int = Field(300, ge=1, description="Seconds, sent in BootNotification responses.")
     command_timeout: float = Field(30.0, gt=0, description="Seconds to wait for a station's reply.")
+    stale_session_available_s: float = Field(
+        900.0, ge=0, description="Close an active session whose station has been connected this many seconds "
+                                 "and reported its connector Available (after the session's last reading) this "
+                                 "long ago, without a stop; 0: never (docs/ocpp.md).")
+    stale_session_vanished_s: float = Field(
+        7 * 86400.0, ge=0, description="Close an active session whose station has been offline this many "
+                                       "seconds; 0: never (docs/ocpp.md).")
+    stale_session_sweep_s: float = Field(60.0, gt=0, description="How often the stale session policy looks.")
     boot_retry_interval: int = Field(60, ge=1, description="Seconds a Pending or Rejected station waits before booting again.")
     api_key_attempts: int = Field(20, ge=1, description="Wrong API keys one client address may send (within 10 "
                                                         "minutes of each other) before it is answered 429.")

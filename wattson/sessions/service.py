@@ -19,7 +19,7 @@ from wattson.db.lookup import get_or_404
 from wattson.db.one_of import one_of
 from wattson.db.paging import newest_first
 from wattson.errors import Invalid
-from wattson.sessions import remote_starts
+from wattson.sessions import remote_starts, stale
 from wattson.sessions.meter import Sample, energy_between, energy_reading, pack
 from wattson.sessions.meter_writer import MeterMessage, MeterWriter, row_digest
 from wattson.sessions.models import ACTIVE, FINISHED, MeterValue, Session
@@ -33,6 +33,8 @@ log = logging.getLogger("wattson.sessions")
 RECENT = 5
 #: The stop reason of a 1.6 session closed because a new one started on its connector.
 STOP_NOT_RECEIVED = "StopNotReceived"
+#: stop reasons of sessions Wattson closed itself: a StopTransaction that comes after all applies
+LATE_STOP_WINS = frozenset({STOP_NOT_RECEIVED, *stale.POLICY_REASONS})
 
 
 @dataclass(slots=True)
@@ -189,17 +191,17 @@ class SessionService:
         reading, as 2.x's lost Ended (``transactions.close_unended``); a StopTransaction that
         turns up after all still has the last word. The ids of the sessions closed."""
         from wattson.sessions.transactions import close_unended  # transactions imports this module
-        stale = list(await s.scalars(select(Session).where(
+        unstopped = list(await s.scalars(select(Session).where(
             Session.charge_point_id == charge_point_id, Session.evse == evse, Session.connector == connector,
             Session.status == ACTIVE, Session.last_seq_no.is_(None), Session.started_at <= timestamp)))
-        for old in stale:
+        for old in unstopped:
             close_unended(old, STOP_NOT_RECEIVED)
             log.warning("%s started a transaction on EVSE %s while %s had not stopped; session %s closed",
                         charge_point_id, evse, old.transaction_id, old.id)
             s.add(StationEvent(charge_point_id=charge_point_id, kind="transaction_stop_missing",
                                data={"transaction_id": old.transaction_id, "session_id": old.id},
                                timestamp=timestamp))
-        return [old.id for old in stale]
+        return [old.id for old in unstopped]
 
     async def _auth_for(self, id_tag: str | None, charge_point_id: str, session_id: int) -> AuthResult | None:
         return await self.authorize(id_tag, charge_point_id, exclude_session=session_id) if id_tag else None
@@ -230,7 +232,7 @@ class SessionService:
                                    data={"transaction_id": transaction_id, "meter_stop": meter_stop,
                                          "reason": reason, "id_tag": id_tag}, timestamp=timestamp))
                 return None
-            if session.status == FINISHED and session.stop_reason != STOP_NOT_RECEIVED:
+            if session.status == FINISHED and session.stop_reason not in LATE_STOP_WINS:
                 return session
             await self.store_samples(s, charge_point_id, session.evse, session.connector, session, samples)
             self._apply_reading(session, samples)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from wattson.access.rules import AuthResult
 from wattson.db import Database
 from wattson.db.lookup import get_or_404
-from wattson.sessions import remote_starts
+from wattson.sessions import remote_starts, stale
 from wattson.sessions.meter import Sample, energy_between, energy_readings
 from wattson.sessions.meter_writer import REPEAT, WRITTEN, MeterMessage
 from wattson.sessions.models import ACTIVE, FINISHED, Session, TransactionEvent
@@ -36,6 +36,8 @@ log = logging.getLogger("wattson.sessions")
 STARTED, UPDATED, ENDED = "started", "updated", "ended"
 #: stop reason of a session closed because a newer transaction started on its EVSE first
 ENDED_NOT_RECEIVED = "EndedNotReceived"
+#: stop reasons of sessions Wattson closed itself: an Ended event that comes after all applies
+LATE_ENDED_WINS = frozenset({ENDED_NOT_RECEIVED, *stale.POLICY_REASONS})
 
 
 @dataclass(slots=True)
@@ -80,7 +82,7 @@ def apply_event(session: Session, event: TxEvent, auth: AuthResult | None) -> No
         # Ended without a chargingState: charging is over, but the state is not known.
         session.charging_state = event.charging_state or (None if event.event_type == ENDED
                                                           else session.charging_state)
-    ending = event.event_type == ENDED and (session.status == ACTIVE or session.stop_reason == ENDED_NOT_RECEIVED)
+    ending = event.event_type == ENDED and (session.status == ACTIVE or session.stop_reason in LATE_ENDED_WINS)
     if ending:  # its own readings count in full, even one stamped a moment after the event
         session.status = ACTIVE
     apply_readings(session, event.samples)
