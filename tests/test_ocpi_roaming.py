@@ -5,11 +5,12 @@ endpoints, pulls sessions (across pages) and CDRs; a NEVER-whitelisted token is 
 time. Every OCPI object is checked against tests/ocpi_schemas."""
 
 import asyncio
+import time
 from datetime import datetime, timedelta, timezone
 
 import httpx
 
-from conftest import unique
+from conftest import READY_BOUND_S, unique
 from ocpp_client import now, station
 from ocpi_peer import check, header, register, running_peer
 
@@ -168,8 +169,11 @@ async def test_an_emsp_roams_on_wattson(server):
                             lambda x: x["body"]["evses"][0]["status"] == "UNKNOWN" and peer.requests.index(x) >= before)
 
         # Pull the partner's sessions page by page, following the Link header.
-        await asyncio.sleep(1.5)  # the second session is linked by the push worker (~1 s)
         url, seen = f"/ocpi/2.2.1/sessions?date_from={iso(since)}&limit=1", []
+        deadline = time.monotonic() + READY_BOUND_S  # the second session is linked by the push worker (~1 s)
+        while (await ocpi.get(url, headers=auth)).headers["X-Total-Count"] != "2":
+            assert time.monotonic() < deadline, "the partner's second session was never listed"
+            await asyncio.sleep(0.2)
         while url:
             r = await ocpi.get(url, headers=auth)
             assert r.headers["X-Total-Count"] == "2" and r.headers["X-Limit"] == "100"
@@ -242,9 +246,14 @@ async def test_pushes_wait_in_the_outbox_while_the_partner_is_down(server):
             lambda x: x["body"]["elements"][0]["price_components"][0]["price"] == 3 and
             not any(y is x for y in peer.requests[:peer.requests.index(refused) + 1]))
         check("Tariff", delivered["body"])
-        await asyncio.sleep(0.5)
-        r = await api.get("/api/v1/ocpi/outbox", params={"partner_id": partner["id"]})
-        assert {x["status"] for x in r.json()["data"] if x["object_key"] == f"tariff:{tariff_id}"} == {"sent"}
+
+        async def outbox_statuses() -> set:
+            r = await api.get("/api/v1/ocpi/outbox", params={"partner_id": partner["id"]})
+            return {x["status"] for x in r.json()["data"] if x["object_key"] == f"tariff:{tariff_id}"}
+        deadline = time.monotonic() + READY_BOUND_S  # marked sent once the partner's answer is in
+        while (statuses := await outbox_statuses()) != {"sent"}:
+            assert time.monotonic() < deadline, f"the delivered tariff stays {statuses} in the outbox"
+            await asyncio.sleep(0.1)
         # Deleting it is pushed as DELETE.
         assert (await api.delete(f"/api/v1/tariffs/{tariff_id}")).status_code == 204
         await peer.wait_for("DELETE", f"/receiver/tariffs/NL/WAT/{tariff_id}")

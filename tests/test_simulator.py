@@ -3,11 +3,11 @@
 import asyncio
 import time
 
-from conftest import unique
+from conftest import READY_BOUND_S, unique
 from wattson.sim import SimStation, StationConfig, run_stations
 
 
-async def poll(check, timeout: float = 30, interval: float = 0.3):
+async def poll(check, timeout: float = READY_BOUND_S, interval: float = 0.3):
     deadline = time.monotonic() + timeout
     while True:
         result = await check()
@@ -57,7 +57,7 @@ async def test_simulated_stations_charge_and_are_persisted(server):
             assert [e["number"] for e in station["evses"]] == [1, 2]
     finally:
         stop.set()
-        await asyncio.wait_for(runner, 15)
+        await asyncio.wait_for(runner, READY_BOUND_S)
 
 
 async def test_simulated_station_obeys_commands(server):
@@ -66,7 +66,7 @@ async def test_simulated_station_obeys_commands(server):
     sim = SimStation(StationConfig(cp, server.ws_url, connectors=1, id_tags=[], meter_interval=0.3))
     sim.start()
     try:
-        await asyncio.wait_for(sim.accepted.wait(), 10)
+        await asyncio.wait_for(sim.accepted.wait(), READY_BOUND_S)
         async with server.api() as api:
             async def command(name, body=None):
                 r = await api.post(f"/api/v1/charge-points/{cp}/commands/{name}", json=body or {})
@@ -79,14 +79,14 @@ async def test_simulated_station_obeys_commands(server):
                 r = await api.get("/api/v1/sessions", params={"charge_point_id": cp, "status": "active"})
                 return r.json()["data"]
 
-            (session,) = await poll(active, 10)
+            (session,) = await poll(active)
             assert session["id_tag"] == tag
             assert (await command("remote-stop", {"session_id": session["id"]}))["status"] == "Accepted"
 
             async def stopped():
                 return (await api.get(f"/api/v1/sessions/{session['id']}")).json()["status"] == "finished"
 
-            await poll(stopped, 10)
+            await poll(stopped)
             config = await command("get-configuration", {"keys": ["HeartbeatInterval", "NoSuchKey"]})
             assert config["response"]["unknownKey"] == ["NoSuchKey"]
             assert (await command("change-configuration", {"key": "NoSuchKey", "value": "1"}))["status"] == \
@@ -98,6 +98,6 @@ async def test_simulated_station_obeys_commands(server):
             async def rebooted():
                 return (await api.get(f"/api/v1/charge-points/{cp}")).json()["booted_at"] != booted
 
-            await poll(rebooted, 15)
+            await poll(rebooted)
     finally:
         await sim.stop()

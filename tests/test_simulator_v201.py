@@ -15,7 +15,7 @@ import orjson
 import pytest
 from websockets.asyncio.server import serve
 
-from conftest import unique
+from conftest import READY_BOUND_S, unique
 from wattson.ocpp.validation import SchemaSet
 from wattson.sim import SimStation, StationConfig, operations, run_stations
 from wattson.sim.connector import Reservation, Transaction
@@ -364,12 +364,12 @@ class BareCsms:
         unique_id = uuid.uuid4().hex
         self._replies[unique_id] = asyncio.get_running_loop().create_future()
         await self.ws.send(orjson.dumps([2, unique_id, action, payload]).decode())
-        frame = await asyncio.wait_for(self._replies[unique_id], 5)
+        frame = await asyncio.wait_for(self._replies[unique_id], READY_BOUND_S)
         assert frame[0] == 3, frame
         self.schemas.validate_response(action, frame[2])
         return frame[2]
 
-    async def wait_for(self, predicate, timeout: float = 10):
+    async def wait_for(self, predicate, timeout: float = READY_BOUND_S):
         async with asyncio.timeout(timeout):
             while not (found := predicate()):
                 self._changed.clear()
@@ -423,7 +423,7 @@ async def test_session_events_made_offline_are_flagged_and_replayed_in_order(ver
 async def test_remote_start_and_reset_against_a_bare_csms(version):
     csms, server, station = await _bare_station(version, id_tags=[], session_duration=(30, 30))
     try:
-        await asyncio.wait_for(station.accepted.wait(), 5)
+        await asyncio.wait_for(station.accepted.wait(), READY_BOUND_S)
         reply = await csms.call("RequestStartTransaction", {"idToken": TOKEN, "remoteStartId": 77, "evseId": 1})
         assert reply == {"status": "Accepted"}
         (started,) = await csms.wait_for(lambda: [p for p in events(csms.calls) if p["eventType"] == "Started"])
@@ -432,7 +432,7 @@ async def test_remote_start_and_reset_against_a_bare_csms(version):
         assert status["ongoingIndicator"] is True
         await csms.call("SetVariables", {"setVariableData": [
             {**_variable("OCPPCommCtrlr", "HeartbeatInterval"), "attributeValue": "0.3"}]})
-        await csms.wait_for(lambda: ("Heartbeat", {}) in csms.calls, 3)  # the new interval is in force
+        await csms.wait_for(lambda: ("Heartbeat", {}) in csms.calls)  # the new interval is in force (boot said 300 s)
 
         def boots():
             return [p["reason"] for a, p in csms.calls if a == "BootNotification"]
@@ -449,7 +449,7 @@ async def test_remote_start_and_reset_against_a_bare_csms(version):
         await csms.wait_for(lambda: boots() == ["PowerUp", "RemoteReset"])
         assert ended() == [("RemoteStop", "Remote")]
 
-        await csms.wait_for(lambda: station.accepted.is_set() and not station.in_use(), 3)
+        await csms.wait_for(lambda: station.accepted.is_set() and not station.in_use())
         assert await csms.call("RequestStartTransaction", {"idToken": TOKEN, "remoteStartId": 78}) == \
             {"status": "Accepted"}
         await csms.wait_for(lambda: len([e for e in events(csms.calls) if e["eventType"] == "Started"]) == 2)
@@ -459,7 +459,7 @@ async def test_remote_start_and_reset_against_a_bare_csms(version):
         def statuses():
             return [p["connectorStatus"] for a, p in csms.calls if a == "StatusNotification"]
 
-        await csms.wait_for(lambda: statuses()[-1] == "Available", 3)  # once the cable is out
+        await csms.wait_for(lambda: statuses()[-1] == "Available")  # once the cable is out
         assert statuses()[:2] == ["Available", "Occupied"]
     finally:
         await station.stop()
@@ -467,7 +467,7 @@ async def test_remote_start_and_reset_against_a_bare_csms(version):
 
 
 # --- end to end, against `wattson serve` -----------------------------------------------------------
-async def poll(check, timeout: float = 20, interval: float = 0.3):
+async def poll(check, timeout: float = READY_BOUND_S, interval: float = 0.3):
     deadline = time.monotonic() + timeout
     while True:
         result = await check()
@@ -492,7 +492,7 @@ async def test_v2_station_charges_a_session_the_server_records(sqlite_server, ve
     sim.start()
     try:
         async with server.api() as api:
-            (session, *_) = await poll(lambda: finished_sessions(api, cp), 25)
+            (session, *_) = await poll(lambda: finished_sessions(api, cp))
             assert session["energy_wh"] > 0 and session["id_tag"] == tag
             assert session["stop_reason"] in ("EVDisconnected", "Local")
             detail = (await api.get(f"/api/v1/sessions/{session['id']}")).json()
@@ -513,7 +513,7 @@ async def test_v201_station_obeys_commands_through_the_api(sqlite_server):
     sim = SimStation(StationConfig(cp, server.ws_url, ocpp="2.0.1", connectors=1, id_tags=[], meter_interval=0.3))
     sim.start()
     try:
-        await asyncio.wait_for(sim.accepted.wait(), 10)
+        await asyncio.wait_for(sim.accepted.wait(), READY_BOUND_S)
         async with server.api() as api:
             async def command(name, body=None):
                 r = await api.post(f"/api/v1/charge-points/{cp}/commands/{name}", json=body or {})
@@ -528,7 +528,7 @@ async def test_v201_station_obeys_commands_through_the_api(sqlite_server):
                 r = await api.get("/api/v1/sessions", params={"charge_point_id": cp, "status": "active"})
                 return r.json()["data"]
 
-            (session,) = await poll(active, 10)
+            (session,) = await poll(active)
             assert session["id_tag"] == tag
             detail = (await api.get(f"/api/v1/sessions/{session['id']}")).json()
             assert detail["remote_start_id"] == request["remoteStartId"]
@@ -538,7 +538,7 @@ async def test_v201_station_obeys_commands_through_the_api(sqlite_server):
                 s = (await api.get(f"/api/v1/sessions/{session['id']}")).json()
                 return s if s["status"] == "finished" else None
 
-            assert (await poll(stopped, 10))["stop_reason"] == "Remote"
+            assert (await poll(stopped))["stop_reason"] == "Remote"
             assert (await command("data-transfer", {"vendor_id": "Wattson", "data": "hi"}))["status"] == "Accepted"
             booted = (await api.get(f"/api/v1/charge-points/{cp}")).json()["booted_at"]
             await sim.wait_until(lambda: not sim.in_use())  # else a soft reset (OnIdle) is Scheduled
@@ -547,7 +547,7 @@ async def test_v201_station_obeys_commands_through_the_api(sqlite_server):
             async def rebooted():
                 return (await api.get(f"/api/v1/charge-points/{cp}")).json()["booted_at"] != booted
 
-            await poll(rebooted, 15)
+            await poll(rebooted)
     finally:
         await sim.stop()
 
@@ -569,12 +569,12 @@ async def test_mixed_fleet_charges_side_by_side(sqlite_server):
                 done = [(await finished_sessions(api, cp))[:1] for cp in ids]
                 return done if all(done) else None
 
-            await poll(finished_everywhere, 25)
+            await poll(finished_everywhere)
             versions = [(await api.get(f"/api/v1/charge-points/{cp}")).json()["ocpp_version"] for cp in ids]
             assert versions == ["1.6", "2.0.1", "1.6"]  # round-robin
     finally:
         stop.set()
-        await asyncio.wait_for(runner, 15)
+        await asyncio.wait_for(runner, READY_BOUND_S)
 
 
 @pytest.mark.parametrize("version", VERSIONS)
