@@ -6,7 +6,7 @@ import asyncio
 import httpx
 from sqlalchemy import func, select
 
-from conftest import unique
+from conftest import READY_BOUND_S, unique
 from ocpp_client import now, station
 from wattson.db import Database
 from wattson.sessions.models import MeterValue
@@ -208,7 +208,7 @@ async def _meter_value_rows(server, cp: str) -> int:
 
 
 async def _wait_offline(api: httpx.AsyncClient, cp: str) -> None:
-    for _ in range(100):
+    for _ in range(int(READY_BOUND_S / 0.05)):
         if (await api.get(f"/api/v1/charge-points/{cp}")).json()["network_status"] == "offline":
             return
         await asyncio.sleep(0.05)

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 import pytest
 import websockets
 
+from conftest import READY_BOUND_S
 from ocpp_client import RawStation, now, station
 from test_commands import command, error_of, no_call, receive_call, send
 
@@ -385,7 +386,8 @@ async def test_a_station_is_never_downgraded(sqlite_server):
     cp = await sqlite_server.add_station(security_profile=1, password=password)
     credentials = base64.b64encode(f"{cp}:{password}".encode()).decode()
     profile = {"configuration_slot": 1, "csms_url": "ws://csms.example/ocpp"}
-    async with websockets.connect(f"{sqlite_server.ws_url}/{cp}", subprotocols=["ocpp2.0.1"], open_timeout=10,
+    async with websockets.connect(f"{sqlite_server.ws_url}/{cp}", subprotocols=["ocpp2.0.1"],
+                                  open_timeout=READY_BOUND_S,
                                   additional_headers={"Authorization": f"Basic {credentials}"}) as ws, \
             sqlite_server.api() as api:
         st = RawStation(ws)

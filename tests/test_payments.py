@@ -261,14 +261,14 @@ async def test_a_charger_that_does_not_start_gets_the_whole_hold_released(paymen
             payment = (await pay(api, place["evse_id"], product)).json()
             frame = await st.next_call()
             await st.answer(frame, {"status": "Accepted"})
-            released = await wait_for_state(api, payment["session_id"], "released", timeout=15)
+            released = await wait_for_state(api, payment["session_id"], "released")
             assert released["amount_captured"] == 0 and released["amount_released"] == 50
             assert "did not start" in released["failure"]
             # Rejects the remote start: released at once.
             payment = (await pay(api, place["evse_id"], product)).json()
             frame = await st.next_call()
             await st.answer(frame, {"status": "Rejected"})
-            released = await wait_for_state(api, payment["session_id"], "released", timeout=10)
+            released = await wait_for_state(api, payment["session_id"], "released")
             assert "refused" in released["failure"]
             # A late start with a released payment's token is refused.
             late = await st.ok("StartTransaction", {"connectorId": 1, "idTag": frame[3]["idTag"], "meterStart": 0,
@@ -279,7 +279,7 @@ async def test_a_charger_that_does_not_start_gets_the_whole_hold_released(paymen
             # The station goes offline before charging: released.
             payment = (await pay(api, place["evse_id"], product)).json()
             await st.next_call()
-        released = await wait_for_state(api, payment["session_id"], "released", timeout=10)
+        released = await wait_for_state(api, payment["session_id"], "released")
         assert released["amount_released"] == 50
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 
+from conftest import READY_BOUND_S
 from ocpp_client import station
 
 
@@ -70,7 +71,7 @@ async def test_raw_call_without_waiting(server):
         assert r.status_code == 202 and r.json()["state"] == "pending"
         frame = await st.next_call()
         await st.answer(frame, {"status": "Rejected"})
-        for _ in range(50):
+        for _ in range(int(READY_BOUND_S / 0.05)):
             polled = (await api.get(f"/api/v1/commands/{r.json()['id']}")).json()
             if polled["state"] != "pending":
                 break

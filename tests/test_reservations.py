@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from conftest import READY_BOUND_S
 from ocpp_client import now
 from test_commands import error_of, no_call, online, receive_call
 from wattson.stations.reservations import effective_status
@@ -158,7 +159,7 @@ async def test_a_start_naming_another_stations_reservation_uses_nothing(server):
 
 async def test_an_active_reservation_past_its_expiry_is_shown_expired(server):
     async with online(server) as (cp, st, api):
-        soon = (datetime.now(timezone.utc) + timedelta(seconds=1.5)).isoformat()
+        soon = (datetime.now(timezone.utc) + timedelta(seconds=5)).isoformat()  # time to make it, even if busy
         r, _ = await reserved(st, api, cp, {"id_tag": "R6", "expires_at": soon})
         assert r.status_code == 201 and r.json()["status"] == "active", r.text
         reservation_id = r.json()["id"]
@@ -204,7 +205,7 @@ async def test_not_found_invalid_and_offline(server):
         r, _ = await reserved(st, api, cp, {"id_tag": "T", "expires_at": LATER})
         reservation_id = r.json()["id"]
     async with server.api() as api:  # the station has gone
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + READY_BOUND_S
         while (await api.get(f"/api/v1/charge-points/{cp}")).json()["network_status"] != "offline":
             assert time.monotonic() < deadline, "the server did not notice the disconnection"
             await asyncio.sleep(0.05)

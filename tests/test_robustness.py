@@ -11,7 +11,8 @@ import orjson
 import pytest
 import websockets
 
-from conftest import start_server
+from conftest import READY_BOUND_S, start_server
+from fixture_failures import started_once
 from ocpp_client import now, station
 
 
@@ -35,7 +36,7 @@ async def sessions_of(server, cp_id: str) -> list[dict]:
     return (await get(server, "/api/v1/sessions", charge_point_id=cp_id))["data"]
 
 
-async def wait_for(fetch, predicate, timeout: float = 5):
+async def wait_for(fetch, predicate, timeout: float = READY_BOUND_S):
     """Poll ``fetch()`` until ``predicate`` holds on its result; that result."""
     deadline = time.monotonic() + timeout
     while True:
@@ -58,7 +59,7 @@ async def still_works(st) -> None:
 
 
 async def health(server) -> dict:
-    async with httpx.AsyncClient(base_url=server.http_url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=server.http_url, timeout=READY_BOUND_S) as client:
         r = await client.get("/health")
     assert r.status_code == 200
     return r.json()
@@ -235,7 +236,7 @@ async def test_burst_of_garbage_and_heartbeats_is_answered_in_order(server):
         await st.boot()
         for text in frames:  # all sent before any answer is read
             await st.ws.send(text)
-        replies = [await asyncio.wait_for(st.replies.get(), 20) for _ in frames]
+        replies = [await asyncio.wait_for(st.replies.get(), READY_BOUND_S) for _ in frames]
         got = [(r[0], r[1], r[2] if r[0] == 4 else None) for r in replies]
         assert got == expected
         assert all("currentTime" in r[2] for r in replies if r[0] == 3)
@@ -369,7 +370,7 @@ EDGE_CASES = {
 def edge_server(request, tmp_path_factory):
     """A server of its own: these tests check its log themselves, case by case, so that one
     failing case is reported as that case and does not fail the shared server's teardown."""
-    run = start_server(tmp_path_factory.mktemp(f"edge-{request.param}"), request.param)
+    run = started_once(request, start_server(tmp_path_factory.mktemp(f"edge-{request.param}"), request.param))
     yield next(run)
     try:
         next(run)
