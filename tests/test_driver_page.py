@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from conftest import READY_BOUND_S
 from payment_kit import priced_evse, serve, wait_for_state
 from wattson.sim.station import SimStation, StationConfig
 
@@ -32,7 +33,7 @@ def amount(text: str) -> float:
     return float(digits.strip("."))
 
 
-async def until(locator, predicate, timeout: float = 60) -> str:
+async def until(locator, predicate, timeout: float = READY_BOUND_S) -> str:
     """Poll ``locator``'s text until ``predicate`` holds (generous bound: a loaded machine)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
@@ -51,11 +52,13 @@ async def test_a_driver_pays_charges_stops_and_gets_the_receipt(page_server):
         config = StationConfig(station_id=place["cp_id"], url=page_server.ws_url, ocpp="1.6", connectors=1,
                                id_tags=[], meter_interval=1.0, session_duration=(600, 600), seed=7)
         async with SimStation(config) as sim:
-            await sim.wait_until(lambda: sim.accepted.is_set() and sim.status(1) == "Available")
+            await sim.wait_until(lambda: sim.accepted.is_set() and sim.status(1) == "Available",
+                                 timeout=READY_BOUND_S)
             async with playwright_api.async_playwright() as p:
                 browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
                 try:
                     page = await browser.new_page(locale="en-GB")
+                    page.set_default_timeout(READY_BOUND_S * 1000)  # every wait for an element (ms)
                     # The pages run under their Content-Security-Policy: nothing may be blocked.
                     violations: list[str] = []
                     page.on("console", lambda m: violations.append(m.text)
@@ -74,11 +77,12 @@ async def test_a_driver_pays_charges_stops_and_gets_the_receipt(page_server):
                     await page.locator("#progress").wait_for(state="visible")
                     # Locators, not wait_for_function: that evaluates its string in the page, which the
                     # page's CSP (no 'unsafe-eval') rightly forbids.
-                    await playwright_api.expect(page.locator("#status")).to_have_text("Charging", timeout=60_000)
+                    await playwright_api.expect(page.locator("#status")).to_have_text("Charging",
+                                                                                      timeout=READY_BOUND_S * 1000)
                     await until(page.locator("#energy"), lambda text: re.search(r"\d", text) and amount(text) > 0)
                     session_id = re.search(r"session=(\w+)", page.url).group(1)
                     await page.get_by_role("button", name="Stop charging").click()
-                    await page.locator("#done").wait_for(state="visible", timeout=20_000)
+                    await page.locator("#done").wait_for(state="visible")
                     captured = amount(await page.locator("#captured").inner_text())
                     released = amount(await page.locator("#released").inner_text())
 

@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from conftest import start_server
+from fixture_failures import started_once
 from ocpp_client import station
 
 MAX_FRAME = 64 * 1024
@@ -20,9 +21,10 @@ BOOT_201 = {"chargingStation": {"model": "M", "vendorName": "V"}, "reason": "Pow
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory):
-    yield from start_server(tmp_path_factory.mktemp("limits"), "sqlite", ocpp_max_frame_bytes=str(MAX_FRAME),
-                            http_max_body_bytes=str(MAX_BODY))
+def limited(request, tmp_path_factory):
+    yield from started_once(request, start_server(tmp_path_factory.mktemp("limits"), "sqlite",
+                                                  ocpp_max_frame_bytes=str(MAX_FRAME),
+                                                  http_max_body_bytes=str(MAX_BODY)))
 
 
 def nested(depth: int, leaf) -> str:

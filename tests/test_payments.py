@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import unique
+from fixture_failures import started_once
 from ocpp_client import now, station
 from payment_kit import (CARD_3DS_FAILS, CARD_DECLINED, pay, priced_evse, serve,
                          wait_for_state)
@@ -64,7 +65,7 @@ def same_shape(sample, actual, path="$") -> list[str]:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def payment_server(request, tmp_path_factory):
-    yield from serve(tmp_path_factory.mktemp(f"payments-{request.param}"), request.param)
+    yield from started_once(request, serve(tmp_path_factory.mktemp(f"payments-{request.param}"), request.param))
 
 
 async def start_charging(st, meter_start=0) -> tuple[str, int]:

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import start_server
+from fixture_failures import started_once
 from ocpp_client import now, station
 
 BOOT_201 = {"chargingStation": {"model": "M", "vendorName": "V"}, "reason": "PowerUp"}
@@ -153,7 +154,7 @@ def setup(registry):
 
 
 @pytest.fixture(scope="module")
-def plugin_server(tmp_path_factory):
+def plugin_server(request, tmp_path_factory):
     """A server with a DataTransfer plugin installed the documented way (an entry point), and a
     broken one that must not stop it."""
     tmp = tmp_path_factory.mktemp("datatransfer-plugin")
@@ -167,7 +168,7 @@ def plugin_server(tmp_path_factory):
     saved = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), saved]))
     try:
-        run = start_server(tmp, "sqlite")
+        run = started_once(request, start_server(tmp, "sqlite"))
         server = next(run)
     finally:
         if saved is None:

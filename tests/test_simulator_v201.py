@@ -541,7 +541,8 @@ async def test_v201_station_obeys_commands_through_the_api(sqlite_server):
             assert (await poll(stopped))["stop_reason"] == "Remote"
             assert (await command("data-transfer", {"vendor_id": "Wattson", "data": "hi"}))["status"] == "Accepted"
             booted = (await api.get(f"/api/v1/charge-points/{cp}")).json()["booted_at"]
-            await sim.wait_until(lambda: not sim.in_use())  # else a soft reset (OnIdle) is Scheduled
+            # Idle first: else a soft reset (OnIdle) is only Scheduled.
+            await sim.wait_until(lambda: not sim.in_use(), timeout=READY_BOUND_S)
             assert (await command("reset", {"type": "soft"}))["status"] == "Accepted"
 
             async def rebooted():

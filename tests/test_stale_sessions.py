@@ -96,10 +96,11 @@ async def test_the_sweep_closes_what_the_policy_says_and_a_late_stop_still_count
 
 # --- a real server ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def quick_policy_server(tmp_path_factory):
+def quick_policy_server(request, tmp_path_factory):
     from conftest import start_server
-    yield from start_server(tmp_path_factory.mktemp("stale"), "sqlite", stale_session_available_s="1",
-                            stale_session_sweep_s="0.5")
+    from fixture_failures import started_once
+    yield from started_once(request, start_server(tmp_path_factory.mktemp("stale"), "sqlite",
+                                                  stale_session_available_s="1", stale_session_sweep_s="0.5"))
 
 
 async def test_a_station_that_reports_available_without_stopping_gets_its_session_closed(quick_policy_server):
