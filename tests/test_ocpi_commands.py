@@ -3,7 +3,7 @@ CommandResponse comes at once and the station's answer follows as a CommandResul
 
 import httpx
 
-from conftest import unique
+from conftest import READY_BOUND_S, unique
 from ocpp_client import now, station
 from ocpi_peer import check, header, register, running_peer
 from test_ocpi_roaming import roaming_site, token
@@ -11,7 +11,7 @@ from test_ocpi_roaming import roaming_site, token
 
 async def test_unlock_reserve_cancel_and_stop(server):
     async with running_peer() as peer, server.api() as api, \
-            httpx.AsyncClient(base_url=server.http_url, timeout=30) as ocpi:
+            httpx.AsyncClient(base_url=server.http_url, timeout=READY_BOUND_S) as ocpi:
         location_id, cp_id, evse_uid, _ = await roaming_site(api)
         await register(server, peer, api)
         auth = header(peer.wattson_token)

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from conftest import unique
+from conftest import READY_BOUND_S, unique
 from ocpi_peer import check, header, register, running_peer
 from wattson.ocpi.transport import OcpiError, iso, page_request, with_iso_times
 
@@ -44,7 +44,7 @@ def test_paging_compares_zoned_and_zoneless_times_in_utc():
 
 async def test_list_endpoints_take_a_zoned_and_a_zoneless_bound_together(server):
     async with running_peer() as peer, server.api() as api, \
-            httpx.AsyncClient(base_url=server.http_url, timeout=30) as ocpi:
+            httpx.AsyncClient(base_url=server.http_url, timeout=READY_BOUND_S) as ocpi:
         tariff_id = unique("Z")
         r = await api.post("/api/v1/tariffs", json={"id": tariff_id, "currency": "EUR", "elements": [
             {"price_components": [{"type": "FLAT", "price": 1, "step_size": 1}]}]})

@@ -65,7 +65,7 @@ async def roaming_site(api) -> tuple[int, str, int, str]:
 async def test_an_emsp_roams_on_wattson(server):
     since = datetime.now(timezone.utc) - timedelta(seconds=1)
     async with running_peer() as peer, server.api() as api, \
-            httpx.AsyncClient(base_url=server.http_url, timeout=30) as ocpi:
+            httpx.AsyncClient(base_url=server.http_url, timeout=READY_BOUND_S) as ocpi:
         location_id, cp_id, evse_uid, tariff_id = await roaming_site(api)
         await register(server, peer, api)
         auth = header(peer.wattson_token)
@@ -203,7 +203,7 @@ async def test_an_emsp_roams_on_wattson(server):
 async def test_tariffs_page_with_link_headers_keeping_the_filters(server):
     since = datetime.now(timezone.utc) - timedelta(seconds=1)
     async with running_peer() as peer, server.api() as api, \
-            httpx.AsyncClient(base_url=server.http_url, timeout=30) as ocpi:
+            httpx.AsyncClient(base_url=server.http_url, timeout=READY_BOUND_S) as ocpi:
         ids = [unique("P") for _ in range(3)]
         for tariff_id in ids:
             r = await api.post("/api/v1/tariffs", json={"id": tariff_id, "currency": "EUR", "elements": [

@@ -10,6 +10,8 @@ import pytest
 import websockets
 from websockets.exceptions import InvalidStatus
 
+from conftest import READY_BOUND_S
+
 PASSWORD = "s3cret-Station-Pa55"
 FREE_STATION_ATTEMPTS = 10  # Gateway's default per (station, client address)
 FREE_API_ATTEMPTS = 20  # wattson/api/auth.py
@@ -22,7 +24,8 @@ def basic(user: str, password: str) -> dict:
 async def handshake(server, cp: str, password: str, address: str) -> int:
     """The HTTP status of a handshake from ``address`` (101 when it was accepted)."""
     try:
-        async with websockets.connect(f"{server.ws_url}/{cp}", subprotocols=["ocpp1.6"], open_timeout=30,
+        async with websockets.connect(f"{server.ws_url}/{cp}", subprotocols=["ocpp1.6"],
+                                      open_timeout=READY_BOUND_S,
                                       additional_headers=basic(cp, password), local_addr=(address, 0)):
             return 101
     except InvalidStatus as error:
@@ -46,7 +49,7 @@ async def test_parallel_wrong_passwords_gain_nothing_and_do_not_lock_out_the_sta
 
 async def test_wrong_api_keys_are_throttled_per_address(sqlite_server):
     def client(address: str, key: str) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=sqlite_server.http_url, timeout=30,
+        return httpx.AsyncClient(base_url=sqlite_server.http_url, timeout=READY_BOUND_S,
                                  transport=httpx.AsyncHTTPTransport(local_address=address),
                                  headers={"Authorization": f"Bearer {key}"})
 
