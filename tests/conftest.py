@@ -40,7 +40,7 @@ def unique(prefix: str = "CP") -> str:
 
 def run_cli(env: dict, *args: str) -> str:
     result = subprocess.run([sys.executable, "-m", "wattson", *args], env=env, capture_output=True, text=True,
-                            timeout=60)
+                            timeout=STARTUP_BOUND_S)  # e.g. migrating a new database first
     assert result.returncode == 0, f"wattson {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
     return result.stdout
 
@@ -90,7 +90,7 @@ def _postgres_admin(statement: str) -> None:
     import asyncpg
 
     async def run():
-        conn = await asyncpg.connect(PG_URL, timeout=5)
+        conn = await asyncpg.connect(PG_URL, timeout=60)  # refused at once if nobody listens; slow if busy
         try:
             await conn.execute(statement)
         finally:
