@@ -6,6 +6,7 @@ import logging
 import sys
 from datetime import datetime, timezone
 
+from wattson.observability.logging import configure as configure_logging
 from wattson.settings import Settings, get_settings
 
 
@@ -16,7 +17,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.print_help()
         sys.exit(2)
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level, settings.log_format)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         args.run(args, settings)
@@ -147,12 +148,34 @@ def _server(settings: Settings):
     ws = OcppWebSocketProtocol if settings.ws_protocol == "wattson" else settings.ws_protocol
     config = uvicorn.Config(create_app(settings), host=settings.host, port=settings.port, ws=ws,
                             ws_per_message_deflate=False, lifespan="on", log_level=settings.log_level.lower(),
-                            access_log=False, ws_max_size=settings.ocpp_max_frame_bytes)
+                            access_log=False, ws_max_size=settings.ocpp_max_frame_bytes,
+                            **({"log_config": None} if settings.log_format == "json" else {}))  # ours, not uvicorn's
     return Server(config, settings.tls_port, tls)
 
 
 async def _run_server(settings: Settings) -> None:
+    await _refuse_a_shared_database(settings)
     await _server(settings).serve()
+
+
+async def _refuse_a_shared_database(settings: Settings) -> None:
+    """Exit with a message when another Wattson process uses the database (cluster/nodes.py),
+    before anything is served or changed."""
+    from datetime import timedelta
+
+    from wattson.cluster.nodes import Nodes, SharedDatabase, myself
+    from wattson.db import Database
+    from wattson.db.migrate import upgrade
+
+    db = Database(settings.database_url)
+    try:
+        if settings.migrate_on_start:
+            await upgrade(db)
+        await Nodes(db, myself(bus=False), timedelta(seconds=settings.node_lease_s)).check()
+    except SharedDatabase as error:
+        sys.exit(f"wattson: not started: {error}")
+    finally:
+        await db.dispose()
 
 
 def _demo(args, settings: Settings) -> None:
@@ -166,6 +189,7 @@ async def _run_demo(settings: Settings, stations: int, ocpp: list[str]) -> None:
     from wattson.runtime import build_services
     from wattson.sim import default_id_tags, run_stations
 
+    await _refuse_a_shared_database(settings)
     services = build_services(settings)
     await upgrade(services.db)
     tags = default_id_tags(5)

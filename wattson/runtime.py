@@ -6,9 +6,11 @@ from datetime import timedelta
 
 from wattson.access.directory import DirectoryService
 from wattson.access.service import AccessService
+from wattson.cluster.nodes import Nodes, myself
 from wattson.db import Database
 from wattson.db.migrate import upgrade
 from wattson.locations.service import LocationService
+from wattson.observability.metrics import Metrics
 from wattson.ocpp.gateway import Gateway
 from wattson.ocpp.v16 import Ocpp16
 from wattson.ocpp.v201 import Ocpp21, Ocpp201
@@ -91,16 +93,20 @@ class Runtime:
         self.settings = settings
         self.services = build_services(settings)
         protocols = [cls(self.services, SchemaSet(cls.schema_dir)) for cls in PROTOCOLS]
-        self.gateway = Gateway(self.services.stations, protocols)
+        self.metrics = Metrics(settings.node_id)  # /metrics (observability/metrics.py)
+        self.metrics.watch_pool(self.services.db.engine)
+        self.gateway = Gateway(self.services.stations, protocols, metrics=self.metrics)
         self.services.commands = CommandService(self.services.db, self.gateway, self.services.sessions,
                                                 self.services.reservations, settings.command_timeout)
         self.services.ocpi = Ocpi(self.services)
         self.services.payments.commands = self.services.commands
+        self.nodes = Nodes(self.services.db, myself(bus=False), timedelta(seconds=settings.node_lease_s))
 
     async def start(self) -> None:
         if self.settings.migrate_on_start:
             await upgrade(self.services.db)
         self.services.db.start()
+        await self.nodes.join()  # refuses to run beside another process (cluster/nodes.py)
         # One process holds every connection, so none can be online before it starts.
         await self.services.stations.mark_all_offline()
         self.services.ocpi.start()  # the OCPI push worker (wattson/ocpi/push.py)
@@ -114,6 +120,7 @@ class Runtime:
         await self.gateway.close_all()
         await self.services.commands.drain()
         await self.services.ocpi.stop()
+        await self.nodes.leave()
         await self.services.db.dispose()
 
 

@@ -38,12 +38,19 @@ class Settings(BaseSettings):
     stale_session_vanished_s: float = Field(
         7 * 86400.0, ge=0, description="Close an active session whose station has been offline this many "
                                        "seconds; 0: never (docs/ocpp.md).")
+    node_lease_s: float = Field(
+        30.0, ge=3, description="A process's lease on the database, renewed every third of it: a process that "
+                                "stopped renewing is taken for gone this long after (docs/architecture.md).")
     stale_session_sweep_s: float = Field(60.0, gt=0, description="How often the stale session policy looks.")
     boot_retry_interval: int = Field(60, ge=1, description="Seconds a Pending or Rejected station waits before booting again.")
     api_key_attempts: int = Field(20, ge=1, description="Wrong API keys one client address may send (within 10 "
                                                         "minutes of each other) before it is answered 429.")
     migrate_on_start: bool = True
     log_level: str = "info"
+    log_format: Literal["text", "json"] = Field("text", description="Log lines as text, or one JSON object a "
+                                                                    "line with station_id and message_id.")
+    node_id: str | None = Field(None, max_length=200, description="This process's name in the metrics' node label "
+                                                                  "(default hostname-pid).")
     ws_protocol: Literal["wattson", "websockets-sansio", "websockets", "wsproto"] = Field(
         "wattson", description="uvicorn's WebSocket implementation: Wattson's (websockets-sansio without a pause "
                                "per message, with the ASGI TLS extension) or one of uvicorn's own, to compare.")

@@ -1,6 +1,7 @@
 """Imports every feature's models so that ``Base.metadata`` knows all tables (Alembic needs it)."""
 
 from wattson.access import models as access  # noqa: F401
+from wattson.cluster import models as cluster  # noqa: F401
 from wattson.db.base import Base
 from wattson.locations import models as locations  # noqa: F401
 from wattson.ocpi import models as ocpi  # noqa: F401
