@@ -22,3 +22,12 @@ def unavailable(error: BaseException) -> bool:
             return True
         return isinstance(error.orig, OSError) or isinstance(getattr(error.orig, "__cause__", None), OSError)
     return False
+
+
+def log_failure(log, what: str, error: BaseException) -> None:
+    """Log a background round's failure: one line when the database is away (it will be back; a
+    traceback per round would bury the log), the traceback otherwise (a bug)."""
+    if unavailable(error):
+        log.warning("%s: database unavailable (%s: %s)", what, type(error).__name__, str(error).split("\n")[0])
+    else:
+        log.error("%s", what, exc_info=error)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql.elements import BinaryExpression
 
 from wattson.db import Database, utcnow
+from wattson.db.errors import log_failure
 from wattson.locations.models import Location
 from wattson.ocpi.client import OcpiClient, PartnerError
 from wattson.ocpi.models import REGISTERED, OcpiAuthorization, OcpiOutbox, OcpiPartner
@@ -157,8 +158,8 @@ class Pusher:
                 await self.deliver()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the pusher must outlive any one bad round
-                log.exception("OCPI push round failed; trying again")
+            except Exception as error:  # noqa: BLE001 - the pusher must outlive any one bad round
+                log_failure(log, "OCPI push round failed; trying again", error)
                 await asyncio.sleep(1)
             await asyncio.sleep(ROUND_GAP)  # changes meanwhile gather for the next round
 

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wattson.access.models import IdToken
 from wattson.db import Database, utcnow
+from wattson.db.errors import log_failure
 from wattson.db.lookup import get_or_404
 from wattson.db.paging import by_id, newest_first
 from wattson.errors import Conflict, Invalid, NotFound, WattsonError
@@ -401,8 +402,8 @@ class PaymentService:
                 await self.run_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the worker must outlive any one failure
-                log.exception("payment worker round failed")
+            except Exception as error:  # noqa: BLE001 - the worker must outlive any one failure
+                log_failure(log, "payment worker round failed", error)
             try:
                 async with asyncio.timeout(self.settings.payment_poll_interval):
                     await self._wake.wait()

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 
 from wattson.db import Database, utcnow
+from wattson.db.errors import log_failure
 from wattson.sessions.models import ACTIVE, Session
 from wattson.stations.models import ChargePoint, Connector, StationEvent
 
@@ -100,7 +101,7 @@ class StaleSessions:
             try:
                 await self.sweep()
             except Exception as error:  # noqa: BLE001 - the database may be away; try again later
-                log.warning("stale session sweep failed: %s: %s", type(error).__name__, error)
+                log_failure(log, "stale session sweep failed", error)
 
     async def sweep(self, now: datetime | None = None) -> list[int]:
         """Close the active sessions the policy says are over; their ids."""
