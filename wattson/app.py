@@ -3,7 +3,8 @@
 import gc
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
 
 from wattson import __version__
 from wattson.access.directory_routes import router as directory_router
@@ -11,6 +12,8 @@ from wattson.access.routes import router as access_router
 from wattson.api import errors, openapi
 from wattson.api.body_limit import BodyLimit
 from wattson.api.headers import SecurityHeaders
+from wattson.observability import metrics as prometheus
+from wattson.observability.health import Readiness, ReadyAnswer, database_check
 from wattson.ocpp.gateway import PREFIX as OCPP_PREFIX
 from wattson.locations.routes import router as locations_router
 from wattson.payments.driver_routes import router as driver_router, webhooks as payment_webhooks
@@ -62,6 +65,21 @@ def create_app(settings: Settings | None = None):
     async def health():
         """Liveness: no key needed."""
         return {"status": "ok", "version": __version__, "connected_stations": len(runtime.gateway.connections)}
+
+    readiness = Readiness({"database": database_check(runtime.services.db.engine)})
+
+    @api.get("/health/ready", tags=["system"], response_model=ReadyAnswer,
+             responses={503: {"description": "Not ready: a check failed.", "model": ReadyAnswer}})
+    async def ready():
+        """Readiness: 200 when the database answers, else 503 (docs/operations.md); no key needed."""
+        ok, checks = await readiness.run()
+        return JSONResponse({"status": "ready" if ok else "unavailable", "checks": checks},
+                            status_code=200 if ok else 503)
+
+    @api.get("/metrics", include_in_schema=False)
+    async def metrics():
+        """Prometheus text format; no key needed, like /health: expose it to the monitoring network only."""
+        return Response(runtime.metrics.render(), media_type=prometheus.CONTENT_TYPE)
 
     return WattsonApp(api, runtime)
 

@@ -7,9 +7,12 @@ coroutine to send them, so any WebSocket server (or a test) can drive it.
 import asyncio
 import logging
 import uuid
+from time import perf_counter
 from typing import Awaitable, Callable
 
 from wattson.db.errors import unavailable
+from wattson.observability.logging import MESSAGE_ID
+from wattson.observability.metrics import UNSCRAPED, Metrics
 from wattson.ocpp import rpc
 from wattson.ocpp.protocol import Protocol
 from wattson.ocpp.rpc import RpcError
@@ -31,10 +34,11 @@ class ConnectionClosed(Exception):
 
 class Connection:
     __slots__ = ("charge_point_id", "protocol", "registration", "_send", "_close", "_call_lock", "_pending",
-                 "_open", "invited")
+                 "_open", "invited", "_calls")
 
     def __init__(self, charge_point_id: str, protocol: Protocol, registration: str,
-                 send: Callable[[str], Awaitable[None]], close: Callable[[int, str], Awaitable[None]]):
+                 send: Callable[[str], Awaitable[None]], close: Callable[[int, str], Awaitable[None]],
+                 metrics: Metrics | None = None):
         self.charge_point_id = charge_point_id
         self.protocol = protocol
         self.registration = registration
@@ -44,6 +48,7 @@ class Connection:
         self._pending: tuple[str, asyncio.Future] | None = None
         self._open = True
         self.invited: set[str] = set()  # messages our calls asked for (allowed while Pending)
+        self._calls = (metrics or UNSCRAPED).calls(protocol.version, protocol.handlers)
 
     # --- inbound --------------------------------------------------------------------------
     async def receive(self, text: str | bytes) -> None:
@@ -63,6 +68,9 @@ class Connection:
 
     async def _answer(self, call: rpc.Call) -> None:
         protocol = self.protocol
+        metrics = self._calls[call.action]
+        token = MESSAGE_ID.set(call.unique_id)  # logged with every line about this call
+        started = perf_counter()
         try:
             handler = protocol.handlers.get(call.action)
             if handler is None:
@@ -75,21 +83,25 @@ class Connection:
             protocol.schemas.validate_request(call.action, call.payload)
             response = await handler(self, call.payload)
             protocol.schemas.validate_response(call.action, response)
+            frame = rpc.result_frame(call.unique_id, response)
         except RpcError as error:
             error.unique_id = call.unique_id
             log.info("%s %s answered with %s: %s", self.charge_point_id, call.action, error.code, error.description)
-            await self._send_error(error)
-            return
+            metrics.error(error.code)
+            frame = self._error_frame(error)
         except Exception as error:
             if unavailable(error):  # the station retries; one line, not a traceback per message
                 log.warning("%s %s: database unavailable (%s)", self.charge_point_id, call.action,
                             type(error).__name__)
             else:
                 log.exception("%s %s failed", self.charge_point_id, call.action)
-            await self._send_error(RpcError("InternalError", f"{call.action} could not be processed",
-                                            unique_id=call.unique_id))
-            return
-        await self._send(rpc.result_frame(call.unique_id, response))
+            metrics.error("InternalError")
+            frame = self._error_frame(RpcError("InternalError", f"{call.action} could not be processed",
+                                               unique_id=call.unique_id))
+        finally:
+            MESSAGE_ID.reset(token)
+        metrics.answered(perf_counter() - started)
+        await self._send(frame)
 
     def _resolve(self, frame: rpc.CallResult | rpc.CallError) -> None:
         future = self._waiting_for(frame.unique_id)
@@ -114,8 +126,11 @@ class Connection:
         return pending[1]
 
     async def _send_error(self, error: RpcError) -> None:
-        await self._send(rpc.error_frame(error.unique_id, self.protocol.error_code(error.code),
-                                         error.description, error.details))
+        await self._send(self._error_frame(error))
+
+    def _error_frame(self, error: RpcError) -> str:
+        return rpc.error_frame(error.unique_id, self.protocol.error_code(error.code), error.description,
+                               error.details)
 
     # --- outbound -------------------------------------------------------------------------
     async def call(self, action: str, payload: dict, timeout: float) -> dict:

@@ -14,6 +14,7 @@ import asyncio
 import base64
 import math
 import logging
+from time import perf_counter
 
 import orjson
 from cryptography import x509
@@ -21,6 +22,8 @@ from cryptography.x509.oid import NameOID
 from pydantic import BaseModel
 
 from wattson.errors import CommandNotSupported, Invalid, StationOffline, Unauthenticated
+from wattson.observability.logging import STATION_ID
+from wattson.observability.metrics import Metrics
 from wattson.ocpp.connection import Connection, ConnectionClosed, StationCallError
 from wattson.ocpp.protocol import Protocol
 from wattson.ocpp.rpc import RpcError
@@ -51,10 +54,12 @@ def negotiate(offered: list[str], supported: list[Protocol]) -> Protocol | None:
 
 class Gateway:
     def __init__(self, stations, protocols: list[Protocol], throttle: Throttle | None = None,
-                 address_throttle: Throttle | None = None):
+                 address_throttle: Throttle | None = None, metrics: Metrics | None = None):
         self.stations = stations
         self.protocols = protocols  # best first
         self.connections: dict[str, Connection] = {}
+        self.metrics = metrics or Metrics()
+        self.metrics.watch_connections(lambda: len(self.connections))
         #: Attempts per (station, client address), counted when admitted.
         self.throttle = throttle or Throttle(free=10)
         #: Failures per client address: generous, as stations may share a proxy or NAT, and counting
@@ -71,6 +76,7 @@ class Gateway:
             log.warning("refused connection to %r: %s", scope["path"], problem)
             await _deny(scope, send, 400, "invalid_identity", problem)
             return
+        STATION_ID.set(identity)  # this task serves only this station: every line it logs names it
         offered = scope.get("subprotocols") or []
         protocol = negotiate(offered, self.protocols)
         if protocol is None:
@@ -129,7 +135,7 @@ class Gateway:
         async def close(code: int, reason: str) -> None:
             await send({"type": "websocket.close", "code": code, "reason": reason})
 
-        conn = Connection(identity, protocol, registration, send_text, close)
+        conn = Connection(identity, protocol, registration, send_text, close, self.metrics)
         previous = self.connections.get(identity)
         self.connections[identity] = conn
         log.info("%s connected (OCPP %s, %s)", identity, protocol.version, registration)
@@ -196,6 +202,13 @@ class Gateway:
                           error.details) from None
 
     async def send(self, charge_point_id: str, action: str, payload: dict, timeout: float) -> c.Outcome:
+        """The command's round trip through the (in-process) bus, timed for the metrics."""
+        started = perf_counter()
+        outcome = await self._round_trip(charge_point_id, action, payload, timeout)
+        self.metrics.round_trip(action, outcome.state, perf_counter() - started)
+        return outcome
+
+    async def _round_trip(self, charge_point_id: str, action: str, payload: dict, timeout: float) -> c.Outcome:
         conn = self.connections.get(charge_point_id)
         if conn is None:
             return c.Outcome(c.FAILED, action, payload, error_code="StationOffline",
