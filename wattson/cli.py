@@ -154,8 +154,9 @@ def _server(settings: Settings):
 
 
 async def _run_server(settings: Settings) -> None:
+    server = _server(settings)  # unusable settings stop it first, before the database is touched
     await _refuse_a_shared_database(settings)
-    await _server(settings).serve()
+    await server.serve()
 
 
 async def _refuse_a_shared_database(settings: Settings) -> None:
