@@ -130,6 +130,7 @@ def test_database_url_gets_async_driver(given, expected):
     ("1e400", 0, "magnitude"), ("-1e308", 0, "magnitude"), ("1e15", 0, "magnitude"),
     ("-1000000000000000", 0, "magnitude"), ("1", 15, "magnitude"), ("0.5", 16, "multiplier"),
     ("0", 1000, "multiplier"), ("1", -16, "multiplier"),
+    ("\u0661\u0662\u0663", 0, "number"), ("\u00b2", 0, "number"), ("1.2.3", 0, "number"), (".", 0, "number"),
 ])
 def test_a_reading_is_a_finite_decimal_below_1e15(value, multiplier, problem):
     found = reading_problem(value, multiplier)
