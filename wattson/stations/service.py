@@ -80,6 +80,7 @@ class StationService:
         fields = {"name": name, "location_id": location_id, "registration_status": registration_status,
                   "admin_status": admin_status, "security_profile": security_profile}
         _check_station_fields(fields)
+        hashed = await self._hashed(password)
         async with self._lost_race(f"charge point {id!r} already exists, or its location was just deleted"):
             async with self.db.session() as s:
                 if await s.get(ChargePoint, id) is not None:
@@ -87,7 +88,7 @@ class StationService:
                 await _check_location(s, location_id)
                 cp = ChargePoint(id=id, **fields)
                 self._apply_security(cp, {"security_profile": security_profile,
-                                     **({"password": password} if password is not None else {})})
+                                     **({"password": password} if password is not None else {})}, hashed)
                 s.add(cp)
         return await self.get(id)
 
@@ -121,6 +122,7 @@ class StationService:
         stored as a salted hash; security profiles 0 and 3 forget it."""
         security = {k: changes.pop(k) for k in ("security_profile", "password") if k in changes}
         _check_station_fields(changes)
+        hashed = await self._hashed(security.get("password"))
         async with self._lost_race(f"location {changes.get('location_id')} was deleted at the same time"):
             async with self.db.session() as s:
                 cp = await get_or_404(s, ChargePoint, id, "charge point")
@@ -128,8 +130,15 @@ class StationService:
                     await _check_location(s, changes["location_id"])
                 for name, value in changes.items():
                     setattr(cp, name, value)
-                self._apply_security(cp, security)
+                self._apply_security(cp, security, hashed)
         return await self.get(id)
+
+    async def _hashed(self, password: str | None) -> str | None:
+        """The hash of an acceptable ``password``, derived in a worker thread before any
+        transaction opens (argon2id takes tens of milliseconds: docs/security.md)."""
+        if password is None or password_problem(password):
+            return None  # none given, or refused with its reason by ``_apply_security``
+        return await self.derivations.run(hash_password, password)
 
     async def delete(self, id: str, online: bool) -> None:
         """Delete a station with its EVSEs, connectors, status history, events, commands and
@@ -151,9 +160,10 @@ class StationService:
             await s.execute(delete(ChargePoint).where(ChargePoint.id == id))
         self.writer.forget()
 
-    def _apply_security(self, cp: ChargePoint, changes: dict) -> None:
-        """Set security profile and password: 1 and 2 need a password (given now or kept from
-        before), 0 and 3 forget it; 2 and 3 only when this system terminates TLS as they need."""
+    def _apply_security(self, cp: ChargePoint, changes: dict, hashed: str | None = None) -> None:
+        """Set security profile and password (``hashed``: its hash, from ``_hashed``): 1 and 2 need
+        a password (given now or kept from before), 0 and 3 forget it; 2 and 3 only when this
+        system terminates TLS as they need."""
         profile = changes.get("security_profile", cp.security_profile)
         if profile is None:
             raise _invalid("security_profile", "security_profile cannot be null")
@@ -169,7 +179,7 @@ class StationService:
             problem = password_problem(password)
             if problem:
                 raise _invalid("password", problem)
-            cp.password_hash = hash_password(password)
+            cp.password_hash = hashed or hash_password(password)
             self.passwords.forget(cp.id)
         elif profile in (1, 2) and ("password" in changes or cp.password_hash is None):
             raise _invalid("password", f"security profile {profile} needs a password (HTTP Basic authentication)")
