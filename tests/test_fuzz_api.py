@@ -3,7 +3,7 @@ every answer (status, content type, body) as the spec describes. Bounded: a few 
 
 import pytest
 import schemathesis
-from conftest import start_server
+from conftest import READY_BOUND_S, start_server
 from hypothesis import HealthCheck, given, settings
 
 EXAMPLES_PER_OPERATION = 12
@@ -33,7 +33,7 @@ def test_every_endpoint_conforms_to_its_spec(fuzzed_server):
             # Left out: "positive data acceptance", which takes any 4xx to a schema-valid request for a
             # bug. Wattson answers 422 to what the schema cannot express (an id that names nothing,
             # "exactly one of"), and says so in the spec; that breaks no contract.
-            case.call_and_validate(headers=headers, timeout=30,
+            case.call_and_validate(headers=headers, timeout=READY_BOUND_S,
                                    excluded_checks=[schemathesis.checks.positive_data_acceptance])
 
         try:

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
+from conftest import READY_BOUND_S, start_server
+from fixture_failures import started_once
 from ocpp_client import now, station
 from test_start_writer import _add, database_url, services  # noqa: F401 - fixtures
 from wattson.sessions.models import Session
@@ -18,7 +20,6 @@ from wattson.stations.service import StationService
 
 T0 = datetime(2026, 12, 3, 8, 0, tzinfo=timezone.utc)
 POLICY = StalePolicy(available_after=timedelta(minutes=15), vanished_after=timedelta(days=7))
-READY_BOUND_S = 120
 
 
 def facts(**changes) -> Facts:
@@ -97,8 +98,6 @@ async def test_the_sweep_closes_what_the_policy_says_and_a_late_stop_still_count
 # --- a real server ----------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def quick_policy_server(request, tmp_path_factory):
-    from conftest import start_server
-    from fixture_failures import started_once
     yield from started_once(request, start_server(tmp_path_factory.mktemp("stale"), "sqlite",
                                                   stale_session_available_s="1", stale_session_sweep_s="0.5"))
 
