@@ -4,17 +4,16 @@ the server's log lines parsed as JSON (docs/operations.md)."""
 
 import asyncio
 import time
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import PG_URL, READY_BOUND_S, start_server
+from conftest import READY_BOUND_S, start_server
 from fixture_failures import started_once
 from ocpp_client import station
-from test_database_outage import CuttableProxy
+from test_database_outage import proxied_server  # noqa: F401 - the fixture
 
 NODE = "node-under-test"
 
@@ -142,19 +141,8 @@ async def test_json_logs_name_the_station_and_the_message(observed):
     assert any(line["logger"] == "uvicorn.error" for line in lines())  # the server's own lines too
 
 
-@pytest.fixture
-def cuttable_server(tmp_path):
-    proxy = CuttableProxy(urlsplit(PG_URL).port or 5432)
-    try:
-        yield from ((server, proxy) for server in start_server(tmp_path, "postgresql", db_port=proxy.port,
-                                                                 db_pool_timeout="3"))
-    finally:
-        proxy.restore()
-        proxy.close()
-
-
-async def test_ready_answers_503_while_the_database_is_gone(cuttable_server):
-    server, proxy = cuttable_server
+async def test_ready_answers_503_while_the_database_is_gone(proxied_server):
+    server, proxy = proxied_server
     async with httpx.AsyncClient(base_url=server.http_url, timeout=READY_BOUND_S) as anon:
         assert (await anon.get("/health/ready")).status_code == 200
         proxy.cut()
