@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
+from wattson.background import every, stop
 from wattson.cluster.models import Node
 from wattson.db import Database, utcnow
 
@@ -128,16 +129,12 @@ class Nodes:
                 await s.execute(delete(Node).where(Node.id == self.me.id))
         if earlier:
             raise SharedDatabase("; ".join(earlier))
-        self._task = asyncio.create_task(self._renew(), name="node-lease")
+        self._task = asyncio.create_task(every(self.lease.total_seconds() / 3, self._renew, log,
+                                               "could not renew the node lease"), name="node-lease")
 
     async def leave(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await stop(self._task)
+        self._task = None
         try:
             async with self.db.session() as s:
                 await s.execute(delete(Node).where(Node.id == self.me.id))
@@ -145,10 +142,5 @@ class Nodes:
             log.warning("could not give up the node lease: %s", error)
 
     async def _renew(self) -> None:
-        while True:
-            await asyncio.sleep(self.lease.total_seconds() / 3)
-            try:
-                async with self.db.session() as s:
-                    await s.execute(update(Node).where(Node.id == self.me.id).values(heartbeat_at=utcnow()))
-            except Exception as error:  # noqa: BLE001 - the database may be away: try again
-                log.warning("could not renew the node lease: %s", error)
+        async with self.db.session() as s:
+            await s.execute(update(Node).where(Node.id == self.me.id).values(heartbeat_at=utcnow()))

@@ -19,6 +19,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wattson.access.models import IdToken
+from wattson.background import stop
 from wattson.db import Database, utcnow
 from wattson.db.errors import log_failure
 from wattson.db.lookup import get_or_404
@@ -388,13 +389,8 @@ class PaymentService:
         self._task = asyncio.create_task(self._work(), name="payments")
 
     async def stop_worker(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await stop(self._task)
+        self._task = None
 
     async def _work(self) -> None:
         while True:

@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 
+from wattson.background import every, stop
 from wattson.db import Database, utcnow
-from wattson.db.errors import log_failure
 from wattson.sessions.models import ACTIVE, Session
 from wattson.stations.models import ChargePoint, Connector, StationEvent
 
@@ -84,24 +84,13 @@ class StaleSessions:
 
     def start(self) -> None:
         if self.policy.available_after is not None or self.policy.vanished_after is not None:
-            self._task = asyncio.create_task(self._run(), name="stale-sessions")
+            self._task = asyncio.create_task(
+                every(self.policy.every.total_seconds(), self.sweep, log, "stale session sweep failed"),
+                name="stale-sessions")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.policy.every.total_seconds())
-            try:
-                await self.sweep()
-            except Exception as error:  # noqa: BLE001 - the database may be away; try again later
-                log_failure(log, "stale session sweep failed", error)
+        await stop(self._task)
+        self._task = None
 
     async def sweep(self, now: datetime | None = None) -> list[int]:
         """Close the active sessions the policy says are over; their ids."""
