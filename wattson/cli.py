@@ -154,14 +154,16 @@ def _server(settings: Settings):
 
 
 async def _run_server(settings: Settings) -> None:
-    server = _server(settings)  # unusable settings stop it first, before the database is touched
-    await _refuse_a_shared_database(settings)
+    # Unusable settings stop it first, before the database is touched; the check below migrates.
+    server = _server(settings.model_copy(update={"migrate_on_start": False}))
+    await _refuse_a_shared_database(settings, migrate=settings.migrate_on_start)
     await server.serve()
 
 
-async def _refuse_a_shared_database(settings: Settings) -> None:
+async def _refuse_a_shared_database(settings: Settings, migrate: bool) -> None:
     """Exit with a message when another Wattson process uses the database (cluster/nodes.py),
-    before anything is served or changed."""
+    before anything is served or changed; with ``migrate``, bring the schema up to date first
+    (the check reads the ``nodes`` table), so that the server need not."""
     from datetime import timedelta
 
     from wattson.cluster.nodes import Nodes, SharedDatabase, myself
@@ -170,7 +172,7 @@ async def _refuse_a_shared_database(settings: Settings) -> None:
 
     db = Database(settings.database_url)
     try:
-        if settings.migrate_on_start:
+        if migrate:
             await upgrade(db)
         await Nodes(db, myself(bus=False), timedelta(seconds=settings.node_lease_s)).check()
     except SharedDatabase as error:
@@ -185,14 +187,13 @@ def _demo(args, settings: Settings) -> None:
 
 
 async def _run_demo(settings: Settings, stations: int, ocpp: list[str]) -> None:
-    from wattson.db.migrate import upgrade
     from wattson.errors import Conflict
     from wattson.runtime import build_services
     from wattson.sim import default_id_tags, run_stations
 
-    await _refuse_a_shared_database(settings)
+    await _refuse_a_shared_database(settings, migrate=True)
+    settings = settings.model_copy(update={"migrate_on_start": False})  # done just now
     services = build_services(settings)
-    await upgrade(services.db)
     tags = default_id_tags(5)
     for uid in tags:
         try:
