@@ -46,6 +46,11 @@ def rights_allow(charger_groups: set[int], granted: set[int]) -> bool:
     return not charger_groups or bool(charger_groups & granted)
 
 
+def concurrent(result: AuthResult) -> AuthResult:
+    """A valid tag already charging in another session: ConcurrentTx, its token info kept."""
+    return AuthResult(CONCURRENT_TX, result.expires_at, result.parent_id_tag, result.driver_id)
+
+
 def refused_here(result: AuthResult) -> AuthResult:
     """A valid tag without the right to this charger: Invalid here (2.x: NotAtThisLocation)."""
     return AuthResult(INVALID, result.expires_at, result.parent_id_tag, result.driver_id, NOT_HERE)

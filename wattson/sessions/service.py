@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from wattson.access.rules import ACCEPTED, CONCURRENT_TX, AuthResult
+from wattson.access.rules import ACCEPTED, AuthResult, concurrent
 from wattson.access.service import AccessService
 from wattson.api.types import MAX_ID
 from wattson.db import Database, utcnow
@@ -92,7 +92,7 @@ class SessionService:
             return result
         for row in await s.execute(SessionService.holders(s, {id_tag})):
             if SessionService.blocks(row, id_tag, exclude_session, at):
-                return AuthResult(CONCURRENT_TX, result.expires_at, result.parent_id_tag, result.driver_id)
+                return concurrent(result)
         return result
 
     @staticmethod

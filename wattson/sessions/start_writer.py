@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from wattson.access.rules import CONCURRENT_TX, AuthResult
+from wattson.access.rules import AuthResult, concurrent
 from wattson.db.group_commit import GroupCommit
 from wattson.db import utcnow
 from wattson.db.one_of import one_of
@@ -148,7 +148,7 @@ class StartWriter(GroupCommit):
                 continue
             at = (item.charge_point_id, item.evse, item.connector) if item.event is None else None
             if item.id_tag in charging or any(self.sessions.blocks(row, item.id_tag, None, at) for row in holders):
-                plain[n] = (i, item, AuthResult(CONCURRENT_TX, auth.expires_at, auth.parent_id_tag, auth.driver_id))
+                plain[n] = (i, item, concurrent(auth))
             charging.add(item.id_tag)
 
     @staticmethod
