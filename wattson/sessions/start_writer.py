@@ -85,10 +85,11 @@ class StartWriter(GroupCommit):
         busy = {(cp, evse) for cp, evse in await s.execute(
             select(Session.charge_point_id, Session.evse).where(one_of(s, Session.charge_point_id, stations),
                                                                  Session.status == ACTIVE))}
-        retried = {(x.charge_point_id, x.evse, x.connector, x.id_tag, x.started_at, x.meter_start)
-                   for x in await s.scalars(select(Session).where(
-                       one_of(s, Session.charge_point_id, stations),
-                       one_of(s, Session.started_at, {x.timestamp for x in items if x.event is None})))}
+        retry_keys = (select(Session.charge_point_id, Session.evse, Session.connector, Session.id_tag,
+                             Session.started_at, Session.meter_start)  # as ``Start.retry_key``
+                      .where(one_of(s, Session.charge_point_id, stations),
+                             one_of(s, Session.started_at, {x.timestamp for x in items if x.event is None})))
+        retried = set(map(tuple, await s.execute(retry_keys)))
         known = set(await s.execute(select(Session.charge_point_id, Session.transaction_id).where(
             one_of(s, Session.charge_point_id, stations),
             one_of(s, Session.transaction_id, {x.transaction_id for x in items if x.transaction_id is not None}))))
