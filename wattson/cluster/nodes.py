@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
-from wattson.background import every, stop
+from wattson.background import Loop
 from wattson.cluster.models import Node
 from wattson.db import Database, utcnow
 
@@ -84,7 +84,7 @@ def pid_alive(pid: int) -> bool:
 class Nodes:
     def __init__(self, db: Database, me: Me, lease: timedelta):
         self.db, self.me, self.lease = db, me, lease
-        self._task: asyncio.Task | None = None
+        self._loop = Loop("node-lease")
 
     async def check(self) -> None:
         """Raise SharedDatabase if a live process clashes with this one; wait for the lease of
@@ -129,12 +129,10 @@ class Nodes:
                 await s.execute(delete(Node).where(Node.id == self.me.id))
         if earlier:
             raise SharedDatabase("; ".join(earlier))
-        self._task = asyncio.create_task(every(self.lease.total_seconds() / 3, self._renew, log,
-                                               "could not renew the node lease"), name="node-lease")
+        self._loop.every(self.lease.total_seconds() / 3, self._renew, log, "could not renew the node lease")
 
     async def leave(self) -> None:
-        await stop(self._task)
-        self._task = None
+        await self._loop.stop()
         try:
             async with self.db.session() as s:
                 await s.execute(delete(Node).where(Node.id == self.me.id))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.sql.elements import BinaryExpression
 
 from wattson.db import Database, utcnow
+from wattson.background import Loop
 from wattson.db.errors import log_failure
 from wattson.locations.models import Location
 from wattson.ocpi.client import OcpiClient, PartnerError
@@ -131,23 +132,17 @@ class Pusher:
         self.us = us
         self.retry_max = retry_max
         self.session_interval = session_interval
-        self._task: asyncio.Task | None = None
+        self._loop = Loop("ocpi-push")
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop())
+        self._loop.start(self._rounds)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await self._loop.stop()
 
-    async def _loop(self) -> None:
+    async def _rounds(self) -> None:
         last_sessions = utcnow()
-        while True:
-            try:
-                await asyncio.wait_for(self.tracker.wake.wait(), timeout=1.0)
-            except TimeoutError:
-                pass
+        while await self._loop.pause(1.0, self.tracker.wake):
             try:
                 changes = self.tracker.take()
                 if utcnow() - last_sessions >= timedelta(seconds=self.session_interval):
@@ -156,12 +151,10 @@ class Pusher:
                 if changes:
                     await self.queue(changes)
                 await self.deliver()
-            except asyncio.CancelledError:
-                raise
             except Exception as error:  # noqa: BLE001 - the pusher must outlive any one bad round
                 log_failure(log, "OCPI push round failed; trying again", error)
-                await asyncio.sleep(1)
-            await asyncio.sleep(ROUND_GAP)  # changes meanwhile gather for the next round
+                await self._loop.pause(1.0)
+            await self._loop.pause(ROUND_GAP)  # changes meanwhile gather for the next round
 
     async def _running_sessions(self) -> set:
         async with self.db.session() as s:

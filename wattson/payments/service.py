@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wattson.access.models import IdToken
-from wattson.background import stop
+from wattson.background import Loop
 from wattson.db import Database, utcnow
 from wattson.db.errors import log_failure
 from wattson.db.lookup import get_or_404
@@ -100,7 +100,7 @@ class PaymentService:
         self.billing = billing
         self.commands = None  # stations.command_service.CommandService, set by the runtime
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._loop = Loop("payments")
         self._started_at: datetime | None = None  # a payment "created" before this was cut off by a restart
 
     # --- products ------------------------------------------------------------------------------
@@ -386,25 +386,19 @@ class PaymentService:
         (a hold asked for but not recorded, a capture or release not confirmed) is settled with
         the provider under the same idempotency keys."""
         self._started_at = utcnow()
-        self._task = asyncio.create_task(self._work(), name="payments")
+        self._loop.start(self._work)
 
     async def stop_worker(self) -> None:
-        await stop(self._task)
-        self._task = None
+        await self._loop.stop()
 
     async def _work(self) -> None:
         while True:
             try:
                 await self.run_once()
-            except asyncio.CancelledError:
-                raise
             except Exception as error:  # noqa: BLE001 - the worker must outlive any one failure
                 log_failure(log, "payment worker round failed", error)
-            try:
-                async with asyncio.timeout(self.settings.payment_poll_interval):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
+            if not await self._loop.pause(self.settings.payment_poll_interval, self._wake):
+                return
             self._wake.clear()
 
     async def run_once(self) -> int:
@@ -412,6 +406,8 @@ class PaymentService:
         async with self.db.session() as s:
             open_ids = list(await s.scalars(select(Payment.id).where(Payment.state.in_(m.OPEN)).order_by(Payment.id)))
         for payment_id in open_ids:
+            if self._loop.stopping:
+                break  # the process is stopping: the next one resumes from here
             async with self.db.session() as s:
                 payment = await s.get(Payment, payment_id)
             try:

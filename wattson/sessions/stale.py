@@ -11,14 +11,13 @@ provisional, as for lost stops (``transactions.close_unended``): a stop that com
 still has the last word.
 """
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 
-from wattson.background import every, stop
+from wattson.background import Loop
 from wattson.db import Database, utcnow
 from wattson.sessions.models import ACTIVE, Session
 from wattson.stations.models import ChargePoint, Connector, StationEvent
@@ -80,17 +79,14 @@ class StaleSessions:
         self.db = db
         self.sessions = sessions  # SessionService: settles what is closed
         self.policy = policy
-        self._task: asyncio.Task | None = None
+        self._loop = Loop("stale-sessions")
 
     def start(self) -> None:
         if self.policy.available_after is not None or self.policy.vanished_after is not None:
-            self._task = asyncio.create_task(
-                every(self.policy.every.total_seconds(), self.sweep, log, "stale session sweep failed"),
-                name="stale-sessions")
+            self._loop.every(self.policy.every.total_seconds(), self.sweep, log, "stale session sweep failed")
 
     async def stop(self) -> None:
-        await stop(self._task)
-        self._task = None
+        await self._loop.stop()
 
     async def sweep(self, now: datetime | None = None) -> list[int]:
         """Close the active sessions the policy says are over; their ids."""
