@@ -41,6 +41,8 @@ def test_a_process_is_gone_when_its_pid_is_gone_here_or_its_lease_ran_out():
     assert known_dead(node(host="here", pid=7), "here", lambda pid: False)
     assert not known_dead(node(host="here", pid=7), "here", lambda pid: True)
     assert not known_dead(node(host="elsewhere"), "here", lambda pid: False)  # its pid means nothing here
+    # a restarted container: same hostname, and its server is pid 1 again; the row is an earlier life
+    assert known_dead(node(host="here", pid=1), "here", lambda pid: True, own_pid=1)
     assert expired(node(heartbeat_at=T0), T0 + timedelta(seconds=30), timedelta(seconds=30))
     assert not expired(node(heartbeat_at=T0), T0 + timedelta(seconds=29), timedelta(seconds=30))
 

@@ -14,7 +14,7 @@ from wattson.api.body_limit import BodyLimit
 from wattson.api.headers import SecurityHeaders
 from wattson.observability import metrics as prometheus
 from wattson.observability.health import Readiness, ReadyAnswer, database_check
-from wattson.ocpp.gateway import PREFIX as OCPP_PREFIX
+from wattson.ocpp.gateway import PREFIX as OCPP_PREFIX, refuse_websocket
 from wattson.locations.routes import router as locations_router
 from wattson.payments.driver_routes import router as driver_router, webhooks as payment_webhooks
 from wattson.payments.routes import router as payments_router
@@ -64,14 +64,21 @@ def create_app(settings: Settings | None = None):
     @api.get("/health", tags=["system"])
     async def health():
         """Liveness: no key needed."""
-        return {"status": "ok", "version": __version__, "connected_stations": len(runtime.gateway.connections)}
+        answer = {"status": "ok", "version": __version__, "role": runtime.role,
+                  "connected_stations": len(runtime.gateway.connections)}
+        if runtime.role in ("all", "worker"):  # one worker in the cluster runs the background jobs
+            answer["worker"] = "active" if runtime.worker_lock.held else "standby"
+        return answer
 
     readiness = Readiness({"database": database_check(runtime.services.db.engine)})
+    if runtime.bus is not None:
+        readiness.add("bus", runtime.bus.check)
 
     @api.get("/health/ready", tags=["system"], response_model=ReadyAnswer,
              responses={503: {"description": "Not ready: a check failed.", "model": ReadyAnswer}})
     async def ready():
-        """Readiness: 200 when the database answers, else 503 (docs/operations.md); no key needed."""
+        """Readiness: 200 when the database (and the bus, when configured) answer, else 503
+        (docs/operations.md); no key needed."""
         ok, checks = await readiness.run()
         return JSONResponse({"status": "ready" if ok else "unavailable", "checks": checks},
                             status_code=200 if ok else 503)
@@ -84,8 +91,13 @@ def create_app(settings: Settings | None = None):
     return WattsonApp(api, runtime)
 
 
+#: What every role serves over HTTP: the answers a balancer and the monitoring ask for.
+SYSTEM_PATHS = ("/health", "/health/ready", "/metrics")
+
+
 class WattsonApp:
-    """Sends OCPP WebSockets straight to the gateway, skipping the web framework per frame."""
+    """Sends OCPP WebSockets straight to the gateway, skipping the web framework per frame; a
+    process whose role has no gateway (or no API) refuses those requests with a JSON 404."""
 
     def __init__(self, api: FastAPI, runtime: Runtime):
         self.api = api
@@ -93,6 +105,17 @@ class WattsonApp:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket" and scope["path"].startswith(OCPP_PREFIX):
-            await self.runtime.gateway(scope, receive, send)
-        else:
+            if self.runtime.serves_stations:
+                await self.runtime.gateway(scope, receive, send)
+            else:
+                await refuse_websocket(scope, receive, send, 404, "not_served", self._elsewhere("station connections"))
+        elif self.runtime.serves_api or scope["type"] == "lifespan" or scope.get("path") in SYSTEM_PATHS:
             await self.api(scope, receive, send)
+        elif scope["type"] == "http":
+            await JSONResponse({"error": {"code": "not_served", "message": self._elsewhere("the operator API")}},
+                               status_code=404)(scope, receive, send)
+        else:
+            await refuse_websocket(scope, receive, send, 404, "not_served", self._elsewhere("this address"))
+
+    def _elsewhere(self, what: str) -> str:
+        return f"this Wattson process runs role {self.runtime.role}: {what} is served by other processes"

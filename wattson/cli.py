@@ -33,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
                                          "with WATTSON_TLS_CERT)")
     serve.add_argument("--host", help="default WATTSON_HOST (127.0.0.1)")
     serve.add_argument("--port", type=int, help="default WATTSON_PORT (8180)")
+    serve.add_argument("--role", choices=["all", "gateway", "api", "worker"],
+                       help="what this process runs (default WATTSON_ROLE, all): gateway holds station connections, "
+                            "api serves the operator API, worker runs the background jobs; several processes need "
+                            "WATTSON_BUS_URL (docs/deployment.md)")
     serve.set_defaults(run=_serve)
 
     demo = sub.add_parser("demo", help="serve with simulated stations charging (what `make run` starts)")
@@ -109,6 +113,11 @@ def _utc_datetime(text: str) -> datetime:
 # --- servers -------------------------------------------------------------------------------
 def _serve(args, settings: Settings) -> None:
     settings = _with_address(settings, args)
+    if args.role is not None:
+        settings = settings.model_copy(update={"role": args.role})
+    if settings.role != "all" and not settings.bus_url:
+        sys.exit(f"wattson: not started: role {settings.role} is one part of a cluster, whose processes talk "
+                 "through a bus: set WATTSON_BUS_URL (nats://host:4222), or run role all")
     run_fast(_run_server(settings))
 
 
@@ -157,7 +166,21 @@ async def _run_server(settings: Settings) -> None:
     # Unusable settings stop it first, before the database is touched; the check below migrates.
     server = _server(settings.model_copy(update={"migrate_on_start": False}))
     await _refuse_a_shared_database(settings, migrate=settings.migrate_on_start)
+    if settings.bus_url:
+        await _require_bus(settings.bus_url)
     await server.serve()
+
+
+async def _require_bus(url: str) -> None:
+    """Exit with a message when the bus cannot be reached, before anything is served."""
+    import nats
+
+    try:
+        nc = await nats.connect(url, connect_timeout=5, allow_reconnect=False, max_reconnect_attempts=0)
+    except Exception as error:  # noqa: BLE001 - whatever it is, the process cannot run without its bus
+        sys.exit(f"wattson: not started: the bus at {url} (WATTSON_BUS_URL) cannot be reached: "
+                 f"{type(error).__name__}: {error}")
+    await nc.close()
 
 
 async def _refuse_a_shared_database(settings: Settings, migrate: bool) -> None:
@@ -174,7 +197,7 @@ async def _refuse_a_shared_database(settings: Settings, migrate: bool) -> None:
     try:
         if migrate:
             await upgrade(db)
-        await Nodes(db, myself(bus=False), timedelta(seconds=settings.node_lease_s)).check()
+        await Nodes(db, myself(bus=settings.bus_url is not None), timedelta(seconds=settings.node_lease_s)).check()
     except SharedDatabase as error:
         sys.exit(f"wattson: not started: {error}")
     finally:

@@ -6,7 +6,10 @@ from datetime import timedelta
 
 from wattson.access.directory import DirectoryService
 from wattson.access.service import AccessService
+from wattson.bus.nats import NatsBus
+from wattson.bus.subjects import Subjects
 from wattson.cluster.nodes import Nodes, myself
+from wattson.cluster.singleton import WorkerLock
 from wattson.db import Database
 from wattson.db.migrate import upgrade
 from wattson.locations.service import LocationService
@@ -87,39 +90,80 @@ def stale_policy(settings: Settings) -> StalePolicy:
 
 
 class Runtime:
-    """Everything one Wattson process runs; ``start``/``stop`` bracket its life."""
+    """Everything one Wattson process runs; ``start``/``stop`` bracket its life.
+
+    Its role (``WATTSON_ROLE``, ``wattson serve --role``) says which parts: ``gateway`` holds
+    station connections, ``api`` serves operators, partners and drivers, ``worker`` runs the
+    background jobs (only in the one worker holding the worker lock), ``all`` everything. Several
+    processes share the database only with a bus (``WATTSON_BUS_URL``, NATS): docs/deployment.md.
+    """
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.role = settings.role
         self.services = build_services(settings)
         protocols = [cls(self.services, SchemaSet(cls.schema_dir)) for cls in PROTOCOLS]
         self.metrics = Metrics(settings.node_id)  # /metrics (observability/metrics.py)
         self.metrics.watch_pool(self.services.db.engine)
         self.gateway = Gateway(self.services.stations, protocols, metrics=self.metrics)
-        self.services.commands = CommandService(self.services.db, self.gateway, self.services.sessions,
+        me = myself(bus=settings.bus_url is not None)
+        self.services.stations.writer.node_id = me.id  # presence: which node holds a station
+        self.bus = (NatsBus(settings.bus_url, me.id, self.gateway, self.metrics, Subjects(settings.bus_prefix))
+                    if settings.bus_url else None)
+        self.services.commands = CommandService(self.services.db, self.bus or self.gateway, self.services.sessions,
                                                 self.services.reservations, settings.command_timeout)
         self.services.ocpi = Ocpi(self.services)
         self.services.payments.commands = self.services.commands
-        self.nodes = Nodes(self.services.db, myself(bus=False), timedelta(seconds=settings.node_lease_s))
+        lease = timedelta(seconds=settings.node_lease_s)
+        self.nodes = Nodes(self.services.db, me, lease)
+        self.worker_lock = WorkerLock(self.services.db, lease.total_seconds() / 3, self._start_jobs, self._stop_jobs)
+
+    @property
+    def serves_stations(self) -> bool:
+        return self.role in ("all", "gateway")
+
+    @property
+    def serves_api(self) -> bool:
+        return self.role in ("all", "api")
 
     async def start(self) -> None:
         if self.settings.migrate_on_start:
             await upgrade(self.services.db)
         self.services.db.start()
-        await self.nodes.join()  # refuses to run beside another process (cluster/nodes.py)
-        # One process holds every connection, so none can be online before it starts.
-        await self.services.stations.mark_all_offline()
+        await self.nodes.join()  # refuses to run beside a process it cannot share with (cluster/nodes.py)
+        if self.bus is None:  # one process holds every connection, so none can be online before it starts
+            await self.services.stations.mark_all_offline()
+        else:
+            await self.bus.connect(serve_stations=self.serves_stations)
+            self.nodes.renewed.append(self._presence)
+            await self._presence(await self.nodes.live(), lost=False)
+        if self.role in ("all", "worker"):
+            self.worker_lock.start()
+        log.info("Wattson ready (role %s) on %s", self.role, _redact(self.settings.database_url))
+
+    async def _presence(self, live_nodes: list[str], lost: bool) -> None:
+        """Stations of nodes gone are shown offline; ours again online if we were taken for gone."""
+        await self.services.stations.release_orphans(live_nodes)
+        if lost:
+            await self.services.stations.reclaim(list(self.gateway.connections))
+
+    async def _start_jobs(self) -> None:
         self.services.ocpi.start()  # the OCPI push worker (wattson/ocpi/push.py)
         self.services.payments.start_worker()  # resumes every open payment where it stood
         self.services.stale.start()  # closes sessions whose stop will not come (sessions/stale.py)
-        log.info("Wattson ready on %s", _redact(self.settings.database_url))
 
-    async def stop(self) -> None:
+    async def _stop_jobs(self) -> None:
         await self.services.stale.stop()
         await self.services.payments.stop_worker()
+        await self.services.ocpi.pusher.stop()
+
+    async def stop(self) -> None:
+        await self.worker_lock.stop()
         await self.gateway.close_all()
         await self.services.commands.drain()
         await self.services.ocpi.stop()
+        if self.bus is not None:
+            await self.bus.close()
         await self.nodes.leave()
         await self.services.db.dispose()
 

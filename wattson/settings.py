@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     node_lease_s: float = Field(
         30.0, ge=3, description="A process's lease on the database, renewed every third of it: a process that "
                                 "stopped renewing is taken for gone this long after (docs/architecture.md).")
+    role: Literal["all", "gateway", "api", "worker"] = Field(
+        "all", description="What this process runs (``wattson serve --role``): gateway holds station connections, "
+                           "api serves the operator API, OCPI and driver pages, worker runs the background jobs; all "
+                           "does everything (docs/deployment.md).")
+    bus_url: str | None = Field(None, description="NATS server linking several processes (nats://host:4222); unset: "
+                                                  "one process is the whole system and no bus is needed.")
+    bus_prefix: str = Field("wattson", pattern=r"^[A-Za-z0-9_-]{1,32}$",
+                            description="First token of every NATS subject, and of the events stream's name: "
+                                        "several deployments can share one NATS server.")
     stale_session_sweep_s: float = Field(60.0, gt=0, description="How often the stale session policy looks.")
     boot_retry_interval: int = Field(60, ge=1, description="Seconds a Pending or Rejected station waits before booting again.")
     api_key_attempts: int = Field(20, ge=1, description="Wrong API keys one client address may send (within 10 "

@@ -16,6 +16,7 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,9 +57,10 @@ def clash(me: Me, other: Node) -> str | None:
     return None
 
 
-def known_dead(other: Node, host: str, pid_alive) -> bool:
-    """A node on this host whose process is gone."""
-    return other.host == host and not pid_alive(other.pid)
+def known_dead(other: Node, host: str, pid_alive, own_pid: int | None = None) -> bool:
+    """A node on this host whose process is gone, or that had this process's pid (an earlier
+    incarnation: a container restarted keeps its hostname, and its server is pid 1 again)."""
+    return other.host == host and (other.pid == own_pid or not pid_alive(other.pid))
 
 
 def expired(other: Node, now: datetime, lease: timedelta) -> bool:
@@ -85,6 +87,8 @@ class Nodes:
     def __init__(self, db: Database, me: Me, lease: timedelta):
         self.db, self.me, self.lease = db, me, lease
         self._loop = Loop("node-lease")
+        #: awaited after each renewal with (live node ids, whether this node's lease had been lost)
+        self.renewed: list[Callable[[list[str], bool], Awaitable[None]]] = []
 
     async def check(self) -> None:
         """Raise SharedDatabase if a live process clashes with this one; wait for the lease of
@@ -94,7 +98,7 @@ class Nodes:
             problems, waiting = [], []
             async with self.db.session() as s:
                 for other in await s.scalars(select(Node).where(Node.id != self.me.id)):
-                    if known_dead(other, self.me.host, pid_alive) or expired(other, utcnow(), self.lease):
+                    if known_dead(other, self.me.host, pid_alive, self.me.pid) or expired(other, utcnow(), self.lease):
                         await s.delete(other)
                         continue
                     reason = clash(self.me, other)
@@ -119,8 +123,7 @@ class Nodes:
         joined at once (both passed ``check``), the later one gives way."""
         now = utcnow()
         async with self.db.session() as s:
-            s.add(Node(id=self.me.id, host=self.me.host, pid=self.me.pid, bus=self.me.bus, started_at=now,
-                       heartbeat_at=now))
+            s.add(self._row(now))
         async with self.db.session() as s:
             earlier = [reason for other in await s.scalars(select(Node).where(Node.id != self.me.id))
                        if not expired(other, utcnow(), self.lease) and (reason := clash(self.me, other))
@@ -131,6 +134,11 @@ class Nodes:
             raise SharedDatabase("; ".join(earlier))
         self._loop.every(self.lease.total_seconds() / 3, self._renew, log, "could not renew the node lease")
 
+    async def live(self) -> list[str]:
+        """The nodes whose lease runs."""
+        async with self.db.session() as s:
+            return list(await s.scalars(select(Node.id).where(Node.heartbeat_at > utcnow() - self.lease)))
+
     async def leave(self) -> None:
         await self._loop.stop()
         try:
@@ -140,5 +148,19 @@ class Nodes:
             log.warning("could not give up the node lease: %s", error)
 
     async def _renew(self) -> None:
+        """Renew the lease, forget nodes whose lease ran out, and tell ``renewed`` which are live."""
+        now = utcnow()
         async with self.db.session() as s:
-            await s.execute(update(Node).where(Node.id == self.me.id).values(heartbeat_at=utcnow()))
+            kept = (await s.execute(update(Node).where(Node.id == self.me.id).values(heartbeat_at=now))).rowcount
+            if not kept:  # taken for dead (cut off from the database beyond the lease): back
+                s.add(self._row(now))
+            await s.execute(delete(Node).where(Node.id != self.me.id, Node.heartbeat_at <= now - self.lease))
+            live = list(await s.scalars(select(Node.id)))
+        if not kept:
+            log.warning("this node's lease had run out and was taken back: its stations are shown online again")
+        for hook in self.renewed:
+            await hook(live, not kept)
+
+    def _row(self, now: datetime) -> Node:
+        return Node(id=self.me.id, host=self.me.host, pid=self.me.pid, bus=self.me.bus, started_at=now,
+                    heartbeat_at=now)

@@ -69,7 +69,7 @@ class CommandReceiver:
     async def handle(self, partner: OcpiPartner, command: str, body: dict) -> None:
         """Check and send one command; Refused when it cannot be sent. The result follows later."""
         charge_point_id, name, params = await getattr(self, "_" + command.lower())(partner, body)
-        if not self.commands.bus.is_online(charge_point_id):
+        if not await self.commands.bus.is_online(charge_point_id):
             raise Refused("REJECTED", f"charge point {charge_point_id} is offline")
         task = asyncio.create_task(self._run(partner.id, body["response_url"], charge_point_id, name, params))
         self._running.add(task)

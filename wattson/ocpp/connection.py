@@ -34,11 +34,11 @@ class ConnectionClosed(Exception):
 
 class Connection:
     __slots__ = ("charge_point_id", "protocol", "registration", "_send", "_close", "_call_lock", "_pending",
-                 "_open", "invited", "_calls")
+                 "_open", "invited", "_calls", "_heard")
 
     def __init__(self, charge_point_id: str, protocol: Protocol, registration: str,
                  send: Callable[[str], Awaitable[None]], close: Callable[[int, str], Awaitable[None]],
-                 metrics: Metrics | None = None):
+                 metrics: Metrics | None = None, heard: Callable[..., Awaitable[None]] | None = None):
         self.charge_point_id = charge_point_id
         self.protocol = protocol
         self.registration = registration
@@ -49,6 +49,8 @@ class Connection:
         self._open = True
         self.invited: set[str] = set()  # messages our calls asked for (allowed while Pending)
         self._calls = (metrics or UNSCRAPED).calls(protocol.version, protocol.handlers)
+        #: told of every call answered without error: (station, version, action, payload, response)
+        self._heard = heard
 
     # --- inbound --------------------------------------------------------------------------
     async def receive(self, text: str | bytes) -> None:
@@ -71,6 +73,7 @@ class Connection:
         metrics = self._calls[call.action]
         token = MESSAGE_ID.set(call.unique_id)  # logged with every line about this call
         started = perf_counter()
+        answered = None  # the response, once the call was answered without error
         try:
             handler = protocol.handlers.get(call.action)
             if handler is None:
@@ -84,6 +87,7 @@ class Connection:
             response = await handler(self, call.payload)
             protocol.schemas.validate_response(call.action, response)
             frame = rpc.result_frame(call.unique_id, response)
+            answered = response
         except RpcError as error:
             error.unique_id = call.unique_id
             log.info("%s %s answered with %s: %s", self.charge_point_id, call.action, error.code, error.description)
@@ -102,6 +106,8 @@ class Connection:
             MESSAGE_ID.reset(token)
         metrics.answered(perf_counter() - started)
         await self._send(frame)
+        if answered is not None and self._heard is not None:
+            await self._heard(self.charge_point_id, protocol.version, call.action, call.payload, response)
 
     def _resolve(self, frame: rpc.CallResult | rpc.CallError) -> None:
         future = self._waiting_for(frame.unique_id)

@@ -21,6 +21,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from pydantic import BaseModel
 
+from wattson.bus import StationLink
 from wattson.errors import CommandNotSupported, Invalid, StationOffline, Unauthenticated
 from wattson.observability.logging import STATION_ID
 from wattson.observability.metrics import Metrics
@@ -56,6 +57,8 @@ class Gateway:
     def __init__(self, stations, protocols: list[Protocol], throttle: Throttle | None = None,
                  address_throttle: Throttle | None = None, metrics: Metrics | None = None):
         self.stations = stations
+        #: told which stations this process holds and what they say (a bus; None in one process)
+        self.link: StationLink | None = None
         self.protocols = protocols  # best first
         self.connections: dict[str, Connection] = {}
         self.metrics = metrics or Metrics()
@@ -135,15 +138,16 @@ class Gateway:
         async def close(code: int, reason: str) -> None:
             await send({"type": "websocket.close", "code": code, "reason": reason})
 
-        conn = Connection(identity, protocol, registration, send_text, close, self.metrics)
+        conn = Connection(identity, protocol, registration, send_text, close, self.metrics,
+                          self.link.said if self.link is not None else None)
         previous = self.connections.get(identity)
         self.connections[identity] = conn
         log.info("%s connected (OCPP %s, %s)", identity, protocol.version, registration)
         if previous is not None:
-            log.info("%s: closing its previous connection", identity)
-            previous.closed()
-            await _quietly(previous.close(1000, "replaced by a new connection"))
+            await self.replaced(identity, previous, "replaced by a new connection")
         try:
+            if self.link is not None:
+                await self.link.held(identity)
             while True:
                 message = await receive()
                 if message["type"] == "websocket.receive":
@@ -165,20 +169,38 @@ class Gateway:
             if self.connections.get(identity) is conn:
                 del self.connections[identity]
                 log.info("%s disconnected", identity)
-                await asyncio.shield(self.stations.disconnect(identity))
+                await asyncio.shield(self._released(identity))
+
+    async def _released(self, identity: str) -> None:
+        await self.stations.disconnect(identity)
+        if self.link is not None:
+            await self.link.released(identity)
+
+    async def replaced(self, identity: str, conn: Connection | None = None, why: str = "") -> None:
+        """Close this process's connection of a station that connected again (here or, told by
+        the bus, to another gateway): a station has one connection, the newest."""
+        conn = conn or self.connections.get(identity)
+        if conn is None:
+            return
+        log.info("%s: closing its previous connection (%s)", identity, why)
+        conn.closed()
+        await _quietly(conn.close(1000, why))
 
     # --- commands --------------------------------------------------------------------------
-    def is_online(self, charge_point_id: str) -> bool:
+    def holds(self, charge_point_id: str) -> bool:
         return charge_point_id in self.connections
 
-    def prepare(self, charge_point_id: str, name: str, params: BaseModel) -> tuple[str, dict]:
+    async def is_online(self, charge_point_id: str) -> bool:
+        return self.holds(charge_point_id)
+
+    async def prepare(self, charge_point_id: str, name: str, params: BaseModel) -> tuple[str, dict]:
         """The OCPP call for a command on this station's version, checked against its schema."""
         conn = self._online(charge_point_id)
         action, payload = conn.protocol.build_command(name, params)
         self._check(conn, action, payload)
         return action, payload
 
-    def prepare_raw(self, charge_point_id: str, action: str, payload: dict) -> tuple[str, dict]:
+    async def prepare_raw(self, charge_point_id: str, action: str, payload: dict) -> tuple[str, dict]:
         """A call given in the station's own protocol, checked the same way."""
         conn = self._online(charge_point_id)
         if action not in conn.protocol.csms_actions:
@@ -265,6 +287,12 @@ def certificate_name(scope) -> str | None:
     except ValueError:
         return ""
     return names[0].value if len(names) == 1 else ""
+
+
+async def refuse_websocket(scope, receive, send, status: int, code: str, message: str) -> None:
+    """Refuse a WebSocket handshake not yet received: an HTTP status with a JSON body."""
+    if (await receive())["type"] == "websocket.connect":
+        await _deny(scope, send, status, code, message)
 
 
 async def _deny(scope, send, status: int, code: str, message: str, headers: list | None = None) -> None:

@@ -37,14 +37,14 @@ class CommandService:
         params = self.parse(name, raw_params)
         station = await self._require_station(charge_point_id)
         params = await self._resolve(station, params)
-        action, payload = self.bus.prepare(charge_point_id, name, params)
+        action, payload = await self.bus.prepare(charge_point_id, name, params)
         return await self._dispatch(charge_point_id, name, params.model_dump(mode="json", exclude_none=True),
                                     action, payload, wait)
 
     async def submit_raw(self, charge_point_id: str, action: str, payload: dict, wait: bool = True) -> Command:
         """Send a call written in the station's own protocol version, validated before it goes."""
         await self._require_station(charge_point_id)
-        action, payload = self.bus.prepare_raw(charge_point_id, action, payload)
+        action, payload = await self.bus.prepare_raw(charge_point_id, action, payload)
         return await self._dispatch(charge_point_id, RAW, {"action": action}, action, payload, wait)
 
     async def _require_station(self, charge_point_id: str) -> ChargePoint:

@@ -59,7 +59,7 @@ async def update_charge_point(request: Request, body: ChargePointUpdate, charge_
 async def delete_charge_point(request: Request, charge_point_id: str = CpId):
     """Delete a station with its EVSEs, connectors, status history and commands. 409 while it is
     connected, and when it has sessions (which are never deleted: set `admin_status` instead)."""
-    online = request.app.state.runtime.gateway.is_online(charge_point_id)
+    online = await _services(request).commands.bus.is_online(charge_point_id)
     await _services(request).stations.delete(charge_point_id, online=online)
     return Response(status_code=204)
 

@@ -334,7 +334,7 @@ class StationService:
         """Nobody can retry a disconnection: with the database gone it is logged, not raised."""
         try:
             async with self.db.session() as s:
-                await s.execute(update(ChargePoint).where(ChargePoint.id == id)
+                await s.execute(update(ChargePoint).where(ChargePoint.id == id, *self._held_here())
                                 .values(network_status=OFFLINE, last_seen=utcnow()))
         except Exception as error:
             if not unavailable(error):
@@ -342,11 +342,34 @@ class StationService:
             log.warning("%s disconnected while the database was unavailable (%s); still shown online",
                         id, type(error).__name__)
 
+    def _held_here(self) -> tuple:
+        """A station that has connected to another process since is not this one's to change."""
+        node = self.writer.node_id
+        return (ChargePoint.node_id == node,) if node is not None else ()
+
     async def mark_all_offline(self) -> None:
         """At start-up of a single gateway: no station can be connected yet."""
         async with self.db.session() as s:
             await s.execute(update(ChargePoint).where(ChargePoint.network_status == ONLINE)
                             .values(network_status=OFFLINE))
+
+    async def release_orphans(self, live_nodes: list[str]) -> int:
+        """Show offline the stations held by no live process (one killed, or gone without its
+        lease renewed): how many. Several gateways: presence is per node (cluster/nodes.py)."""
+        async with self.db.session() as s:
+            result = await s.execute(
+                update(ChargePoint).where(ChargePoint.network_status == ONLINE,
+                                          ChargePoint.node_id.is_(None) | ChargePoint.node_id.not_in(live_nodes))
+                .values(network_status=OFFLINE))
+        return result.rowcount
+
+    async def reclaim(self, ids: list[str]) -> None:
+        """Show online again the stations this process holds, after others took it for dead (its
+        lease ran out while it was cut off from the database)."""
+        for start in range(0, len(ids), 500):
+            async with self.db.session() as s:
+                await s.execute(update(ChargePoint).where(ChargePoint.id.in_(ids[start:start + 500]))
+                                .values(network_status=ONLINE, node_id=self.writer.node_id))
 
     async def heartbeat(self, id: str) -> None:
         """Records that the station was seen; a station whose heartbeat could not be recorded

@@ -28,7 +28,8 @@ _cps, _evses, _connectors = ChargePoint.__table__, Evse.__table__, Connector.__t
 _READ = select(_cps.c.id, _cps.c.security_profile, _cps.c.password_hash, _cps.c.registration_status)
 _now = bindparam("now", type_=_cps.c.last_seen.type)
 _ONLINE = update(_cps).where(_cps.c.id == bindparam("cp")).values(
-    network_status=ONLINE, ocpp_version=bindparam("version"), connected_at=_now, last_seen=_now)
+    network_status=ONLINE, ocpp_version=bindparam("version"), connected_at=_now, last_seen=_now,
+    node_id=bindparam("node"))
 _BOOT = update(_cps).where(_cps.c.id == bindparam("cp")).values(
     vendor=bindparam("b_vendor"), model=bindparam("b_model"), serial_number=bindparam("serial"),
     firmware_version=bindparam("firmware"), boot_info=bindparam("extra", type_=_cps.c.boot_info.type),
@@ -79,6 +80,7 @@ class StationWriter(GroupCommit):
 
     def __init__(self, db: Database):
         super().__init__(db)
+        self.node_id: str | None = None  # this process's node: recorded as holding what connects
         #: (station, EVSE number, connector number): (connector id, EVSE id)
         self._connector_ids: dict[tuple[str, int, int], tuple[int, int]] = {}
 
@@ -102,7 +104,7 @@ class StationWriter(GroupCommit):
                     if op.auto_register and op.id not in {cp["id"] for cp in new}:
                         new.append({"id": op.id, "registration_status": "Accepted", "security_profile": 0,
                                     "network_status": ONLINE, "ocpp_version": op.ocpp_version,
-                                    "connected_at": now, "last_seen": now})
+                                    "connected_at": now, "last_seen": now, "node_id": self.node_id})
                         results[n] = "Accepted"
                         changes.add(("station", op.id))
                     continue
@@ -111,7 +113,7 @@ class StationWriter(GroupCommit):
                     results[n] = Unauthenticated(f"charge point {op.id!r} is on security profile "
                                                  f"{row.security_profile}: {problem}")
                     continue
-                online.append({"cp": op.id, "version": op.ocpp_version, "now": now})
+                online.append({"cp": op.id, "version": op.ocpp_version, "now": now, "node": self.node_id})
                 changes.add(("station", op.id))
                 results[n] = row.registration_status
             elif isinstance(op, Boot):

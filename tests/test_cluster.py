@@ -1,0 +1,297 @@
+"""Several Wattson processes on one PostgreSQL database and one NATS (issue 15): two gateways, an
+API and workers, each a real `wattson serve --role ...` process; stations are raw OCPP clients.
+
+Commands through the API reach a station on either gateway; a station moving to the other
+gateway takes its connection along; a gateway killed with `kill -9` has its stations shown
+offline within its lease while the others stay online, and they finish their sessions on the
+other gateway; an extra API process changes no station's state; one worker at a time runs the
+background jobs, and a standby takes over when it dies.
+"""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import READY_BOUND_S, STARTUP_BOUND_S, _postgres_admin, _postgres_database, free_port, run_cli, unique
+from fixture_failures import started_once
+from ocpp_client import now, station
+
+NATS_URL = os.environ.get("WATTSON_TEST_NATS_URL", "nats://127.0.0.1:4222")
+REQUIRE_NATS = os.environ.get("WATTSON_TEST_REQUIRE_NATS") == "1"
+LEASE_S = 3  # short, so that a killed gateway's stations go offline soon (polled, never timed)
+
+
+def _require_nats() -> None:
+    import nats
+
+    async def probe():
+        nc = await nats.connect(NATS_URL, connect_timeout=5, allow_reconnect=False, max_reconnect_attempts=0)
+        await nc.close()
+    try:
+        asyncio.run(probe())
+    except Exception as error:  # noqa: BLE001 - any failure means: no usable NATS here
+        reason = f"NATS at {NATS_URL} not usable ({type(error).__name__}: {error})"
+        if REQUIRE_NATS:
+            pytest.fail(reason + " and WATTSON_TEST_REQUIRE_NATS=1")
+        pytest.skip(reason)
+
+
+@dataclass
+class Node:
+    role: str
+    port: int
+    log: Path
+    proc: subprocess.Popen
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ocpp"
+
+    def health(self) -> dict:
+        return httpx.get(f"{self.http_url}/health", timeout=10).json()
+
+
+@dataclass
+class Cluster:
+    env: dict
+    tmp: Path
+    api_key: str
+    nodes: list[Node] = field(default_factory=list)
+
+    def start(self, role: str) -> Node:
+        port = free_port()
+        log = self.tmp / f"{role}-{port}.log"
+        with open(log, "w") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "wattson", "serve", "--role", role, "--port", str(port)],
+                                    env={**self.env, "WATTSON_NODE_ID": f"{role}-{port}"}, stdout=out,
+                                    stderr=subprocess.STDOUT)
+        node = Node(role, port, log, proc)
+        self.nodes.append(node)
+        deadline = time.monotonic() + STARTUP_BOUND_S
+        while True:
+            try:
+                if httpx.get(f"{node.http_url}/health/ready", timeout=10).status_code == 200:
+                    return node
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, f"{role} exited:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"{role} did not become ready:\n{log.read_text()}"
+            time.sleep(0.1)
+
+    def stop(self, node: Node, sig: int = signal.SIGTERM) -> None:
+        node.proc.send_signal(sig)
+        try:
+            node.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            node.proc.kill()
+            node.proc.wait()
+
+    def api(self, node: Node) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=node.http_url, timeout=READY_BOUND_S,
+                                 headers={"Authorization": f"Bearer {self.api_key}"})
+
+
+def _cluster(tmp: Path):
+    _require_nats()
+    name = f"wattson_test_{uuid.uuid4().hex[:8]}"
+    env = {**os.environ, "WATTSON_DATABASE_URL": _postgres_database(name), "WATTSON_BUS_URL": NATS_URL,
+           "WATTSON_BUS_PREFIX": f"t{uuid.uuid4().hex[:10]}", "WATTSON_NODE_LEASE_S": str(LEASE_S),
+           "WATTSON_COMMAND_TIMEOUT": "5", "WATTSON_LOG_LEVEL": "info"}
+    cluster = None
+    try:
+        key = run_cli(env, "api-keys", "create", "--name", "tests", "--role", "admin").strip().splitlines()[-1]
+        cluster = Cluster(env, tmp, key)
+        for role in ("gateway", "gateway", "api", "worker"):
+            cluster.start(role)
+        yield cluster
+    finally:
+        for node in cluster.nodes if cluster else []:
+            if node.proc.poll() is None:
+                cluster.stop(node)
+        _postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for node in cluster.nodes:  # a killed node's log may end anywhere; none may hold a traceback
+        text = node.log.read_text()
+        assert "Traceback" not in text, f"{node.role} on {node.port} logged an unhandled error:\n{text[-5000:]}"
+
+
+@pytest.fixture(scope="module")
+def cluster(request, tmp_path_factory):
+    yield from started_once(request, _cluster(tmp_path_factory.mktemp("cluster")))
+
+
+def gateways(cluster: Cluster) -> list[Node]:
+    return [n for n in cluster.nodes if n.role == "gateway" and n.proc.poll() is None]
+
+
+def api_node(cluster: Cluster) -> Node:
+    return next(n for n in cluster.nodes if n.role == "api" and n.proc.poll() is None)
+
+
+async def add_station(cluster: Cluster) -> str:
+    async with cluster.api(api_node(cluster)) as api:
+        r = await api.post("/api/v1/charge-points", json={"id": unique("CL")})
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+
+async def network_status(api: httpx.AsyncClient, cp: str) -> str:
+    r = await api.get(f"/api/v1/charge-points/{cp}")
+    assert r.status_code == 200, r.text
+    return r.json()["network_status"]
+
+
+async def until(condition, what: str):
+    """Poll ``condition`` (a coroutine function) until it returns a true value; that value."""
+    deadline = time.monotonic() + READY_BOUND_S
+    while True:
+        value = await condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"not within {READY_BOUND_S} s: {what}"
+        await asyncio.sleep(0.1)
+
+
+async def online(api, cp: str) -> None:
+    async def check():
+        return await network_status(api, cp) == "online"
+    await until(check, f"{cp} online")
+
+
+async def answer_next_call(st, reply: dict) -> list:
+    frame = await st.next_call()
+    await st.answer(frame, reply)
+    return frame
+
+
+# --- the tests -----------------------------------------------------------------------------------
+async def test_commands_through_the_api_reach_stations_on_either_gateway(cluster):
+    g1, g2 = gateways(cluster)
+    cp1, cp2 = await add_station(cluster), await add_station(cluster)
+    async with station(g1.ws_url, cp1) as st1, station(g2.ws_url, cp2) as st2, cluster.api(api_node(cluster)) as api:
+        await st1.boot()
+        await st2.boot()
+        for cp, st in ((cp1, st1), (cp2, st2)):
+            await online(api, cp)
+            http = asyncio.create_task(api.post(f"/api/v1/charge-points/{cp}/commands/reset", json={"type": "soft"}))
+            frame = await answer_next_call(st, {"status": "Accepted"})
+            assert frame[2:] == ["Reset", {"type": "Soft"}]
+            r = await http
+            assert r.status_code == 200, r.text
+            assert (r.json()["state"], r.json()["status"]) == ("completed", "Accepted")
+            # a raw call in the station's own protocol, and one that does not wait
+            http = asyncio.create_task(api.post(f"/api/v1/charge-points/{cp}/ocpp/ClearCache", json={}))
+            assert (await answer_next_call(st, {"status": "Rejected"}))[2] == "ClearCache"
+            assert (await http).json()["status"] == "Rejected"
+            r = await api.post(f"/api/v1/charge-points/{cp}/commands/unlock", json={"evse": 1, "connector": 1},
+                               params={"wait": "false"})
+            assert r.status_code == 202, r.text
+            await answer_next_call(st, {"status": "Unlocked"})
+
+            async def completed(command_id=r.json()["id"]):
+                return (await api.get(f"/api/v1/commands/{command_id}")).json()["state"] == "completed"
+            await until(completed, "the command sent with wait=false completed")
+        # a call the station's protocol does not have is refused by its gateway, across processes
+        r = await api.post(f"/api/v1/charge-points/{cp1}/ocpp/RequestStartTransaction", json={})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "command_not_supported", r.text
+    # nobody holds it now: refused at once, not after a timeout
+    async with cluster.api(api_node(cluster)) as api:
+        async def offline():
+            return await network_status(api, cp1) == "offline"
+        await until(offline, f"{cp1} offline after it closed")
+        r = await api.post(f"/api/v1/charge-points/{cp1}/commands/reset", json={"type": "soft"})
+        assert r.status_code == 409 and r.json()["error"]["code"] == "station_offline", r.text
+
+
+async def test_a_station_moving_to_the_other_gateway_takes_its_connection_along(cluster):
+    g1, g2 = gateways(cluster)
+    cp = await add_station(cluster)
+    async with cluster.api(api_node(cluster)) as api, station(g1.ws_url, cp) as old:
+        await old.boot()
+        await online(api, cp)
+        async with station(g2.ws_url, cp) as new:
+            await new.boot()
+            await asyncio.wait_for(old._reader, READY_BOUND_S)  # the first gateway closed the old one
+            assert old.ws.close_code == 1000
+            await online(api, cp)
+            http = asyncio.create_task(api.post(f"/api/v1/charge-points/{cp}/commands/reset", json={"type": "hard"}))
+            await answer_next_call(new, {"status": "Accepted"})
+            assert (await http).status_code == 200
+            assert await network_status(api, cp) == "online"  # the old connection's end changed nothing
+
+
+async def test_an_extra_api_process_changes_no_stations_state(cluster):
+    g1, _ = gateways(cluster)
+    cp = await add_station(cluster)
+    async with cluster.api(api_node(cluster)) as api, station(g1.ws_url, cp) as st:
+        await st.boot()
+        await online(api, cp)
+        extra = cluster.start("api")
+        async with cluster.api(extra) as api2:
+            assert await network_status(api2, cp) == "online"
+        cluster.stop(extra)
+        assert await network_status(api, cp) == "online"
+        assert extra.proc.returncode in (0, -signal.SIGTERM)  # uvicorn ends by the signal it handled
+        assert "ERROR" not in extra.log.read_text()
+
+
+async def test_one_worker_runs_the_jobs_and_a_standby_takes_over(cluster):
+    standby = cluster.start("worker")
+    workers = [n for n in cluster.nodes if n.role == "worker" and n.proc.poll() is None]
+
+    async def one_active():
+        states = sorted(n.health()["worker"] for n in workers)
+        return states == ["active", "standby"] and states
+    await until(one_active, "exactly one active worker")
+    active = next(n for n in workers if n.health()["worker"] == "active")
+    cluster.stop(active, signal.SIGKILL)
+    survivor = next(n for n in workers if n is not active)
+
+    async def took_over():
+        return survivor.health()["worker"] == "active"
+    await until(took_over, "the standby worker took over")
+    assert standby in workers
+
+
+async def test_a_killed_gateways_stations_go_offline_and_finish_on_the_other(cluster):
+    g1, g2 = gateways(cluster)
+    moving, staying = await add_station(cluster), await add_station(cluster)
+    tag = unique("TAG")
+    async with cluster.api(api_node(cluster)) as api:
+        assert (await api.post("/api/v1/id-tokens", json={"uid": tag})).status_code == 201
+        async with station(g1.ws_url, moving) as st, station(g2.ws_url, staying) as other:
+            await st.boot()
+            await other.boot()
+            started = await st.ok("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 1000,
+                                                       "timestamp": now()})
+            transaction_id = started["transactionId"]
+            await st.ok("MeterValues", {"connectorId": 1, "transactionId": transaction_id, "meterValue": [
+                {"timestamp": now(), "sampledValue": [{"value": "1500", "measurand": "Energy.Active.Import.Register"}]}]})
+            await online(api, moving)
+            await online(api, staying)
+            cluster.stop(g1, signal.SIGKILL)
+
+            async def gone():
+                return await network_status(api, moving) == "offline"
+            await until(gone, f"{moving} offline after its gateway was killed")
+            assert await network_status(api, staying) == "online"
+        async with station(g2.ws_url, moving) as st:  # it reconnects to the gateway left
+            await st.boot()
+            await online(api, moving)
+            await st.ok("StopTransaction", {"transactionId": transaction_id, "meterStop": 2500, "timestamp": now()})
+        r = await api.get("/api/v1/sessions", params={"charge_point_id": moving})
+        sessions = r.json()["data"]
+        assert len(sessions) == 1, sessions
+        assert (sessions[0]["status"], sessions[0]["energy_wh"]) == ("finished", 1500)

@@ -1,0 +1,28 @@
+"""charge_points.node_id: which Wattson process holds the station's connection
+
+With several gateway processes on one database (and a bus), a station is online through one of
+them; when that process dies its stations are shown offline once its lease runs out, and a late
+disconnect seen by a process that no longer holds the station changes nothing (``cluster/``).
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-03
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0015'
+down_revision = '0014'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column('charge_points', sa.Column('node_id', sa.String(length=80), nullable=True))
+
+
+def downgrade() -> None:
+    # Plain ALTER TABLE on both databases (SQLite 3.35+): a batch copy of charge_points would
+    # drop the old table, and with it, through ON DELETE CASCADE, every row that refers to it.
+    op.execute("ALTER TABLE charge_points DROP COLUMN node_id")
