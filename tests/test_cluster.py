@@ -215,6 +215,48 @@ async def test_commands_through_the_api_reach_stations_on_either_gateway(cluster
         assert r.status_code == 409 and r.json()["error"]["code"] == "station_offline", r.text
 
 
+async def test_gateways_publish_what_their_stations_say(cluster):
+    import nats
+    import orjson
+
+    g1 = gateways(cluster)[0]
+    prefix = cluster.env["WATTSON_BUS_PREFIX"]
+    nc = await nats.connect(NATS_URL)
+    heard = []
+
+    async def on_event(msg):
+        heard.append((msg.subject.split(".", 2)[2], orjson.loads(msg.data)))
+    try:
+        await nc.subscribe(f"{prefix}.evt.>", cb=on_event)
+        cp = await add_station(cluster)
+        tag = unique("TAG")
+        async with cluster.api(api_node(cluster)) as api:
+            assert (await api.post("/api/v1/id-tokens", json={"uid": tag})).status_code == 201
+        async with station(g1.ws_url, cp) as st:
+            await st.boot()
+            await st.ok("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Preparing"})
+            started = await st.ok("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 0,
+                                                       "timestamp": now()})
+            await st.ok("StopTransaction", {"transactionId": started["transactionId"], "meterStop": 10,
+                                            "timestamp": now()})
+            await st.ok("Heartbeat", {})  # no news
+
+        def kinds():
+            return [kind.rsplit(".", 1)[0] for kind, event in heard if event["station"] == cp]
+
+        async def all_heard():
+            return kinds() == ["connected", "boot", "status", "session.started", "session.ended", "disconnected"]
+        await until(all_heard, f"the events of {cp}, heard so far: {kinds()}")
+        boot = next(event for kind, event in heard if kind.startswith("boot.") and event["station"] == cp)
+        connected = next(event for kind, event in heard if kind.startswith("connected.") and event["station"] == cp)
+        assert boot["node"] == connected["node"] and (boot["version"], boot["action"]) == ("1.6", "BootNotification")
+        assert boot["response"]["status"] == "Accepted"
+        info = await nc.jetstream().stream_info(f"{prefix.upper()}_EVENTS")
+        assert info.state.messages >= 6  # kept for consumers that were away
+    finally:
+        await nc.close()
+
+
 async def test_a_station_moving_to_the_other_gateway_takes_its_connection_along(cluster):
     g1, g2 = gateways(cluster)
     cp = await add_station(cluster)

@@ -135,15 +135,17 @@ class Runtime:
             await self.services.stations.mark_all_offline()
         else:
             await self.bus.connect(serve_stations=self.serves_stations)
+            # stations of nodes gone before this one started (their leases forgotten at its start)
+            await self.services.stations.release_orphans(await self.nodes.live())
             self.nodes.renewed.append(self._presence)
-            await self._presence(await self.nodes.live(), lost=False)
         if self.role in ("all", "worker"):
             self.worker_lock.start()
         log.info("Wattson ready (role %s) on %s", self.role, _redact(self.settings.database_url))
 
-    async def _presence(self, live_nodes: list[str], lost: bool) -> None:
+    async def _presence(self, gone: list[str], lost: bool) -> None:
         """Stations of nodes gone are shown offline; ours again online if we were taken for gone."""
-        await self.services.stations.release_orphans(live_nodes)
+        if gone:
+            await self.services.stations.release_nodes(gone)
         if lost:
             await self.services.stations.reclaim(list(self.gateway.connections))
 

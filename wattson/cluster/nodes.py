@@ -87,7 +87,7 @@ class Nodes:
     def __init__(self, db: Database, me: Me, lease: timedelta):
         self.db, self.me, self.lease = db, me, lease
         self._loop = Loop("node-lease")
-        #: awaited after each renewal with (live node ids, whether this node's lease had been lost)
+        #: awaited after each renewal with (the nodes just found gone, whether this node's lease had been lost)
         self.renewed: list[Callable[[list[str], bool], Awaitable[None]]] = []
 
     async def check(self) -> None:
@@ -148,18 +148,20 @@ class Nodes:
             log.warning("could not give up the node lease: %s", error)
 
     async def _renew(self) -> None:
-        """Renew the lease, forget nodes whose lease ran out, and tell ``renewed`` which are live."""
+        """Renew the lease, forget the nodes whose lease ran out, and tell ``renewed`` which."""
         now = utcnow()
         async with self.db.session() as s:
             kept = (await s.execute(update(Node).where(Node.id == self.me.id).values(heartbeat_at=now))).rowcount
             if not kept:  # taken for dead (cut off from the database beyond the lease): back
                 s.add(self._row(now))
-            await s.execute(delete(Node).where(Node.id != self.me.id, Node.heartbeat_at <= now - self.lease))
-            live = list(await s.scalars(select(Node.id)))
+            gone = list(await s.scalars(delete(Node).where(Node.id != self.me.id, Node.heartbeat_at <= now - self.lease)
+                                        .returning(Node.id)))
         if not kept:
             log.warning("this node's lease had run out and was taken back: its stations are shown online again")
+        if gone:
+            log.warning("lease of %s ran out: taken for gone", ", ".join(gone))
         for hook in self.renewed:
-            await hook(live, not kept)
+            await hook(gone, not kept)
 
     def _row(self, now: datetime) -> Node:
         return Node(id=self.me.id, host=self.me.host, pid=self.me.pid, bus=self.me.bus, started_at=now,

@@ -34,7 +34,7 @@ class ChargePoint(Base):
     error_code: Mapped[str | None] = mapped_column(String(50))
     status_at: Mapped[datetime | None]
     network_status: Mapped[str] = mapped_column(String(16), default="never_connected")
-    node_id: Mapped[str | None] = mapped_column(String(80))  # the process holding its connection (cluster/)
+    node_id: Mapped[str | None] = mapped_column(String(80), index=True)  # the process holding it (cluster/)
     last_seen: Mapped[datetime | None]
     connected_at: Mapped[datetime | None]
     firmware_status: Mapped[str | None] = mapped_column(String(32))

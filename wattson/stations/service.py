@@ -353,9 +353,18 @@ class StationService:
             await s.execute(update(ChargePoint).where(ChargePoint.network_status == ONLINE)
                             .values(network_status=OFFLINE))
 
+    async def release_nodes(self, gone: list[str]) -> int:
+        """Show offline the stations held by these processes, found gone (killed, or cut off
+        beyond their lease): how many. Presence is per node (cluster/nodes.py); by index."""
+        async with self.db.session() as s:
+            result = await s.execute(update(ChargePoint).where(ChargePoint.node_id.in_(gone),
+                                                               ChargePoint.network_status == ONLINE)
+                                     .values(network_status=OFFLINE))
+        return result.rowcount
+
     async def release_orphans(self, live_nodes: list[str]) -> int:
-        """Show offline the stations held by no live process (one killed, or gone without its
-        lease renewed): how many. Several gateways: presence is per node (cluster/nodes.py)."""
+        """Show offline the stations held by no live process, whichever: once, at start-up of a
+        process in a cluster (a scan of the stations online)."""
         async with self.db.session() as s:
             result = await s.execute(
                 update(ChargePoint).where(ChargePoint.network_status == ONLINE,

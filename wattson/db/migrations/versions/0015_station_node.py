@@ -20,9 +20,11 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column('charge_points', sa.Column('node_id', sa.String(length=80), nullable=True))
+    op.create_index(op.f('ix_charge_points_node_id'), 'charge_points', ['node_id'])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_charge_points_node_id'), table_name='charge_points')
     # Plain ALTER TABLE on both databases (SQLite 3.35+): a batch copy of charge_points would
     # drop the old table, and with it, through ON DELETE CASCADE, every row that refers to it.
     op.execute("ALTER TABLE charge_points DROP COLUMN node_id")
