@@ -52,3 +52,26 @@ def test_errors_are_messages_not_tracebacks(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "wattson", "api-keys", "create", "--name", "x", "--role", "root"],
                          env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def _refused(env: dict, *args: str) -> str:
+    """``wattson serve`` that must exit at once with a message (not a traceback); its stderr."""
+    result = subprocess.run([sys.executable, "-m", "wattson", "serve", "--port", "0", *args], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    return result.stderr
+
+
+def test_serve_refuses_a_schema_behind_when_it_may_not_migrate(tmp_path):
+    env = {**env_for(tmp_path), "WATTSON_MIGRATE_ON_START": "false"}
+    run_cli(env, "db", "upgrade", "0013")
+    assert "schema is at revision 0013" in _refused(env) and "wattson db upgrade" in _refused(env)
+
+
+def test_serve_refuses_a_cluster_role_without_a_bus_and_a_bus_it_cannot_reach(tmp_path):
+    env = env_for(tmp_path)
+    for role in ("gateway", "api", "worker"):
+        assert "set WATTSON_BUS_URL" in _refused(env, "--role", role)
+    unreachable = {**env, "WATTSON_BUS_URL": "nats://127.0.0.1:1"}  # nothing listens on port 1
+    assert "the bus at nats://127.0.0.1:1 (WATTSON_BUS_URL) cannot be reached" in _refused(unreachable)

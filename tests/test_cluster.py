@@ -24,6 +24,7 @@ import pytest
 from conftest import READY_BOUND_S, STARTUP_BOUND_S, _postgres_admin, _postgres_database, free_port, run_cli, unique
 from fixture_failures import started_once
 from ocpp_client import now, station
+from wattson.bus.nats import unreachable
 
 NATS_URL = os.environ.get("WATTSON_TEST_NATS_URL", "nats://127.0.0.1:4222")
 REQUIRE_NATS = os.environ.get("WATTSON_TEST_REQUIRE_NATS") == "1"
@@ -31,15 +32,9 @@ LEASE_S = 3  # short, so that a killed gateway's stations go offline soon (polle
 
 
 def _require_nats() -> None:
-    import nats
-
-    async def probe():
-        nc = await nats.connect(NATS_URL, connect_timeout=5, allow_reconnect=False, max_reconnect_attempts=0)
-        await nc.close()
-    try:
-        asyncio.run(probe())
-    except Exception as error:  # noqa: BLE001 - any failure means: no usable NATS here
-        reason = f"NATS at {NATS_URL} not usable ({type(error).__name__}: {error})"
+    problem = asyncio.run(unreachable(NATS_URL))
+    if problem:
+        reason = f"NATS at {NATS_URL} not usable ({problem})"
         if REQUIRE_NATS:
             pytest.fail(reason + " and WATTSON_TEST_REQUIRE_NATS=1")
         pytest.skip(reason)

@@ -173,14 +173,10 @@ async def _run_server(settings: Settings) -> None:
 
 async def _require_bus(url: str) -> None:
     """Exit with a message when the bus cannot be reached, before anything is served."""
-    import nats
+    from wattson.bus.nats import unreachable
 
-    try:
-        nc = await nats.connect(url, connect_timeout=5, allow_reconnect=False, max_reconnect_attempts=0)
-    except Exception as error:  # noqa: BLE001 - whatever it is, the process cannot run without its bus
-        sys.exit(f"wattson: not started: the bus at {url} (WATTSON_BUS_URL) cannot be reached: "
-                 f"{type(error).__name__}: {error}")
-    await nc.close()
+    if problem := await unreachable(url):
+        sys.exit(f"wattson: not started: the bus at {url} (WATTSON_BUS_URL) cannot be reached: {problem}")
 
 
 async def _refuse_a_shared_database(settings: Settings, migrate: bool) -> None:
@@ -191,12 +187,15 @@ async def _refuse_a_shared_database(settings: Settings, migrate: bool) -> None:
 
     from wattson.cluster.nodes import Nodes, SharedDatabase, myself
     from wattson.db import Database
-    from wattson.db.migrate import upgrade
+    from wattson.db.migrate import current, head, upgrade
 
     db = Database(settings.database_url)
     try:
         if migrate:
             await upgrade(db)
+        elif (found := await current(db)) != head():
+            sys.exit(f"wattson: not started: the database schema is at revision {found or 'none'}, this release "
+                     f"needs {head()}: run `wattson db upgrade` (or leave WATTSON_MIGRATE_ON_START on)")
         await Nodes(db, myself(bus=settings.bus_url is not None), timedelta(seconds=settings.node_lease_s)).check()
     except SharedDatabase as error:
         sys.exit(f"wattson: not started: {error}")

@@ -18,6 +18,7 @@ import asyncio
 import dataclasses
 import logging
 from time import perf_counter
+from urllib.parse import urlsplit
 
 import nats
 import orjson
@@ -41,6 +42,22 @@ SEND_MARGIN_S = 5.0
 #: How long the stream keeps events.
 EVENTS_MAX_AGE_S = 24 * 3600
 _ERRORS = {cls.__name__: cls for cls in (StationOffline, CommandNotSupported, Invalid)}
+
+
+async def unreachable(url: str, timeout: float = 5.0) -> str | None:
+    """Why the NATS server at ``url`` cannot be used, or None. A plain TCP look for the server's
+    INFO greeting: nats-py's own first connect retries an unreachable server for ever."""
+    parts = urlsplit(url)
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(parts.hostname or "127.0.0.1", parts.port or 4222)
+            try:
+                greeting = await reader.readline()
+            finally:
+                writer.close()
+    except (OSError, TimeoutError, ValueError) as error:
+        return f"{type(error).__name__}: {str(error) or f'no answer within {timeout:g} s'}"
+    return None if greeting.startswith(b"INFO ") else "it does not greet as a NATS server"
 
 
 class NatsBus:

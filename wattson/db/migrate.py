@@ -42,6 +42,13 @@ def _run(connection, url: str, direction: str, revision: str) -> None:
     getattr(command, direction)(cfg, revision)
 
 
+def head() -> str:
+    """The revision this release's schema is at."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
 def _current(connection) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
