@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -24,6 +25,7 @@ import pytest
 from conftest import READY_BOUND_S, STARTUP_BOUND_S, _postgres_admin, _postgres_database, free_port, run_cli, unique
 from fixture_failures import started_once
 from ocpp_client import now, station
+from test_database_outage import CuttableProxy
 from wattson.bus.nats import unreachable
 
 NATS_URL = os.environ.get("WATTSON_TEST_NATS_URL", "nats://127.0.0.1:4222")
@@ -66,12 +68,12 @@ class Cluster:
     api_key: str
     nodes: list[Node] = field(default_factory=list)
 
-    def start(self, role: str) -> Node:
+    def start(self, role: str, **env: str) -> Node:
         port = free_port()
         log = self.tmp / f"{role}-{port}.log"
         with open(log, "w") as out:
             proc = subprocess.Popen([sys.executable, "-m", "wattson", "serve", "--role", role, "--port", str(port)],
-                                    env={**self.env, "WATTSON_NODE_ID": f"{role}-{port}"}, stdout=out,
+                                    env={**self.env, "WATTSON_NODE_ID": f"{role}-{port}", **env}, stdout=out,
                                     stderr=subprocess.STDOUT)
         node = Node(role, port, log, proc)
         self.nodes.append(node)
@@ -282,6 +284,38 @@ async def test_an_extra_api_process_changes_no_stations_state(cluster):
         assert await network_status(api, cp) == "online"
         assert extra.proc.returncode in (0, -signal.SIGTERM)  # uvicorn ends by the signal it handled
         assert "ERROR" not in extra.log.read_text()
+
+
+async def test_with_its_bus_cut_an_api_process_answers_503_and_recovers_by_itself(cluster):
+    g1 = gateways(cluster)[0]
+    cp = await add_station(cluster)
+    proxy = CuttableProxy(urlsplit(NATS_URL).port or 4222)
+    try:
+        cut_off = cluster.start("api", WATTSON_BUS_URL=f"nats://127.0.0.1:{proxy.port}")
+        async with cluster.api(cut_off) as api, station(g1.ws_url, cp) as st:
+            await st.boot()
+            await online(api, cp)
+            proxy.cut()
+
+            async def refused():
+                r = await api.post(f"/api/v1/charge-points/{cp}/commands/reset", json={"type": "soft"})
+                return r.status_code == 503 and r.json()["error"]["code"] == "bus_unavailable" and r
+            await until(refused, "503 bus_unavailable while the bus is cut")
+            r = await api.get("/health/ready")
+            assert r.status_code == 503 and r.json()["checks"]["bus"] != "ok", r.text
+            assert await network_status(api, cp) == "online"  # the station, on its gateway, is untouched
+            proxy.restore()
+
+            async def ready():
+                return (await api.get("/health/ready")).status_code == 200
+            await until(ready, "ready again once the bus is back")
+            http = asyncio.create_task(api.post(f"/api/v1/charge-points/{cp}/commands/reset", json={"type": "soft"}))
+            await answer_next_call(st, {"status": "Accepted"})
+            assert (await http).json()["state"] == "completed"
+        cluster.stop(cut_off)
+    finally:
+        proxy.restore()
+        proxy.close()
 
 
 async def test_one_worker_runs_the_jobs_and_a_standby_takes_over(cluster):

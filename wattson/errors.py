@@ -36,6 +36,12 @@ class StationOffline(WattsonError):
     code = "station_offline"
 
 
+class BusUnavailable(WattsonError):
+    """The bus to the other processes (WATTSON_BUS_URL) is down: try again shortly."""
+    status = 503
+    code = "bus_unavailable"
+
+
 class CommandNotSupported(WattsonError):
     status = 422
     code = "command_not_supported"

@@ -21,6 +21,7 @@ from time import perf_counter
 from urllib.parse import urlsplit
 
 import nats
+import nats.errors
 import orjson
 from nats.errors import NoRespondersError, TimeoutError as NatsTimeout
 from nats.js.api import StreamConfig
@@ -28,7 +29,7 @@ from nats.js.errors import BadRequestError
 from pydantic import BaseModel
 
 from wattson.db import utcnow
-from wattson.errors import CommandNotSupported, Invalid, StationOffline, WattsonError
+from wattson.errors import BusUnavailable, CommandNotSupported, Invalid, StationOffline, WattsonError
 from wattson.bus.subjects import Subjects, event_kind
 from wattson.stations import commands as c
 
@@ -68,6 +69,7 @@ class NatsBus:
         self._moved: set[str] = set()  # stations whose connection here closes because they moved
         self._tasks: set[asyncio.Task] = set()
         self._closing = False
+        self._publish_failing = False
 
     # --- life ----------------------------------------------------------------------------------
     async def connect(self, serve_stations: bool) -> None:
@@ -123,9 +125,9 @@ class NatsBus:
             return True
         try:
             await self._ask(charge_point_id, {"op": "ping"})
-        except (StationOffline, TimeoutError):
+        except StationOffline:
             return False
-        return True
+        return True  # BusUnavailable goes up (503): "offline" would be a guess
 
     async def prepare(self, charge_point_id: str, name: str, params: BaseModel) -> tuple[str, dict]:
         if self.gateway.holds(charge_point_id):
@@ -151,6 +153,8 @@ class NatsBus:
         except StationOffline:
             outcome = c.Outcome(c.FAILED, action, payload, error_code="StationOffline",
                                 error_description="the station is not connected")
+        except BusUnavailable as error:
+            outcome = c.Outcome(c.FAILED, action, payload, error_code="BusUnavailable", error_description=error.message)
         except TimeoutError:
             outcome = c.Outcome(c.TIMEOUT, action, payload,
                                 error_description="no answer from the gateway holding the station")
@@ -159,14 +163,20 @@ class NatsBus:
 
     async def _ask(self, charge_point_id: str, request: dict, timeout: float = ASK_TIMEOUT_S) -> dict:
         if self.nc is None or not self.nc.is_connected:
-            raise StationOffline(f"charge point {charge_point_id!r} cannot be reached: the bus is down")
+            raise BusUnavailable("the bus to the station gateways is down; try again shortly")
         try:
             msg = await self.nc.request(self.subjects.command(charge_point_id),
                                         orjson.dumps({"station": charge_point_id, **request}), timeout=timeout)
         except NoRespondersError:
             raise StationOffline(f"charge point {charge_point_id!r} is not connected") from None
         except NatsTimeout:
-            raise TimeoutError from None
+            if request["op"] == "send":
+                raise TimeoutError from None  # the command's outcome: timeout
+            raise BusUnavailable(f"the gateway holding {charge_point_id!r} did not answer within {timeout:g} s; "
+                                 "try again shortly") from None
+        except nats.errors.Error as error:  # the connection dropped meanwhile
+            raise BusUnavailable(f"the bus to the station gateways failed ({type(error).__name__}); "
+                                 "try again shortly") from None
         answer = orjson.loads(msg.data)
         if "error" in answer:
             error = answer["error"]
@@ -202,7 +212,14 @@ class NatsBus:
         try:
             await self.nc.publish(self.subjects.event(kind, charge_point_id), orjson.dumps(body))
         except Exception as error:  # noqa: BLE001 - an event lost is news missed; the station is answered
-            log.warning("%s: %s event not published (%s)", charge_point_id, kind, error)
+            if not self._publish_failing:  # one line per outage, not one per message
+                log.warning("events are not published (%s: %s) until NATS takes them again", type(error).__name__,
+                            error)
+            self._publish_failing = True
+            return
+        if self._publish_failing:
+            self._publish_failing = False
+            log.info("events are published again")
 
     async def _on_connected(self, msg) -> None:
         event = orjson.loads(msg.data)
