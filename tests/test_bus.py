@@ -13,6 +13,7 @@ from wattson.cluster.models import Node
 from wattson.cluster.nodes import Nodes, myself
 from wattson.cluster.singleton import WorkerLock
 from wattson.stations.models import ChargePoint
+from wattson.db import utcnow
 from wattson.stations.service import StationService
 
 T_OLD = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -112,3 +113,23 @@ async def test_a_node_taken_for_gone_takes_its_lease_back(db):  # noqa: F811
     assert told == [(["dead-1"], True)]
     assert await nodes.live() == [nodes.me.id]
     await nodes.leave()
+
+
+async def test_an_api_process_allows_the_profiles_its_gateways_terminate(db):  # noqa: F811
+    """In a cluster the API process has no TLS listener of its own: the live gateways' leases say
+    whether stations can use security profiles 2 and 3."""
+    from wattson.errors import Invalid
+
+    api = StationService(db)
+    nodes = Nodes(db, myself(bus=True, role="api"), timedelta(seconds=30))
+    api.gateways_tls = nodes.gateways_tls
+    with pytest.raises(Invalid, match="profile 2 needs TLS"):
+        await api.create("CP-TLS", security_profile=2, password="a-long-enough-password")
+    async with db.session() as s:
+        s.add(Node(id="gw-1", host="far", pid=1, bus=True, role="gateway", tls=True, client_ca=False,
+                   started_at=utcnow(), heartbeat_at=utcnow()))
+        s.add(Node(id="api-2", host="far", pid=2, bus=True, role="api", tls=True, client_ca=True,
+                   started_at=utcnow(), heartbeat_at=utcnow()))  # not a gateway: no station reaches it
+    assert (await api.create("CP-TLS", security_profile=2, password="a-long-enough-password")).security_profile == 2
+    with pytest.raises(Invalid, match="needs client certificates"):
+        await api.update("CP-TLS", security_profile=3)

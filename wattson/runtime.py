@@ -106,7 +106,8 @@ class Runtime:
         self.metrics = Metrics(settings.node_id)  # /metrics (observability/metrics.py)
         self.metrics.watch_pool(self.services.db.engine)
         self.gateway = Gateway(self.services.stations, protocols, metrics=self.metrics)
-        me = myself(bus=settings.bus_url is not None)
+        me = myself(bus=settings.bus_url is not None, role=self.role, tls=bool(settings.tls_cert),
+                    client_ca=bool(settings.tls_cert and settings.tls_client_ca))
         self.services.stations.writer.node_id = me.id  # presence: which node holds a station
         self.bus = (NatsBus(settings.bus_url, me.id, self.gateway, self.metrics, Subjects(settings.bus_prefix))
                     if settings.bus_url else None)
@@ -116,6 +117,8 @@ class Runtime:
         self.services.payments.commands = self.services.commands
         lease = timedelta(seconds=settings.node_lease_s)
         self.nodes = Nodes(self.services.db, me, lease)
+        if self.bus is not None:  # the gateways, not this process, may be the ones with TLS
+            self.services.stations.gateways_tls = self.nodes.gateways_tls
         self.worker_lock = WorkerLock(self.services.db, lease.total_seconds() / 3, self._start_jobs, self._stop_jobs)
 
     @property

@@ -15,5 +15,8 @@ class Node(Base):
     host: Mapped[str] = mapped_column(String(255))
     pid: Mapped[int] = mapped_column(Integer)
     bus: Mapped[bool]  # it shares stations with other processes through a bus (WATTSON_BUS_URL)
+    role: Mapped[str] = mapped_column(String(16), default="all")  # all, gateway, api or worker
+    tls: Mapped[bool] = mapped_column(default=False)  # it terminates TLS for stations (profile 2)
+    client_ca: Mapped[bool] = mapped_column(default=False)  # ... and verifies client certificates (3)
     started_at: Mapped[datetime]
     heartbeat_at: Mapped[datetime]

@@ -39,11 +39,14 @@ class Me:
     host: str
     pid: int
     bus: bool
+    role: str = "all"
+    tls: bool = False  # terminates TLS for stations
+    client_ca: bool = False  # and verifies their client certificates
 
 
-def myself(bus: bool) -> Me:
+def myself(bus: bool, role: str = "all", tls: bool = False, client_ca: bool = False) -> Me:
     host, pid = socket.gethostname(), os.getpid()
-    return Me(f"{host[:60]}-{pid}-{secrets.token_hex(3)}", host, pid, bus)
+    return Me(f"{host[:60]}-{pid}-{secrets.token_hex(3)}", host, pid, bus, role, tls, client_ca)
 
 
 # --- rules (no I/O) -------------------------------------------------------------------------------
@@ -164,5 +167,13 @@ class Nodes:
             await hook(gone, not kept)
 
     def _row(self, now: datetime) -> Node:
-        return Node(id=self.me.id, host=self.me.host, pid=self.me.pid, bus=self.me.bus, started_at=now,
-                    heartbeat_at=now)
+        me = self.me
+        return Node(id=me.id, host=me.host, pid=me.pid, bus=me.bus, role=me.role, tls=me.tls, client_ca=me.client_ca,
+                    started_at=now, heartbeat_at=now)
+
+    async def gateways_tls(self) -> tuple[bool, bool]:
+        """Whether a live gateway terminates TLS for stations, and one verifies client certificates."""
+        async with self.db.session() as s:
+            rows = (await s.execute(select(Node.tls, Node.client_ca).where(
+                Node.role.in_(("all", "gateway")), Node.heartbeat_at > utcnow() - self.lease))).all()
+        return any(tls for tls, _ in rows), any(tls and client_ca for tls, client_ca in rows)

@@ -1,6 +1,7 @@
 """Charge point registry, boot, presence, status and station events."""
 
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -70,6 +71,8 @@ class StationService:
         self.db = db
         self.auto_register = auto_register
         self.tls, self.client_ca = tls, client_ca
+        #: in a cluster, what the live gateways terminate (cluster/nodes.py): (tls, client_ca)
+        self.gateways_tls: Callable[[], Awaitable[tuple[bool, bool]]] | None = None
         self.writer = StationWriter(db)  # presence, boot and status: written in batches (writer.py)
         self.passwords, self.derivations = VerifiedPasswords(), Derivations()  # password_check.py
 
@@ -88,7 +91,8 @@ class StationService:
                 await _check_location(s, location_id)
                 cp = ChargePoint(id=id, **fields)
                 self._apply_security(cp, {"security_profile": security_profile,
-                                     **({"password": password} if password is not None else {})}, hashed)
+                                     **({"password": password} if password is not None else {})}, hashed,
+                                     await self._tls() if (security_profile or 0) >= 2 else (True, True))
                 s.add(cp)
         return await self.get(id)
 
@@ -123,6 +127,7 @@ class StationService:
         security = {k: changes.pop(k) for k in ("security_profile", "password") if k in changes}
         _check_station_fields(changes)
         hashed = await self._hashed(security.get("password"))
+        tls = await self._tls() if (security.get("security_profile") or 0) >= 2 else (True, True)
         async with self._lost_race(f"location {changes.get('location_id')} was deleted at the same time"):
             async with self.db.session() as s:
                 cp = await get_or_404(s, ChargePoint, id, "charge point")
@@ -130,8 +135,16 @@ class StationService:
                     await _check_location(s, changes["location_id"])
                 for name, value in changes.items():
                     setattr(cp, name, value)
-                self._apply_security(cp, security, hashed)
+                self._apply_security(cp, security, hashed, tls)
         return await self.get(id)
+
+    async def _tls(self) -> tuple[bool, bool]:
+        """Whether stations can reach a gateway that terminates TLS, and verifies client
+        certificates: this process's own listener, or in a cluster a live gateway's."""
+        if self.gateways_tls is None:
+            return self.tls, self.client_ca
+        tls, client_ca = await self.gateways_tls()
+        return self.tls or tls, self.client_ca or client_ca
 
     async def _hashed(self, password: str | None) -> str | None:
         """The hash of an acceptable ``password``, derived in a worker thread before any
@@ -160,16 +173,16 @@ class StationService:
             await s.execute(delete(ChargePoint).where(ChargePoint.id == id))
         self.writer.forget()
 
-    def _apply_security(self, cp: ChargePoint, changes: dict, hashed: str | None = None) -> None:
+    def _apply_security(self, cp: ChargePoint, changes: dict, hashed: str | None, tls: tuple[bool, bool]) -> None:
         """Set security profile and password (``hashed``: its hash, from ``_hashed``): 1 and 2 need
         a password (given now or kept from before), 0 and 3 forget it; 2 and 3 only when this
-        system terminates TLS as they need."""
+        system terminates TLS as they need (``tls``: from ``_tls``)."""
         profile = changes.get("security_profile", cp.security_profile)
         if profile is None:
             raise _invalid("security_profile", "security_profile cannot be null")
         if profile not in SECURITY_PROFILES:
             raise _invalid("security_profile", "security_profile must be 0, 1, 2 or 3")
-        unavailable = "security_profile" in changes and _profile_unavailable(profile, self.tls, self.client_ca)
+        unavailable = "security_profile" in changes and _profile_unavailable(profile, *tls)
         if unavailable:
             raise _invalid("security_profile", unavailable)
         password = changes.get("password")
