@@ -212,6 +212,25 @@ async def test_commands_through_the_api_reach_stations_on_either_gateway(cluster
         assert r.status_code == 409 and r.json()["error"]["code"] == "station_offline", r.text
 
 
+async def test_each_role_refuses_what_it_does_not_serve_with_a_json_404(cluster):
+    import websockets
+
+    g1, api, worker = gateways(cluster)[0], api_node(cluster), next(n for n in cluster.nodes if n.role == "worker")
+    for node in (g1, worker):
+        async with cluster.api(node) as client:
+            r = await client.get("/api/v1/charge-points")
+            assert r.status_code == 404 and r.json()["error"]["code"] == "not_served", r.text
+            assert (await client.get("/health/ready")).status_code == 200
+            assert (await client.get("/metrics")).status_code == 200
+    for node in (api, worker):
+        with pytest.raises(websockets.InvalidStatus) as refused:
+            async with websockets.connect(f"{node.ws_url}/CP-X", subprotocols=["ocpp1.6"], open_timeout=READY_BOUND_S):
+                pass
+        assert refused.value.response.status_code == 404
+        assert b"not_served" in refused.value.response.body
+    assert [n.health()["role"] for n in (g1, api, worker)] == ["gateway", "api", "worker"]
+
+
 async def test_gateways_publish_what_their_stations_say(cluster):
     import nats
     import orjson

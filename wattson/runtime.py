@@ -139,7 +139,7 @@ class Runtime:
         else:
             await self.bus.connect(serve_stations=self.serves_stations)
             # stations of nodes gone before this one started (their leases forgotten at its start)
-            await self.services.stations.release_orphans(await self.nodes.live())
+            await self.services.stations.release_orphans(self.nodes.live())
             self.nodes.renewed.append(self._presence)
         if self.role in ("all", "worker"):
             self.worker_lock.start()

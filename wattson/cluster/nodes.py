@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 
 from wattson.background import Loop
 from wattson.cluster.models import Node
@@ -137,10 +137,10 @@ class Nodes:
             raise SharedDatabase("; ".join(earlier))
         self._loop.every(self.lease.total_seconds() / 3, self._renew, log, "could not renew the node lease")
 
-    async def live(self) -> list[str]:
-        """The nodes whose lease runs."""
-        async with self.db.session() as s:
-            return list(await s.scalars(select(Node.id).where(Node.heartbeat_at > utcnow() - self.lease)))
+    def live(self) -> Select:
+        """The ids of the nodes whose lease runs, as a query: evaluated inside the statement that
+        uses it, so that a node joining meanwhile is not missed."""
+        return select(Node.id).where(Node.heartbeat_at > utcnow() - self.lease)
 
     async def leave(self) -> None:
         await self._loop.stop()

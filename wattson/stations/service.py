@@ -375,9 +375,10 @@ class StationService:
                                      .values(network_status=OFFLINE))
         return result.rowcount
 
-    async def release_orphans(self, live_nodes: list[str]) -> int:
-        """Show offline the stations held by no live process, whichever: once, at start-up of a
-        process in a cluster (a scan of the stations online)."""
+    async def release_orphans(self, live_nodes) -> int:
+        """Show offline the stations held by no live process (``live_nodes``: their ids, or a
+        query of them), whichever: once, at start-up of a process in a cluster (a scan of the
+        stations online)."""
         async with self.db.session() as s:
             result = await s.execute(
                 update(ChargePoint).where(ChargePoint.network_status == ONLINE,
