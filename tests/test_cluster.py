@@ -200,6 +200,10 @@ async def test_commands_through_the_api_reach_stations_on_either_gateway(cluster
             async def completed(command_id=r.json()["id"]):
                 return (await api.get(f"/api/v1/commands/{command_id}")).json()["state"] == "completed"
             await until(completed, "the command sent with wait=false completed")
+        # a station that does not answer: the gateway's timeout, 504, as in one process
+        r = await api.post(f"/api/v1/charge-points/{cp2}/commands/reset", json={"type": "soft"})
+        assert r.status_code == 504 and r.json()["error"]["details"]["state"] == "timeout", r.text
+        await st2.next_call()  # it did reach the station
         # a call the station's protocol does not have is refused by its gateway, across processes
         r = await api.post(f"/api/v1/charge-points/{cp1}/ocpp/RequestStartTransaction", json={})
         assert r.status_code == 422 and r.json()["error"]["code"] == "command_not_supported", r.text
