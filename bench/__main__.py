@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from bench import all as all_, fleet, sessions_query, stages, throughput
+from bench import all as all_, cluster, fleet, sessions_query, stages, throughput
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -11,6 +11,7 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(title="benchmarks")
     throughput.add_parser(sub)
     fleet.add_parsers(sub)
+    cluster.add_parser(sub)
     all_.add_parser(sub)
     sessions_query.add_parser(sub)
     stages.add_parser(sub)

@@ -7,7 +7,7 @@ import time
 from argparse import Namespace
 from pathlib import Path
 
-from bench import fleet, report, servers, sessions_query, stages, throughput
+from bench import cluster, fleet, report, servers, sessions_query, stages, throughput
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 README = Path(__file__).parent.parent / "README.md"
@@ -40,12 +40,15 @@ def run(args) -> None:
     storm = fleet.storm(Namespace(stations=500 if quick else 10_000, **fleet_args))
     starts = fleet.starts(Namespace(stations=100 if quick else 1_000, **fleet_args))
     commands = fleet.commands(Namespace(stations=100 if quick else 1_000, **fleet_args))
+    clustered = cluster.measure(Namespace(quick=quick, stations=1_000, requests=300, tp_stations=100, duration=3.0,
+                                          failover_stations=200, runs=runs, phases="commands,throughput,failover",
+                                          postgres_url=args.postgres_url, bus_url=cluster.DEFAULT_BUS))
     queries, repeat = {}, 3 if quick else QUERY_REPEAT
     for backend in ("sqlite", "postgresql"):
         queries[backend] = sessions_query.run(Namespace(sessions=10_000 if quick else 1_000_000, backend=backend,
                                                         repeat=repeat, postgres_url=args.postgres_url, seed=1))
     text = report.render(machine, tp, split, connections, storm, starts, commands, queries, repeat, profiles,
-                         minutes=(time.monotonic() - started) / 60, quick=quick)
+                         minutes=(time.monotonic() - started) / 60, quick=quick, cluster=clustered)
     args.output.write_text(text)
     print(f"# wrote {args.output} after {(time.monotonic() - started) / 60:.1f} min")
     if args.output == RESULTS:

@@ -22,6 +22,7 @@ TARGETS = {
               "0 CALLERRORs, all within 20 s, p99 ≤ 5 s, SQLite and PostgreSQL",
     "commands": "command round trip at 1,000 stations: p99 ≤ 20 ms",
     "queries": "session query at 1,000,000 sessions: p95 ≤ 50 ms, SQLite and PostgreSQL",
+    "cluster": "command round trip across processes (api → NATS → gateway) at 1,000 stations: p99 ≤ 20 ms",
 }
 
 
@@ -182,8 +183,80 @@ def _ok(holds: bool) -> str:
     return "**holds**" if holds else "**missed**"
 
 
+def _cluster(results) -> tuple[list[str], bool | None]:
+    """The cluster scenario (``bench/cluster.py``): its section, and whether its target holds (None:
+    not measured)."""
+    if results is None:
+        return [], None
+    by = {(r.scenario, r.target): r for r in results}
+    failed = [r for r in results if r.target == "failed"]
+    out = ["", "## Cluster: several processes on PostgreSQL and NATS", "",
+           "`wattson serve --role gateway|api|all` processes on one fresh PostgreSQL database each phase, linked by "
+           "NATS (`WATTSON_BUS_URL`, a bus prefix of its own per phase). Nothing is pinned in this scenario: the "
+           "gateways, the api, the load generator, PostgreSQL and NATS share the machine's cores, so these figures "
+           "say what the cluster costs on one machine, not how it scales on several.", ""]
+    commands = [r for r in results if r.scenario == "cluster-commands" and r.target != "failed"]
+    ok = None
+    if commands:
+        out += ["**Command round trip.** Reset to a random station, one request at a time, through the api "
+                "process: in the cluster the api reaches the gateway holding the station by NATS request/reply "
+                "(half the stations on each of two gateways); the baseline is one process (role all, no bus) on "
+                "PostgreSQL in the same run.", "",
+                "| processes | stations | p50 ms | p99 ms | failed |", "|---|---|---|---|---|"]
+        for r in commands:
+            out.append(f"| {r.target} | {r.stations:,} | {_f(r.median('p50_ms'))} | {_f(r.median('p99_ms'))} | "
+                       f"{sum(x['errors'] for x in r.runs)} |")
+        cl = next((r for r in commands if r.target.startswith("cluster")), None)
+        one = next((r for r in commands if r.target.startswith("one process")), None)
+        if cl and one:
+            out += ["", f"Cluster ÷ one process: p50 × {_f(cl.median('p50_ms') / one.median('p50_ms'), 2)}, "
+                        f"p99 × {_f(cl.median('p99_ms') / one.median('p99_ms'), 2)}."]
+        if cl:
+            ok = cl.stations >= 1000 and cl.median("p99_ms") <= 20 and all(x["errors"] == 0 for x in cl.runs)
+        out.append("")
+    tp = [r for r in results if r.scenario == "cluster-throughput" and r.target != "failed"]
+    if tp:
+        out += ["**MeterValues throughput** (OCPP 1.6, one call outstanding per station), with one gateway process "
+                "and with two (the stations split across them); the gateways' CPU is their sum. The load generator "
+                "shares the same cores.", "",
+                "| gateways | stations | messages/s | p50 ms | p99 ms | gateways CPU (cores) | PostgreSQL CPU (cores) "
+                "| generator CPU (cores) | errors |", "|---|---|---|---|---|---|---|---|---|"]
+        for r in tp:
+            out.append(f"| {r.target} | {r.stations:,} | {_f(r.median('rate'), 0)} | {_f(r.median('p50'), 2)} | "
+                       f"{_f(r.median('p99'), 2)} | {_f(r.median('server_cpu'), 2)} | "
+                       f"{_f(r.median('database_cpu'), 2)} | {_f(r.median('generator_cpu'), 2)} | "
+                       f"{sum(x['errors'] for x in r.runs)} |")
+        one, two = by.get(("cluster-throughput", "1 gateway")), by.get(("cluster-throughput", "2 gateways"))
+        if one and two:
+            out += ["", f"Two gateways ÷ one: × {_f(two.median('rate') / one.median('rate'), 2)} (on "
+                        f"{servers.cores()} shared cores)."]
+        out.append("")
+    fo = [r for r in results if r.scenario == "cluster-failover" and r.target != "failed"]
+    if fo:
+        out += ["**Failover.** The stations on gateway A, a second gateway B and the api running; A killed "
+                "(SIGKILL); every station reconnects to B at once and boots. Seconds from the kill until the api "
+                "shows every station online with a connection made after the kill (polled through "
+                "`GET /api/v1/charge-points?network_status=online`). Then B is killed and no station reconnects: "
+                "seconds until the api shows every station offline, which the presence lease bounds "
+                "(`WATTSON_NODE_LEASE_S`, renewed every third of it: at most about lease + lease/3).", "",
+                "| stations | lease s | all reconnected and booted on B after s | all shown online again after s "
+                "| all shown offline after s | errors |", "|---|---|---|---|---|---|"]
+        for r in fo:
+            out.append(f"| {r.stations:,} | {r.target.split()[1]} | {_f(r.median('reconnected_s'), 2)} | "
+                       f"{_f(r.median('online_s'), 2)} | {_f(r.median('offline_s'), 2)} | "
+                       f"{sum(x['errors'] for x in r.runs)} |")
+        out.append("")
+    for r in failed:
+        out += [f"**{r.scenario} failed:** {r.runs[0]['failed']}", ""]
+        if r.scenario == "cluster-commands":
+            ok = False
+    while out[-1] == "":  # the targets' heading brings its own blank line
+        out.pop()
+    return out, ok
+
+
 def render(m: dict, throughput, stages, connections, storm, starts, commands, queries: dict, query_repeat: int,
-           profiles: Path, minutes: float, quick: bool = False) -> str:
+           profiles: Path, minutes: float, quick: bool = False, cluster=None) -> str:
     out = ["# Benchmark results", ""]
     if quick:
         out += ["**A `--quick` smoke run (small sizes, one run each): these are not figures to quote.**", ""]
@@ -303,6 +376,9 @@ def render(m: dict, throughput, stages, connections, storm, starts, commands, qu
         out.append(f"| {name} | " + " | ".join(cells) + " |")
     queries_ok = not slow
 
+    cluster_section, cluster_ok = _cluster(cluster)
+    out += cluster_section
+
     # targets
     out += ["", "## Targets", "", "| target | result |", "|---|---|",
             f"| {TARGETS['echo']} | {_ok(all(checks['echo']))} (see the ratios above) |",
@@ -312,7 +388,11 @@ def render(m: dict, throughput, stages, connections, storm, starts, commands, qu
             f"| {TARGETS['starts']} | {_ok(starts_ok)} |",
             f"| {TARGETS['commands']} | {_ok(commands_ok)} |",
             f"| {TARGETS['queries']} (JSON queries; the CSV export is not a query) | {_ok(queries_ok)}"
-            f"{': over 50 ms: ' + ', '.join(slow) if slow else ''} |", ""]
+            f"{': over 50 ms: ' + ', '.join(slow) if slow else ''} |"]
+    if cluster is not None:
+        verdict = _ok(cluster_ok) if cluster_ok is not None else "**not measured** (the phase failed)"
+        out.append(f"| {TARGETS['cluster']} | {verdict} |")
+    out.append("")
 
     out += _limits(throughput, stages)
 
