@@ -38,7 +38,7 @@ from pathlib import Path
 import httpx
 
 from bench import loadgen, messages, servers, wsclient
-from bench.fleet import Result
+from bench.fleet import Result, time_commands
 from bench.stats import percentile
 
 DEFAULT_BUS = os.environ.get("WATTSON_BENCH_BUS_URL", "nats://127.0.0.1:4222")
@@ -224,18 +224,8 @@ def commands(args) -> list[Result]:
                 with httpx.Client(base_url=f"http://127.0.0.1:{api.port}", timeout=30,
                                   headers={"Authorization": f"Bearer {key}"}) as client:
                     for _ in range(args.runs):
-                        times, failures, first_failure = [], 0, None
-                        for n in range(args.requests + 20):
-                            deadline.check()
-                            cp = rnd.choice(ids)
-                            t = time.perf_counter()
-                            r = client.post(f"/api/v1/charge-points/{cp}/commands/reset", json={"type": "soft"})
-                            elapsed = (time.perf_counter() - t) * 1000
-                            if r.status_code != 200 or r.json().get("state") != "completed":
-                                failures += 1
-                                first_failure = first_failure or f"{r.status_code} {r.text[:200]}"
-                            if n >= 20:  # the first ones warm up
-                                times.append(elapsed)
+                        times, failures, first_failure = time_commands(client, ids, args.requests, rnd,
+                                                                       deadline.check)
                         row = {"p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99), "errors": failures,
                                "connected": connected}
                         print(f"# cluster commands {result.target}: {connected} stations, p50 {row['p50_ms']:.1f} ms "

@@ -197,6 +197,27 @@ def starts(args) -> list[Result]:
 
 # --- command round trips -----------------------------------------------------------------------------
 
+WARM_UP = 20  # commands sent before the timed ones
+
+
+def time_commands(client, ids: list[str], requests: int, rnd: random.Random, check=lambda: None):
+    """Reset one random station after the other over the API, waiting for each answer: the
+    times in ms of the ``requests`` after the warm-up, the failures, and the first failure."""
+    times, failures, first_failure = [], 0, None
+    for n in range(requests + WARM_UP):
+        check()
+        cp = rnd.choice(ids)
+        t = time.perf_counter()
+        r = client.post(f"/api/v1/charge-points/{cp}/commands/reset", json={"type": "soft"})
+        elapsed = (time.perf_counter() - t) * 1000
+        if r.status_code != 200 or r.json().get("state") != "completed":
+            failures += 1
+            first_failure = first_failure or f"{r.status_code} {r.text[:200]}"
+        if n >= WARM_UP:
+            times.append(elapsed)
+    return times, failures, first_failure
+
+
 def commands(args) -> list[Result]:
     ids = _ids("CMD", args.stations)
     result = Result("commands", "wattson-sqlite", len(ids))
@@ -209,16 +230,7 @@ def commands(args) -> list[Result]:
                 with httpx.Client(base_url=f"http://127.0.0.1:{proc.port}", timeout=30,
                                   headers={"Authorization": f"Bearer {key}"}) as client:
                     for run in range(args.runs):
-                        times, failures = [], 0
-                        for n in range(args.requests + 20):
-                            cp = rnd.choice(ids)
-                            t = time.perf_counter()
-                            r = client.post(f"/api/v1/charge-points/{cp}/commands/reset", json={"type": "soft"})
-                            elapsed = (time.perf_counter() - t) * 1000
-                            if r.status_code != 200 or r.json().get("state") != "completed":
-                                failures += 1
-                            if n >= 20:  # the first ones warm up
-                                times.append(elapsed)
+                        times, failures, _ = time_commands(client, ids, args.requests, rnd)
                         row = {"p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99), "errors": failures,
                                "connected": connected}
                         print(f"# commands at {connected} stations: p50 {row['p50_ms']:.1f} ms p99 "
