@@ -73,8 +73,9 @@ class NatsBus:
 
     # --- life ----------------------------------------------------------------------------------
     async def connect(self, serve_stations: bool) -> None:
-        """Connect (refused at once when NATS cannot be reached); with ``serve_stations`` this
-        process's gateway answers for the stations it holds."""
+        """Connect (``wattson serve`` checks first that NATS can be reached: nats-py's first
+        connect retries for ever); with ``serve_stations`` this process's gateway answers for the
+        stations it holds. Later outages are reconnected from, once a second."""
         self.nc = await nats.connect(self.url, name=self.node_id, connect_timeout=5, reconnect_time_wait=1,
                                      max_reconnect_attempts=-1, allow_reconnect=True,
                                      error_cb=self._on_error, disconnected_cb=self._on_disconnected,
@@ -110,7 +111,10 @@ class NatsBus:
         await self.nc.flush(timeout=2)
 
     async def _on_error(self, error: Exception) -> None:
-        log.warning("NATS: %s", error)
+        if self.nc is not None and self.nc.is_reconnecting:  # once a second while it is down: said once
+            log.debug("NATS: %s", error)
+        else:
+            log.warning("NATS: %s", error)
 
     async def _on_disconnected(self) -> None:
         if not self._closing:
