@@ -4,6 +4,7 @@ Tests talk to them as users do: OCPP over WebSocket, the API over HTTP.
 """
 
 import asyncio
+import inspect
 import os
 import socket
 import subprocess
@@ -26,6 +27,20 @@ STARTUP_BOUND_S = 180
 #: How long a test waits for something that should happen (an answer, a state, a push): polled, so
 #: only a broken server makes a test wait this long; generous, for a loaded 2-core machine.
 READY_BOUND_S = 120
+
+
+async def until(check, what: str, interval: float = 0.1):
+    """Poll ``check`` (a function, or a coroutine function) until it returns a true value, at
+    most READY_BOUND_S; that value. ``what`` names the wait in the failure."""
+    deadline = time.monotonic() + READY_BOUND_S
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"not within {READY_BOUND_S} s: {what}"
+        await asyncio.sleep(interval)
 
 
 def free_port() -> int:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from conftest import until
 from test_nodes import db  # noqa: F401 - fixture: a migrated PostgreSQL database
 from wattson.bus.subjects import Subjects, event_kind, token
 from wattson.cluster.models import Node
@@ -46,14 +47,6 @@ def test_what_a_station_said_becomes_an_event_only_when_it_is_news():
     assert event_kind("Heartbeat", {}) is None and event_kind("Authorize", {}) is None
 
 
-async def until(condition, bound: float = 120):
-    for _ in range(int(bound * 20)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("not within the bound")
-
-
 async def test_one_lock_holder_at_a_time_and_a_standby_takes_over(db):  # noqa: F811
     running = []
 
@@ -67,12 +60,12 @@ async def test_one_lock_holder_at_a_time_and_a_standby_takes_over(db):  # noqa: 
 
     first, second = lock("first"), lock("second")
     first.start()
-    await until(lambda: first.held)
+    await until(lambda: first.held, "the first lock held")
     second.start()
     await asyncio.sleep(0.3)  # several of the standby's tries
     assert running == ["first"] and not second.held
     await first.stop()  # lets go: its connection is closed, not pooled with the lock still on it
-    await until(lambda: second.held)
+    await until(lambda: second.held, "the standby took the lock")
     assert running == ["second"]
     await second.stop()
     assert running == []

@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from conftest import READY_BOUND_S, STARTUP_BOUND_S, _postgres_admin, _postgres_database, free_port, run_cli, unique
+from conftest import (READY_BOUND_S, STARTUP_BOUND_S, _postgres_admin, _postgres_database, free_port, run_cli,
+                      unique, until)
 from fixture_failures import started_once
 from ocpp_client import now, station
 from test_database_outage import CuttableProxy
@@ -150,21 +151,15 @@ async def network_status(api: httpx.AsyncClient, cp: str) -> str:
     return r.json()["network_status"]
 
 
-async def until(condition, what: str):
-    """Poll ``condition`` (a coroutine function) until it returns a true value; that value."""
-    deadline = time.monotonic() + READY_BOUND_S
-    while True:
-        value = await condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"not within {READY_BOUND_S} s: {what}"
-        await asyncio.sleep(0.1)
+async def shown(api, cp: str, status: str, why: str = "") -> None:
+    """Wait until the API shows the station's network status as ``status``."""
+    async def check():
+        return await network_status(api, cp) == status
+    await until(check, f"{cp} {status} {why}")
 
 
 async def online(api, cp: str) -> None:
-    async def check():
-        return await network_status(api, cp) == "online"
-    await until(check, f"{cp} online")
+    await shown(api, cp, "online")
 
 
 async def answer_next_call(st, reply: dict) -> list:
@@ -209,9 +204,7 @@ async def test_commands_through_the_api_reach_stations_on_either_gateway(cluster
         assert r.status_code == 422 and r.json()["error"]["code"] == "command_not_supported", r.text
     # nobody holds it now: refused at once, not after a timeout
     async with cluster.api(api_node(cluster)) as api:
-        async def offline():
-            return await network_status(api, cp1) == "offline"
-        await until(offline, f"{cp1} offline after it closed")
+        await shown(api, cp1, "offline", "after it closed")
         r = await api.post(f"/api/v1/charge-points/{cp1}/commands/reset", json={"type": "soft"})
         assert r.status_code == 409 and r.json()["error"]["code"] == "station_offline", r.text
 
@@ -377,9 +370,7 @@ async def test_a_killed_gateways_stations_go_offline_and_finish_on_the_other(clu
             await online(api, staying)
             cluster.stop(g1, signal.SIGKILL)
 
-            async def gone():
-                return await network_status(api, moving) == "offline"
-            await until(gone, f"{moving} offline after its gateway was killed")
+            await shown(api, moving, "offline", "after its gateway was killed")
             assert await network_status(api, staying) == "online"
         async with station(g2.ws_url, moving) as st:  # it reconnects to the gateway left
             await st.boot()

@@ -3,14 +3,13 @@ while stations connect, call and get commands; /health/ready with the database t
 the server's log lines parsed as JSON (docs/operations.md)."""
 
 import asyncio
-import time
 
 import httpx
 import orjson
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import READY_BOUND_S, start_server
+from conftest import READY_BOUND_S, start_server, until
 from fixture_failures import started_once
 from ocpp_client import station
 from test_database_outage import proxied_server  # noqa: F401 - the fixture
@@ -44,14 +43,6 @@ async def scrape(server) -> dict[tuple, float]:
 
 def value(samples: dict, name: str, **labels) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
-
-
-async def until(check, what: str):
-    deadline = time.monotonic() + READY_BOUND_S
-    while not (result := await check()):
-        assert time.monotonic() < deadline, f"not within {READY_BOUND_S} s: {what}"
-        await asyncio.sleep(0.2)
-    return result
 
 
 async def test_metrics_follow_stations_messages_and_commands(observed):

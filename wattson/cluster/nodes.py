@@ -140,7 +140,11 @@ class Nodes:
     def live(self) -> Select:
         """The ids of the nodes whose lease runs, as a query: evaluated inside the statement that
         uses it, so that a node joining meanwhile is not missed."""
-        return select(Node.id).where(Node.heartbeat_at > utcnow() - self.lease)
+        return select(Node.id).where(self._live())
+
+    def _live(self):
+        """A node whose lease runs (``expired``, as a condition)."""
+        return Node.heartbeat_at > utcnow() - self.lease
 
     async def leave(self) -> None:
         await self._loop.stop()
@@ -174,6 +178,6 @@ class Nodes:
     async def gateways_tls(self) -> tuple[bool, bool]:
         """Whether a live gateway terminates TLS for stations, and one verifies client certificates."""
         async with self.db.session() as s:
-            rows = (await s.execute(select(Node.tls, Node.client_ca).where(
-                Node.role.in_(("all", "gateway")), Node.heartbeat_at > utcnow() - self.lease))).all()
+            rows = (await s.execute(select(Node.tls, Node.client_ca).where(Node.role.in_(("all", "gateway")),
+                                                                           self._live()))).all()
         return any(tls for tls, _ in rows), any(tls and client_ca for tls, client_ca in rows)

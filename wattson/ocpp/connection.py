@@ -107,7 +107,7 @@ class Connection:
         metrics.answered(perf_counter() - started)
         await self._send(frame)
         if answered is not None and self._heard is not None:
-            await self._heard(self.charge_point_id, protocol.version, call.action, call.payload, response)
+            await self._heard(self.charge_point_id, protocol.version, call.action, call.payload, answered)
 
     def _resolve(self, frame: rpc.CallResult | rpc.CallError) -> None:
         future = self._waiting_for(frame.unique_id)
