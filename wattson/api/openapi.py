@@ -4,8 +4,17 @@ FastAPI documents only success and its own 422 shape; Wattson answers errors wit
 (`{"error": {...}}`) and clients (and the schemathesis run in the tests) rely on the spec saying so.
 """
 
-from fastapi import FastAPI
+from importlib.resources import files
+
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Route
+
+#: Swagger UI's files as the fastapi-offline package ships them: the docs work without the internet.
+SWAGGER_FILES = files("fastapi_offline") / "static"
 
 ERROR_BODY = {
     "type": "object",
@@ -59,3 +68,26 @@ def install(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = openapi
+    offline_docs(app)
+
+
+def offline_docs(app: FastAPI) -> None:
+    """Serve ``app.docs_url`` from Swagger UI files of our own instead of FastAPI's page, which loads
+    them from a CDN: an operator's first look at the API must not depend on a third party being
+    reachable (or allowed by the Content-Security-Policy). The files are under ``{docs_url}/static``."""
+    docs_url, openapi_url = app.docs_url, app.openapi_url
+    if docs_url is None or openapi_url is None:
+        return
+    app.router.routes[:] = [r for r in app.router.routes if not (isinstance(r, Route) and r.path == docs_url)]
+    static = f"{docs_url}/static"
+    app.mount(static, StaticFiles(directory=str(SWAGGER_FILES)), name=f"swagger-ui{docs_url.replace('/', '-')}")
+
+    async def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return get_swagger_ui_html(openapi_url=root + openapi_url, title=f"{app.title} - API docs",
+                                   swagger_js_url=f"{root}{static}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{root}{static}/swagger-ui.css",
+                                   swagger_favicon_url=f"{root}{static}/favicon.png",
+                                   swagger_ui_parameters=app.swagger_ui_parameters)
+
+    app.add_api_route(docs_url, docs, methods=["GET"], include_in_schema=False)

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from wattson import __version__
+from wattson.api.openapi import offline_docs
 from wattson.errors import WattsonError
 from wattson.ocpi.routes import router
 from wattson.ocpi.transport import CLIENT_ERROR, INVALID_PARAMETERS, SERVER_ERROR, OcpiError, respond
@@ -24,6 +25,7 @@ def create_ocpi_app(services) -> FastAPI:
                   description="OCPI 2.2.1 for eMSPs and hubs: versions, credentials, locations, sessions, CDRs, "
                               "tariffs (sender); tokens, commands (receiver). Authorization: Token <credentials token>.")
     app.state.services = services
+    offline_docs(app)  # Swagger UI from our own files, as /api/docs
     app.include_router(router)
 
     @app.exception_handler(OcpiError)
