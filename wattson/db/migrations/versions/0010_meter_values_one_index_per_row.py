@@ -28,7 +28,10 @@ UNASSIGNED = sa.text('session_id IS NULL')
 
 def upgrade() -> None:
     op.drop_index('ix_meter_values_cp_time', table_name='meter_values')
-    with op.batch_alter_table('meter_values') as batch_op:  # SQLite drops a constraint by copying the table
+    # SQLite drops a constraint by copying the table. Only this table is reflected: following its
+    # foreign keys would reflect sessions too, whose expression indexes SQLAlchemy cannot read (a
+    # warning on every fresh database, for a table this copy never touches).
+    with op.batch_alter_table('meter_values', reflect_kwargs={'resolve_fks': False}) as batch_op:
         batch_op.drop_constraint(FOREIGN_KEY, type_='foreignkey')
     op.create_index('ix_meter_values_cp_unassigned', 'meter_values', ['charge_point_id', 'timestamp'], unique=False,
                     sqlite_where=UNASSIGNED, postgresql_where=UNASSIGNED)
