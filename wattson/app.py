@@ -10,6 +10,7 @@ from wattson import __version__
 from wattson.access.directory_routes import router as directory_router
 from wattson.access.routes import router as access_router
 from wattson.api import errors, openapi
+from wattson.dashboard import routes as dashboard_routes
 from wattson.api.body_limit import BodyLimit
 from wattson.api.headers import SecurityHeaders
 from wattson.observability import metrics as prometheus
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None):
     for router in (payments_router, driver_router, payment_webhooks, driver_page_router):  # payments/, web/
         api.include_router(router)
     api.mount("/driver/static", driver_static, name="driver-static")
+    api.include_router(dashboard_routes.router)  # the operator dashboard at / (dashboard/)
+    dashboard_routes.install(api)
     api.mount("/ocpi", create_ocpi_app(runtime.services))  # its own envelope, errors and docs (docs/ocpi.md)
 
     @api.get("/health", tags=["system"])

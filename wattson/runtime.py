@@ -14,6 +14,7 @@ from wattson.db import Database
 from wattson.db.migrate import upgrade
 from wattson.locations.service import LocationService
 from wattson.observability.metrics import Metrics
+from wattson.operators.service import OperatorService
 from wattson.ocpp.gateway import Gateway
 from wattson.ocpp.v16 import Ocpp16
 from wattson.ocpp.v201 import Ocpp21, Ocpp201
@@ -56,6 +57,7 @@ class Services:
     billing: BillingService
     payments: PaymentService
     stale: StaleSessions
+    operators: OperatorService
     commands: CommandService | None = None
     ocpi: Ocpi | None = None
 
@@ -78,7 +80,8 @@ def build_services(settings: Settings) -> Services:
                     directory=DirectoryService(db), session_query=SessionQueryService(db),
                     reservations=ReservationService(db), transactions=TransactionService(db, sessions),
                     device_model=DeviceModelService(db), tariffs=tariffs, billing=billing,
-                    payments=payments, stale=StaleSessions(db, sessions, stale_policy(settings)))
+                    payments=payments, stale=StaleSessions(db, sessions, stale_policy(settings)),
+                    operators=OperatorService(db, timedelta(hours=settings.dashboard_session_hours)))
 
 
 def stale_policy(settings: Settings) -> StalePolicy:
