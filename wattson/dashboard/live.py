@@ -1,6 +1,6 @@
-"""Live updates: one query a second tells what changed (stations, sessions, commands), and every
-open dashboard hears it through Server-Sent Events; the page then re-fetches only the parts that
-show that kind of thing. Reading the database, not the bus, works the same in one process and in a
+"""Live updates: one query a second tells what changed (stations, sessions, commands, connection
+attempts), and every open dashboard hears it through Server-Sent Events; the page then re-fetches
+only the parts that show that kind of thing. Reading the database, not the bus, works the same in one process and in a
 cluster, and costs one cheap query per second per API process however many operators watch."""
 
 import asyncio
@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import func, select
 
 from wattson.db import Database
+from wattson.diagnostics.models import ConnectionEvent
 from wattson.sessions.models import MeterValue, Session
 from wattson.stations.models import ChargePoint, Command, StationEvent, StatusEvent
 
@@ -29,10 +30,12 @@ def _stamps():
         scalar(select(func.max(MeterValue.id))),
         scalar(select(func.max(Command.completed_at))),
         scalar(select(func.count()).select_from(Command)),
+        scalar(select(func.max(ConnectionEvent.last_at))),
+        scalar(select(func.max(ConnectionEvent.id))),
     )
 
 
-KINDS = (("stations", (0, 1, 2)), ("sessions", (3, 4)), ("commands", (5, 6)))
+KINDS = (("stations", (0, 1, 2)), ("sessions", (3, 4)), ("commands", (5, 6)), ("connections", (7, 8)))
 
 
 def changed(before: tuple | None, after: tuple) -> list[str]:

@@ -20,9 +20,12 @@ NAV = (("/", "Overview", "viewer"), ("/stations", "Stations", "viewer"), ("/diag
        ("/admin", "Admin", "admin"))
 
 
-def when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+def when(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A time in UTC, as every page writes it (ISO text, as the gateway's frame log has it, too)."""
     if value is None:
         return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc).strftime(fmt) + " UTC"

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from wattson.dashboard import auth, charts, live
 from wattson.dashboard.render import TEMPLATES, render
 from wattson.dashboard.service import DashboardQueries
+from wattson.dashboard.connections import router as connections_router
 from wattson.dashboard.stations import router as stations_router
 from wattson.errors import WattsonError
 
@@ -18,6 +19,7 @@ STATIC = TEMPLATES.parent / "static"
 static = StaticFiles(directory=STATIC)
 router = APIRouter(include_in_schema=False)
 router.include_router(stations_router)
+router.include_router(connections_router)
 
 
 def queries(request: Request) -> DashboardQueries:

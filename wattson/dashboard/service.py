@@ -9,6 +9,7 @@ from sqlalchemy import Numeric, String, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from wattson.db import Database
+from wattson.diagnostics.models import ConnectionEvent
 from wattson.sessions.models import Cdr, Session
 from wattson.stations.models import ChargePoint, Connector, Evse, StatusEvent
 
@@ -123,3 +124,25 @@ class DashboardQueries:
                  .order_by(Session.started_at.desc(), Session.id.desc()).limit(limit))
         async with self.db.session() as s:
             return list(await s.scalars(query))
+
+    async def connection_summary(self, since: datetime) -> list[tuple[str, str, int, int]]:
+        """(kind, reason, rows, attempts) of the connection events seen since ``since``, most first."""
+        attempts = func.sum(ConnectionEvent.count)
+        query = (select(ConnectionEvent.kind, ConnectionEvent.reason, func.count(), attempts)
+                 .where(ConnectionEvent.last_at >= since)
+                 .group_by(ConnectionEvent.kind, ConnectionEvent.reason).order_by(attempts.desc()))
+        async with self.db.session() as s:
+            return [tuple(row) for row in (await s.execute(query)).all()]
+
+    async def unknown_identities(self, since: datetime, limit: int = 10) -> list[tuple[str, int, datetime, str]]:
+        """(identity, attempts, last seen, last address) of unregistered ids refused since ``since``:
+        stations an installer set up before they were registered (or a typo in their URL)."""
+        last = func.max(ConnectionEvent.last_at)
+        query = (select(ConnectionEvent.charge_point_id, func.sum(ConnectionEvent.count), last,
+                        func.max(ConnectionEvent.remote_address))
+                 .where(ConnectionEvent.reason == "unknown_station", ConnectionEvent.last_at >= since,
+                        ConnectionEvent.charge_point_id.is_not(None),
+                        ConnectionEvent.charge_point_id.not_in(select(ChargePoint.id)))
+                 .group_by(ConnectionEvent.charge_point_id).order_by(last.desc()).limit(limit))
+        async with self.db.session() as s:
+            return [tuple(row) for row in (await s.execute(query)).all()]

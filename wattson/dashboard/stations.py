@@ -74,7 +74,7 @@ async def _frames(request: Request, charge_point_id: str, action: str | None):
 
 async def _refusals(request: Request, charge_point_id: str):
     diagnostics = getattr(request.app.state.services, "diagnostics", None)
-    return await diagnostics.for_station(charge_point_id, limit=20) if diagnostics else None
+    return await diagnostics.find(limit=20, charge_point_id=charge_point_id) if diagnostics else None
 
 
 def _params(name: str, form) -> dict:
