@@ -137,7 +137,8 @@ async def test_a_session_across_the_night_rate_is_priced_and_gets_one_cdr(server
 
         receipt = await api.get(f"/api/v1/sessions/{session['id']}/receipt")
         assert receipt.status_code == 200 and "text/html" in receipt.headers["content-type"]
-        assert "5.57 EUR" in receipt.text and "Smíchov garage" in receipt.text and "21 %" in receipt.text
+        assert "€5.57" in receipt.text and "Smíchov garage" in receipt.text and "21 %" in receipt.text
+        assert "€4.60" in receipt.text and "€0.97" in receipt.text  # excl. VAT and the VAT, money written one way
         pdf = await api.get(f"/api/v1/sessions/{session['id']}/receipt.pdf")
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF") and pdf.headers["content-type"] == \
             "application/pdf"
@@ -233,4 +234,4 @@ async def test_a_late_ended_credits_the_cdr_and_reissues_it_and_operators_can_re
         assert r.json()["reissued"]["tariff_id"] == free
         r = await api.post(f"/api/v1/cdrs/{cdrs[2]['id']}/credit", json={"reason": "x", "reissue_with_tariff_id": "NOPE"})
         assert r.status_code == 409  # credited already (checked before the tariff)
-        assert "0.00 EUR" in (await api.get(f"/api/v1/sessions/{sessions['A']['id']}/receipt")).text
+        assert "€0.00" in (await api.get(f"/api/v1/sessions/{sessions['A']['id']}/receipt")).text

@@ -1,16 +1,20 @@
 """The driver page in a real browser: headless Chromium (Debian's `chromium` package) driven by
 Playwright opens /driver/{EVSE ID} as a QR code would, picks a product, pays with a sandbox card,
 watches a simulated station charge, stops, and sees the receipt; the amount captured is the CDR's
-total incl. VAT and the rest of the hold is released."""
+total incl. VAT and the rest of the hold is released. After the stop the page tells the share of
+the product really used, says the charging finished (no "Stopping…" left behind), and the receipt
+fits a phone's width."""
 
 import asyncio
 import os
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
 from conftest import READY_BOUND_S
 from payment_kit import priced_evse, serve, wait_for_state
+from wattson.web.money import money
 from wattson.sim.station import SimStation, StationConfig
 
 CHROMIUM = "/usr/bin/chromium"
@@ -31,6 +35,13 @@ def amount(text: str) -> float:
     """A money amount as the page shows it (e.g. "CZK 1.23" or "1,23 Kč")."""
     digits = re.sub(r"[^\d,.]", "", text).replace(",", ".")
     return float(digits.strip("."))
+
+
+def share(payment: dict, hold: int, max_kwh: int) -> int:
+    """How much of an energy product a settled payment used, in percent: the more of its money and
+    its energy, rounded half up."""
+    used = max(Decimal(str(payment["amount_captured"])) / hold, Decimal(str(payment["energy_kwh"])) / max_kwh)
+    return min(100, int((used * 100).to_integral_value(ROUND_HALF_UP)))
 
 
 async def until(locator, predicate, timeout: float = READY_BOUND_S) -> str:
@@ -54,6 +65,10 @@ async def test_a_driver_pays_charges_stops_and_gets_the_receipt(page_server):
         async with SimStation(config) as sim:
             await sim.wait_until(lambda: sim.accepted.is_set() and sim.status(1) == "Available",
                                  timeout=READY_BOUND_S)
+            czech = await api.get(f"/driver/{place['evse_id']}?lang=cs")  # payable: the card form's hint
+            hint = re.search(r"<p class='hint'>(.*?)</p>", czech.text).group(1)
+            assert hint.startswith("Sandbox: jen testovací karty") and "(schválena)" in hint
+            assert "(zamítnuta)" in hint and "(ověření selže)" in hint and "authorised" not in hint
             async with playwright_api.async_playwright() as p:
                 browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
                 try:
@@ -83,13 +98,21 @@ async def test_a_driver_pays_charges_stops_and_gets_the_receipt(page_server):
                     session_id = re.search(r"session=(\w+)", page.url).group(1)
                     await page.get_by_role("button", name="Stop charging").click()
                     await page.locator("#done").wait_for(state="visible")
-                    captured = amount(await page.locator("#captured").inner_text())
+                    captured_text = await page.locator("#captured").inner_text()
+                    captured = amount(captured_text)
                     released = amount(await page.locator("#released").inner_text())
+                    assert await page.locator("#status").inner_text() == "Charging finished"
+                    percent_shown = await page.locator("#percent-text").inner_text()
 
                     receipt_href = await page.locator("#receipt").get_attribute("href")
+                    await page.set_viewport_size({"width": 360, "height": 740})  # a small phone
                     await page.goto(page_server.http_url + receipt_href)
                     assert "Charging receipt" in await page.content()
                     assert await page.locator("#payment").is_visible()
+                    for table in await page.locator("table").all():
+                        box = await table.bounding_box()
+                        assert box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+                    assert await page.locator("#lines td[data-label='Incl. VAT']").first.is_visible()
                     assert violations == []
                 finally:
                     await browser.close()
@@ -100,6 +123,8 @@ async def test_a_driver_pays_charges_stops_and_gets_the_receipt(page_server):
         assert payment["amount_captured"] == cdr["total_incl_vat"] == captured > 0
         assert payment["amount_released"] == pytest.approx(80 - captured) == pytest.approx(released)
         assert payment["product"]["name"] == "Up to 20 kWh" and payment["stop_reason"] == "driver"
+        assert captured_text == money(payment["amount_captured"], "CZK", "en")  # one way of writing money
+        assert percent_shown == f"{share(payment, 80, 20)} %" != "100 %"
 
 
 async def test_the_page_speaks_czech_and_says_when_it_cannot_take_a_payment(page_server):
@@ -108,11 +133,15 @@ async def test_the_page_speaks_czech_and_says_when_it_cannot_take_a_payment(page
         r = await api.get(f"/driver/{place['evse_id']}", headers={"Accept-Language": "cs-CZ,cs;q=0.9"})
         assert r.status_code == 200 and 'lang="cs"' in r.text and "Offline" in r.text
         assert "Tuto nabíječku teď nelze spustit platbou kartou." in r.text
-        assert "Nádražní" in r.text and "5,75 CZK" in r.text  # prices before the start (AFIR)
+        assert "Nádražní" in r.text and money(5.75, "CZK", "cs") in r.text  # prices before the start (AFIR)
+        assert money(5.75, "CZK", "cs") == "5,75\u00a0Kč"
         r = await api.get(f"/driver/{place['evse_id']}?lang=en")
         assert 'lang="en"' in r.text and "cannot be started" in r.text
         r = await api.get("/driver/XX-NOT-A-CODE")
-        assert r.status_code == 404
+        assert r.status_code == 404 and "No charger has the code XX-NOT-A-CODE" in r.text
+        r = await api.get("/driver/XX-NOT-A-CODE", headers={"Accept-Language": "cs"})
+        assert r.status_code == 404 and 'lang="cs"' in r.text
+        assert "Nabíječka s kódem XX-NOT-A-CODE neexistuje" in r.text
         js = await api.get("/driver/static/driver.js")
         assert js.status_code == 200 and "by_code" in js.text
         await asyncio.sleep(0)

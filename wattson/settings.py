@@ -114,6 +114,11 @@ class Settings(BaseSettings):
     stripe_webhook_secret: str | None = Field(None, description="Stripe webhook signing secret (whsec_...).")
     stripe_api_base: str | None = Field(None, description="Another address for Stripe's API (a test stand-in).")
 
+    # The seller on every receipt (docs/payments.md#receipts).
+    seller_name: str | None = Field(None, max_length=200, description="Who issues the receipts: the company's name.")
+    seller_address: str | None = Field(None, max_length=300, description="The seller's address, one line.")
+    seller_vat_id: str | None = Field(None, max_length=32, description="The seller's VAT id (e.g. CZ12345678).")
+
     @field_validator("tls_cert", "tls_key", "tls_client_ca", "ca_cert", "ca_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value):

@@ -155,6 +155,6 @@ def live_fields(offer: Offer, payment, session, cost: Decimal | None, current_a:
                charging_start_hour=hours, charging_start_minute=minutes, charging_start_second=seconds,
                still_continues=session.status == "active" and payment.state not in m.SETTLED,
                planned_charging_end=planned.replace(microsecond=0) if planned else None,
-               percent=100 if session.status != "active" else m.percent(limits, progress),
+               percent=m.percent(limits, progress),  # after the stop too: the share really used
                output_current=None if current_a is None or session.status != "active" else round(current_a, 1))
     return out

@@ -14,11 +14,13 @@ from wattson.errors import NotFound, WattsonError
 from wattson.payments import machine as m
 from wattson.payments.driver import charging_point
 from wattson.payments.schemas import ChargingPoint, DriverPayment, PayRequest
-from wattson.sessions.receipts import render_html, render_pdf
-from wattson.web.receipt import with_payment
+from wattson.sessions.receipts import card_text, render_html, render_pdf
+from wattson.web.money import money
 
 PREFIX = "/driver/api/v1"
 SESSION_ID = Query(None, min_length=1, max_length=64, description="The payment's session_id.")
+LANG = Query(None, max_length=8, description="en or cs; otherwise the payment's (or the browser's) language.")
+LANGUAGES = ("en", "cs")
 
 
 class RateLimited(WattsonError):
@@ -64,8 +66,12 @@ def _payments(request: Request):
     return request.app.state.services.payments
 
 
+def _only(lang: str | None) -> str | None:
+    return lang if lang in LANGUAGES else None
+
+
 def _language(request: Request, lang: str | None) -> str:
-    if lang in ("en", "cs"):
+    if lang in LANGUAGES:
         return lang
     accept = request.headers.get("accept-language", "").lower()
     return "cs" if accept.startswith("cs") or accept.startswith("sk") else "en"
@@ -96,7 +102,18 @@ async def by_code(request: Request, evse_id: str, session_id: str | None = SESSI
     return await charging_point_data(request, evse_id, session_id, _language(request, lang))
 
 
-async def driver_payment(request: Request, payment) -> dict:
+def _amounts_text(payment, cost: Decimal | None, language: str) -> dict:
+    """The amounts as the page shows them, written by the one money function (web.money); nothing
+    captured (yet) reads as zero."""
+    def text(value) -> str | None:
+        return None if value is None else money(Decimal(value), payment.currency, language)
+
+    return {"amount_held": text(payment.amount_held), "amount_captured": text(payment.amount_captured or "0"),
+            "amount_released": text(payment.amount_released), "amount_refunded": text(payment.amount_refunded),
+            "cost_incl_vat": text(cost)}
+
+
+async def driver_payment(request: Request, payment, lang: str | None = None) -> dict:
     session, priced = await _payments(request).live(payment)
     settled = payment.state in (m.CAPTURED, m.REFUNDED)
     end = (session.stopped_at or utcnow()) if session else None
@@ -112,7 +129,8 @@ async def driver_payment(request: Request, payment) -> dict:
             "elapsed_s": int((end - session.started_at).total_seconds()) if session else None,
             "started_at": session.started_at if session else None,
             "stopped_at": session.stopped_at if session else None,
-            "stop_reason": payment.stop_reason, "failure": payment.failure, "card": payment.card,
+            "stop_reason": payment.stop_reason, "failure": payment.failure, "card": card_text(payment.card),
+            "text": _amounts_text(payment, priced.total_incl_vat if priced else None, _only(lang) or payment.language),
             "receipt_url": f"{base}/receipt" if settled else None,
             "receipt_pdf_url": f"{base}/receipt.pdf" if settled else None}
 
@@ -127,30 +145,30 @@ async def pay(request: Request, response: Response, body: PayRequest,
                                                     body.email, body.language)
     if not created:
         response.status_code = 200
-    return await driver_payment(request, payment)
+    return await driver_payment(request, payment, body.language)
 
 
 @router.get("/payments/{session_id}", response_model=DriverPayment)
-async def get_payment(request: Request, session_id: str):
-    return await driver_payment(request, await _payments(request).find_payment(session_id[:64]))
+async def get_payment(request: Request, session_id: str, lang: str | None = LANG):
+    return await driver_payment(request, await _payments(request).find_payment(session_id[:64]), lang)
 
 
 @router.post("/payments/{session_id}/stop", response_model=DriverPayment)
-async def stop(request: Request, session_id: str):
+async def stop(request: Request, session_id: str, lang: str | None = LANG):
     """End the charging (before it began: cancel, and the whole hold is released)."""
-    return await driver_payment(request, await _payments(request).stop(session_id[:64]))
+    return await driver_payment(request, await _payments(request).stop(session_id[:64]), lang)
 
 
 @router.get("/payments/{session_id}/receipt", response_class=HTMLResponse)
-async def receipt(request: Request, session_id: str):
-    """The VAT receipt with what was held, captured and released: a link fit for an e-mail."""
-    payment, receipt = await _payments(request).receipt(session_id[:64])
-    return HTMLResponse(with_payment(render_html(receipt), payment))
+async def receipt(request: Request, session_id: str, lang: str | None = LANG):
+    """The VAT receipt with the seller and what was held, captured and released, in the
+    payment's language (or ``lang``): a link fit for an e-mail."""
+    return HTMLResponse(render_html(await _payments(request).receipt(session_id[:64], _only(lang))))
 
 
 @router.get("/payments/{session_id}/receipt.pdf")
-async def receipt_pdf(request: Request, session_id: str):
-    payment, receipt = await _payments(request).receipt(session_id[:64])
+async def receipt_pdf(request: Request, session_id: str, lang: str | None = LANG):
+    receipt = await _payments(request).receipt(session_id[:64], _only(lang))
     return Response(render_pdf(receipt), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="receipt-{receipt.number}.pdf"'})
 

@@ -239,6 +239,10 @@ class DriverPayment(BaseModel):
     stopped_at: datetime | None
     stop_reason: str | None
     failure: str | None
-    card: str | None
+    card: str | None = Field(description="The card's brand and last four digits, e.g. \"Visa •••• 4242\".")
+    text: dict[str, str | None] = Field(description="amount_held, amount_captured, amount_released, "
+                                                    "amount_refunded and cost_incl_vat written as the driver's "
+                                                    "language writes money (`lang`, else the payment's): "
+                                                    "\"CZK 1,234.50\", \"1 234,50 Kč\".")
     receipt_url: str | None
     receipt_pdf_url: str | None

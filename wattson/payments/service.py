@@ -11,7 +11,7 @@ import asyncio
 import logging
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -29,9 +29,10 @@ from wattson.locations.models import Location
 from wattson.payments import machine as m
 from wattson.payments.models import Payment, PaymentEvent, PaymentProduct
 from wattson.payments.providers import DECLINED, InvalidSignature, PaymentProvider, ProviderError
+from wattson.payments.tokens import TAG_PREFIX, new_token
 from wattson.sessions.billing import tariff_snapshot
 from wattson.sessions.models import ACTIVE, FINISHED, Cdr, Session
-from wattson.sessions.receipts import Receipt
+from wattson.sessions.receipts import CardPayment, Receipt, Seller
 from wattson.stations.identifiers import normalise_evse_id
 from wattson.stations.models import ChargePoint, Command, Connector, Evse
 from wattson.stations.status import evse_hardware_status
@@ -41,7 +42,6 @@ from wattson.tariffs.service import Place, TariffService
 
 log = logging.getLogger("wattson.payments")
 
-TAG_PREFIX = "WP"  # payment tokens: WP + 18 hex digits = 20 characters, OCPP 1.6's idTag limit
 STALE_CREATED = timedelta(minutes=2)  # a payment still "created" this long was interrupted mid-authorisation
 STOP_RETRY = timedelta(seconds=30)
 RETRY_BASE_S = 5
@@ -78,6 +78,11 @@ class Offer:
     @property
     def payable(self) -> bool:
         return self.available and not self.busy and self.tariff is not None and bool(self.products)
+
+
+def seller(settings) -> Seller:
+    """Who issues the receipts (WATTSON_SELLER_NAME, _ADDRESS, _VAT_ID)."""
+    return Seller(settings.seller_name, settings.seller_address, settings.seller_vat_id)
 
 
 def limits_of(product: dict) -> m.Limits:
@@ -234,7 +239,7 @@ class PaymentService:
         payment = Payment(uid=secrets.token_hex(16), idempotency_key=key or uuid.uuid4().hex, state=m.CREATED,
                           provider=self.provider.name, product_id=product.id, product=product_snapshot(product),
                           charge_point_id=offer.station.id, evse_id=offer.evse.id, evse=offer.evse.number,
-                          evse_code=offer.evse.evse_id, id_tag=TAG_PREFIX + secrets.token_hex(9).upper(),
+                          evse_code=offer.evse.evse_id, id_tag=new_token(),
                           currency=offer.currency, amount_held=str(hold), amount_refunded="0", email=email,
                           language=language, created_at=utcnow(), updated_at=utcnow())
         async with self.db.session() as s:
@@ -281,11 +286,19 @@ class PaymentService:
             raise Conflict(f"the payment is {payment.state}; try again in a moment")
         return payment
 
-    async def receipt(self, uid: str) -> tuple[Payment, Receipt]:
+    async def receipt(self, uid: str, language: str | None = None) -> Receipt:
+        """The settled payment's receipt: the session's CDR lines, the seller, and the card by its
+        brand and last four digits instead of the payment's one-off token (internal: never shown)."""
         payment = await self.find_payment(uid)
         if payment.state not in (m.CAPTURED, m.REFUNDED) or payment.session_id is None:
             raise Conflict("there is no receipt yet: the payment is not settled")
-        return payment, await self.billing.receipt(payment.session_id)
+        receipt = await self.billing.receipt(payment.session_id)
+        card = CardPayment(card=payment.card, held=Decimal(payment.amount_held),
+                           captured=Decimal(payment.amount_captured or "0"),
+                           released=Decimal(payment.amount_released or "0"),
+                           refunded=Decimal(payment.amount_refunded or "0"))
+        return replace(receipt, id_tag=None, payment=card, seller=seller(self.settings),
+                       language=language or payment.language)
 
     # --- operators ---------------------------------------------------------------------------------------
     async def list_payments(self, limit: int, before: tuple | None = None, **filters) -> list[Payment]:

@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from wattson.errors import NotFound
 from wattson.payments.driver_routes import PREFIX, _language, charging_point_data, rate_limit
 from wattson.web.i18n import TEXTS
+from wattson.web.money import money, number
 
 STATIC = Path(__file__).parent / "static"
 router = APIRouter(include_in_schema=False)
@@ -24,13 +25,6 @@ def _e(value) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _amount(value: float, currency: str, lang: str) -> str:
-    text = f"{value:,.2f}"
-    if lang == "cs":
-        text = text.replace(",", " ").replace(".", ",")
-    return f"{text} {currency}"
-
-
 @router.get("/driver/{evse_id}", response_class=HTMLResponse, dependencies=[Depends(rate_limit)])
 async def driver_page(request: Request, evse_id: str, lang: str | None = Query(None, max_length=8),
                       session: str | None = Query(None, max_length=64)):
@@ -39,8 +33,9 @@ async def driver_page(request: Request, evse_id: str, lang: str | None = Query(N
     try:
         cp = await charging_point_data(request, evse_id, None, language)
     except NotFound:
-        return HTMLResponse(_shell(language, t["title"], f"<p role='alert'>{_e(t['error'])}: {_e(evse_id)}</p>"),
-                            status_code=404)
+        message = t["unknown_code"].format(code=evse_id[:64])
+        return HTMLResponse(_shell(language, t["title"], f"<h1>{_e(t['title'])}</h1><p role='alert' "
+                                                         f"class='error'>{_e(message)}</p>"), status_code=404)
     offer = await request.app.state.services.payments.offer(evse_id)
     currency = offer.currency or ""
     address = cp["address"] or {}
@@ -67,8 +62,8 @@ async def driver_page(request: Request, evse_id: str, lang: str | None = Query(N
             f"<label class='product'><input type='radio' name='product' value='{_e(p['id'])}'"
             f"{' checked' if i == 0 else ''} required><span class='name'>{_e(p['name'])}</span>"
             f"<span class='limits'>{_e(' · '.join(limits))}</span>"
-            f"<span class='amount'>{_e(_amount(p['amount_with_vat'], currency, language))}</span>"
-            f"<span class='hold'>{_e(_amount(p['blocking_value'], currency, language))} {_e(t['held'])}</span></label>")
+            f"<span class='amount'>{_e(money(p['amount_with_vat'], currency, language))}</span>"
+            f"<span class='hold'>{_e(money(p['blocking_value'], currency, language))} {_e(t['held'])}</span></label>")
     config = request.app.state.services.payments.provider.client_config()
     if not cp["is_possible_to_charge_direct_payment"]:
         notice = t["no_products"] if not products else t["not_available"]
@@ -78,7 +73,8 @@ async def driver_page(request: Request, evse_id: str, lang: str | None = Query(N
     else:
         hint = ""
         if config.get("provider") == "sandbox":
-            cards = ", ".join(f"{c['number']} ({c['outcome']})" for c in config["test_cards"])
+            cards = ", ".join(f"{c['number']} ({t['test_cards'].get(c.get('code'), c['outcome'])})"
+                              for c in config["test_cards"])
             hint = f"<p class='hint'>{_e(t['sandbox_hint'])}: {_e(cards)}</p>"
         card = (f"<div id='stripe-card' class='field'></div>" if config.get("provider") == "stripe" else
                 f"<label class='field'>{_e(t['card_number'])}<input name='card_number' inputmode='numeric' "
@@ -100,7 +96,7 @@ async def driver_page(request: Request, evse_id: str, lang: str | None = Query(N
 <p id='error' role='alert' class='error' hidden></p>
 <section id='progress' hidden aria-live='polite'><h2 id='status'></h2>
 <dl class='facts live'><div><dt>{_e(t['elapsed'])}</dt><dd id='elapsed'>0:00:00</dd></div>
-<div><dt>{_e(t['energy'])}</dt><dd id='energy'>0.000 kWh</dd></div>
+<div><dt>{_e(t['energy'])}</dt><dd id='energy'>{_e(number(0, language, 3))} kWh</dd></div>
 <div><dt>{_e(t['cost'])}</dt><dd id='cost'>–</dd></div>
 <div><dt>{_e(t['progress'])}</dt><dd><progress id='percent' max='100' value='0'></progress> <span id='percent-text'>0 %</span></dd></div></dl>
 <button type='button' id='stop' class='stop'>{_e(t['stop'])}</button></section>

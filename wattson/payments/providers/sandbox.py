@@ -155,7 +155,8 @@ class SandboxProvider:
             raise Invalid("a webhook body must be {\"id\", \"type\", \"data\": {\"reference\"}}") from None
 
     def client_config(self) -> dict:
+        # "outcome" in English; "code" names it for the page's translations (web/i18n.py).
         return {"provider": self.name, "test_cards": [
-            {"number": "4242 4242 4242 4242", "outcome": "authorised"},
-            {"number": "4000 0000 0000 0002", "outcome": "declined"},
-            {"number": "4000 0000 0000 3220", "outcome": "authentication fails"}]}
+            {"number": "4242 4242 4242 4242", "outcome": "authorised", "code": "authorised"},
+            {"number": "4000 0000 0000 0002", "outcome": "declined", "code": "declined"},
+            {"number": "4000 0000 0000 3220", "outcome": "authentication fails", "code": "authentication_fails"}]}

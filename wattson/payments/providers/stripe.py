@@ -40,7 +40,8 @@ class StripeProvider:
                           [{"field": "body.payment_method", "message": "required with the stripe provider"}])
         params = {"amount": minor(amount, currency), "currency": currency.lower(), "capture_method": "manual",
                   "payment_method": payment_method, "payment_method_types": ["card"], "confirm": True,
-                  "description": description, "metadata": {"wattson_key": key}}
+                  "description": description, "metadata": {"wattson_key": key},
+                  "expand": ["latest_charge"]}  # its card details: the brand and last four digits for the receipt
         try:
             intent = await self.client.v1.payment_intents.create_async(params, {"idempotency_key": key})
         except stripe.CardError as error:

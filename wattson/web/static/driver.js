@@ -6,7 +6,11 @@
   const t = data.t;
   const $ = (id) => document.getElementById(id);
   const api = (path, options) => fetch(data.api + path, Object.assign({headers: {"content-type": "application/json"}}, options));
-  const money = (v) => v == null ? "–" : new Intl.NumberFormat(data.lang, {style: "currency", currency: data.currency}).format(v);
+  // Amounts come written by the server (payment.text: Wattson's one money format per language).
+  const shown = (text) => text == null ? "–" : text;
+  const kwh = new Intl.NumberFormat(data.lang, {minimumFractionDigits: 3, maximumFractionDigits: 3});
+  const lang = "lang=" + encodeURIComponent(data.lang);
+  const settled = ["captured", "refunded", "released", "declined", "failed"];
   let session = data.session || null;
   let timer = null;
   let stripe = null, stripeCard = null;
@@ -79,12 +83,12 @@
     try {
       const [pointResponse, paymentResponse] = await Promise.all([
         api("/charging_points/by_code/" + encodeURIComponent(data.evse) + "?session_id=" + encodeURIComponent(session)),
-        api("/payments/" + encodeURIComponent(session))]);
+        api("/payments/" + encodeURIComponent(session) + "?" + lang)]);
       if (!pointResponse.ok || !paymentResponse.ok) throw new Error(await errorOf(pointResponse.ok ? paymentResponse : pointResponse));
       const point = await pointResponse.json();
       const payment = await paymentResponse.json();
       render(point, payment);
-      if (["captured", "refunded", "released", "declined", "failed"].includes(payment.state)) return;
+      if (settled.includes(payment.state)) return;
     } catch (error) {
       showError(error.message || t.error);
     }
@@ -100,22 +104,24 @@
     if (point.charging_start_hour != null) {
       $("elapsed").textContent = point.charging_start_hour + ":" + pad(point.charging_start_minute) + ":" + pad(point.charging_start_second);
     }
-    if (payment.energy_kwh != null) $("energy").textContent = payment.energy_kwh.toFixed(3) + " kWh";
-    $("cost").textContent = money(payment.cost_incl_vat);
+    if (payment.energy_kwh != null) $("energy").textContent = kwh.format(payment.energy_kwh) + " kWh";
+    $("cost").textContent = shown(payment.text.cost_incl_vat);
     const percent = point.percent || 0;
     $("percent").value = percent;
     $("percent-text").textContent = percent + " %";
+    // Every state has its line, so none outlives its state (no "Stopping…" once settled).
     const status = {authorized: t.starting, starting: t.starting, charging: t.charging, stopping: t.stopping,
-                    finished: t.finished, releasing: t.finished}[payment.state];
+                    finished: t.finished, releasing: t.finished, captured: t.ended, refunded: t.ended,
+                    released: t.not_started, declined: t.declined, failed: t.failed}[payment.state];
     if (status) $("status").textContent = status;
     $("stop").hidden = !["starting", "charging"].includes(payment.state);
-    if (payment.state === "captured" || payment.state === "refunded" || payment.state === "released" ||
-        payment.state === "failed" || payment.state === "declined") {
+    if (settled.includes(payment.state)) {
       $("progress").hidden = payment.state !== "captured" && payment.state !== "refunded";
       $("stop").hidden = true;
       $("done").hidden = false;
-      $("captured").textContent = money(payment.amount_captured || 0);
-      $("released").textContent = money(payment.amount_released != null ? payment.amount_released : payment.amount_held);
+      $("captured").textContent = shown(payment.text.amount_captured);
+      $("released").textContent = shown(payment.text.amount_released != null ? payment.text.amount_released
+                                                                             : payment.text.amount_held);
       if (payment.receipt_url) {
         $("receipt").href = payment.receipt_url;
         $("receipt-pdf").href = payment.receipt_pdf_url;
@@ -127,7 +133,7 @@
 
   async function stop() {
     $("stop").disabled = true;
-    const response = await api("/payments/" + encodeURIComponent(session) + "/stop", {method: "POST"});
+    const response = await api("/payments/" + encodeURIComponent(session) + "/stop?" + lang, {method: "POST"});
     if (!response.ok) showError(await errorOf(response));
     $("stop").disabled = false;
     poll();
