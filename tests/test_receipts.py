@@ -6,6 +6,7 @@ there as on the HTML, the card shows as its last four digits, and the payment's 
 started the charger appears nowhere. Money is written by one function per language (web.money)."""
 
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,7 @@ from pypdf import PdfReader
 
 from ocpp_client import now, station
 from payment_kit import pay, priced_evse, serve, wait_for_state
-from wattson.sessions.receipts import card_text
+from wattson.sessions.receipts import card_text, duration
 from wattson.web.money import money, number
 
 SELLER = {"seller_name": "Nabíjíme s.r.o.", "seller_address": "Plzeň, Křižíkova 12, 301 00",
@@ -29,6 +30,11 @@ def plain(text: str) -> str:
     """Spaces as spaces: money keeps its parts together with no-break spaces, which a PDF's text
     extraction may give back as either."""
     return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+def page_text(html: str) -> str:
+    """What a reader of the HTML sees, roughly: the text between the tags."""
+    return plain(re.sub(r"<[^>]+>", " ", html))
 
 
 def pdf_text(content: bytes) -> str:
@@ -90,7 +96,7 @@ async def test_the_receipt_names_the_seller_shows_the_card_and_never_the_token(r
         pdf = await api.get(done["receipt_pdf_url"])
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
 
-    html = plain(page.text)
+    html = page_text(page.text)
     text = pdf_text(pdf.content)
     for rendering in (html, text):
         assert "Nabíjíme s.r.o." in rendering and "Plzeň, Křižíkova 12, 301 00" in rendering
@@ -103,6 +109,7 @@ async def test_the_receipt_names_the_seller_shows_the_card_and_never_the_token(r
         assert plain(money(captured, "CZK", "en")) in rendering
         assert plain(money(Decimal("50"), "CZK", "en")) in rendering  # the hold
         assert "CZK" in rendering and "21 %" in rendering
+        assert re.search(r"Charging time 0:00:\d\d ", rendering)  # h:mm:ss, not 0.000278 h
     assert token.encode() not in pdf.content
     assert any("Roboto" in name for name in embedded_fonts(pdf.content))
 
@@ -115,7 +122,7 @@ async def test_the_operators_receipt_of_a_paid_session_does_not_show_the_token_e
         page = await api.get(f"/api/v1/sessions/{live['id_transaction']}/receipt")
         pdf = await api.get(f"/api/v1/sessions/{live['id_transaction']}/receipt.pdf")
     assert page.status_code == 200 and pdf.status_code == 200
-    for rendering in (plain(page.text), pdf_text(pdf.content)):
+    for rendering in (page_text(page.text), pdf_text(pdf.content)):
         assert "paid by card" in rendering and token not in rendering
         assert "Smíchov garage" in rendering
 
@@ -130,7 +137,7 @@ async def test_a_czech_driver_gets_a_czech_receipt_with_czech_money(receipt_serv
     assert payment["text"]["amount_captured"] == money(captured, "CZK", "cs")
     assert payment["text"]["amount_held"] == money(Decimal(50), "CZK", "cs") == "50,00\u00a0Kč"
     assert 'lang="cs"' in page.text
-    for rendering in (plain(page.text), pdf_text(pdf.content)):
+    for rendering in (page_text(page.text), pdf_text(pdf.content)):
         assert "Doklad o nabíjení" in rendering and "Strženo z karty" in rendering
         assert "DIČ" in rendering and "CZ12345678" in rendering and "Plzeň, Křižíkova" in rendering
         assert plain(money(captured, "CZK", "cs")) in rendering and "Kč" in rendering
@@ -162,3 +169,4 @@ def test_quantities_and_cards_as_a_receipt_shows_them():
     assert card_text("mastercard 5555555555554444") == "Mastercard •••• 4444"
     assert card_text("•••• 1881") == "•••• 1881"
     assert card_text(None) is None and card_text("visa") is None
+    assert duration(Decimal("0.000278")) == "0:00:01" and duration(Decimal("1.5")) == "1:30:00"

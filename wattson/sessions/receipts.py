@@ -109,7 +109,8 @@ def lines(receipt: Receipt) -> list[Line]:
         d = getattr(receipt.priced, name)
         if not d.incl_vat and not d.volume:
             continue
-        quantity = f"{number(d.billed_volume, receipt.language)} {unit}" if unit else ""
+        quantity = (duration(d.billed_volume) if unit == "h" else
+                    f"{number(d.billed_volume, receipt.language)} {unit}" if unit else "")
         result.append(Line(t[label], quantity, d.excl_vat, _vat_percent(receipt.tariff, name), d.vat, d.incl_vat))
     return result
 
@@ -125,6 +126,12 @@ def _vat_percent(tariff: dict, dimension: str) -> Decimal | None:
                 vat = component.get("vat")
                 return None if vat is None else Decimal(str(vat))
     return None
+
+
+def duration(hours: Decimal) -> str:
+    """Billed time as h:mm:ss (0.000278 h reads as 0:00:01), the same in every language."""
+    seconds = int((hours * 3600).to_integral_value())
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 def card_text(card: str | None) -> str | None:

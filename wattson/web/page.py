@@ -104,7 +104,7 @@ async def driver_page(request: Request, evse_id: str, lang: str | None = Query(N
 <dl class='facts'><div><dt>{_e(t['charged'])}</dt><dd id='captured'></dd></div>
 <div><dt>{_e(t['released'])}</dt><dd id='released'></dd></div></dl>
 <p><a id='receipt' href='#'>{_e(t['receipt'])}</a> · <a id='receipt-pdf' href='#'>{_e(t['receipt_pdf'])}</a></p></section>"""
-    data = {"api": PREFIX, "evse": cp["code"], "lang": language, "currency": currency, "session": session,
+    data = {"api": PREFIX, "evse": cp["code"], "lang": language, "session": session,
             "provider": config, "t": t}
     return HTMLResponse(_shell(language, f"{cp['name']} – {t['title']}", body, data))
 
