@@ -54,6 +54,13 @@ class Settings(BaseSettings):
     boot_retry_interval: int = Field(60, ge=1, description="Seconds a Pending or Rejected station waits before booting again.")
     api_key_attempts: int = Field(20, ge=1, description="Wrong API keys one client address may send (within 10 "
                                                         "minutes of each other) before it is answered 429.")
+    # The dashboard (docs/dashboard.md).
+    dashboard_session_hours: float = Field(12.0, gt=0, description="How long a dashboard login lasts.")
+    dashboard_login_attempts: int = Field(5, ge=1, description="Wrong passwords one account or client address "
+                                                               "may try (within 10 minutes) before waiting.")
+    dashboard_secure_cookies: bool | None = Field(
+        None, description="Mark the login cookie Secure; unset: when the request came over TLS (directly or "
+                          "X-Forwarded-Proto https from a proxy).")
     migrate_on_start: bool = True
     log_level: str = "info"
     log_format: Literal["text", "json"] = Field("text", description="Log lines as text, or one JSON object a "
@@ -63,6 +70,12 @@ class Settings(BaseSettings):
     ws_protocol: Literal["wattson", "websockets-sansio", "websockets", "wsproto"] = Field(
         "wattson", description="uvicorn's WebSocket implementation: Wattson's (websockets-sansio without a pause "
                                "per message, with the ASGI TLS extension) or one of uvicorn's own, to compare.")
+    ocpp_log_frames: int = Field(
+        100, ge=0, le=10_000, description="OCPP frames kept in memory per station for its message log (both "
+                                          "directions; also for the last 1,000 disconnected stations); 0: no log.")
+    diagnostics_ids_per_address: int = Field(
+        100, ge=1, description="Distinct station ids refused from one client address within 10 minutes that get "
+                               "connection diagnostics rows of their own; beyond, one counted row for the address.")
     ocpp_max_frame_bytes: int = Field(
         2 * 1024 * 1024, ge=1024, description="Largest WebSocket message a station may send, in bytes; a larger one "
                                           "is refused unread: the connection is closed with 1009.")
@@ -118,6 +131,10 @@ class Settings(BaseSettings):
     seller_name: str | None = Field(None, max_length=200, description="Who issues the receipts: the company's name.")
     seller_address: str | None = Field(None, max_length=300, description="The seller's address, one line.")
     seller_vat_id: str | None = Field(None, max_length=32, description="The seller's VAT id (e.g. CZ12345678).")
+
+    # The command line (docs/cli.md).
+    api_key: str | None = Field(None, description="The operator API key `wattson commands` sends to a running "
+                                                  "server (--api-key overrides); the server itself ignores it.")
 
     @field_validator("tls_cert", "tls_key", "tls_client_ca", "ca_cert", "ca_key", mode="before")
     @classmethod
