@@ -13,12 +13,19 @@ from wattson.dashboard.render import TEMPLATES, render
 from wattson.dashboard.service import DashboardQueries
 from wattson.dashboard.connections import router as connections_router
 from wattson.dashboard.stations import router as stations_router
+from wattson.dashboard import people, places
+from wattson.dashboard.sessions import router as sessions_router
+from wattson.dashboard.tariffs import router as tariffs_router
 from wattson.errors import WattsonError
 
 STATIC = TEMPLATES.parent / "static"
 static = StaticFiles(directory=STATIC)
 router = APIRouter(include_in_schema=False)
 router.include_router(stations_router)
+router.include_router(people.router)
+router.include_router(places.router)
+router.include_router(sessions_router)
+router.include_router(tariffs_router)
 router.include_router(connections_router)
 
 
@@ -37,8 +44,10 @@ def _throttle(request: Request) -> auth.LoginThrottle:
 
 
 def _next(target: str | None) -> str:
-    """Where to go after login: a local path only (never another site)."""
-    if not target or not target.startswith("/") or target.startswith("//") or urlsplit(target).netloc:
+    """Where to go after login: a local path only (never another site; browsers read a backslash
+    as a slash, so ``/\\evil.example`` would be one)."""
+    if (not target or not target.startswith("/") or target.startswith("//") or "\\" in target
+            or urlsplit(target).netloc):
         return "/"
     return target
 
