@@ -15,7 +15,8 @@ from wattson.api.body_limit import BodyLimit
 from wattson.api.headers import SecurityHeaders
 from wattson.observability import metrics as prometheus
 from wattson.observability.health import Readiness, ReadyAnswer, database_check
-from wattson.ocpp.gateway import PREFIX as OCPP_PREFIX, refuse_websocket
+from wattson.ocpp.gateway import PREFIX as OCPP_PREFIX
+from wattson.diagnostics.routes import router as diagnostics_router
 from wattson.locations.routes import router as locations_router
 from wattson.payments.driver_routes import router as driver_router, webhooks as payment_webhooks
 from wattson.payments.routes import router as payments_router
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None):
     for router in (payments_router, driver_router, payment_webhooks, driver_page_router):  # payments/, web/
         api.include_router(router)
     api.mount("/driver/static", driver_static, name="driver-static")
+    api.include_router(diagnostics_router)  # connection diagnostics and the OCPP message log (diagnostics/)
     api.include_router(dashboard_routes.router)  # the operator dashboard at / (dashboard/)
     dashboard_routes.install(api)
     api.mount("/ocpi", create_ocpi_app(runtime.services))  # its own envelope, errors and docs (docs/ocpi.md)
@@ -111,14 +113,16 @@ class WattsonApp:
             if self.runtime.serves_stations:
                 await self.runtime.gateway(scope, receive, send)
             else:
-                await refuse_websocket(scope, receive, send, 404, "not_served", self._elsewhere("station connections"))
+                await self.runtime.gateway.refuse_websocket(scope, receive, send, 404, "not_served",
+                                                            self._elsewhere("station connections"))
         elif self.runtime.serves_api or scope["type"] == "lifespan" or scope.get("path") in SYSTEM_PATHS:
             await self.api(scope, receive, send)
         elif scope["type"] == "http":
             await JSONResponse({"error": {"code": "not_served", "message": self._elsewhere("the operator API")}},
                                status_code=404)(scope, receive, send)
         else:
-            await refuse_websocket(scope, receive, send, 404, "not_served", self._elsewhere("this address"))
+            await self.runtime.gateway.refuse_websocket(scope, receive, send, 404, "not_served",
+                                                        self._elsewhere("this address"))
 
     def _elsewhere(self, what: str) -> str:
         return f"this Wattson process runs role {self.runtime.role}: {what} is served by other processes"

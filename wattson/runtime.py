@@ -12,6 +12,7 @@ from wattson.cluster.nodes import Nodes, myself
 from wattson.cluster.singleton import WorkerLock
 from wattson.db import Database
 from wattson.db.migrate import upgrade
+from wattson.diagnostics.service import DiagnosticsService
 from wattson.locations.service import LocationService
 from wattson.observability.metrics import Metrics
 from wattson.operators.service import OperatorService
@@ -60,6 +61,7 @@ class Services:
     operators: OperatorService
     commands: CommandService | None = None
     ocpi: Ocpi | None = None
+    diagnostics: DiagnosticsService | None = None  # connection diagnostics (diagnostics/), set by Runtime
 
 
 def build_services(settings: Settings) -> Services:
@@ -108,10 +110,13 @@ class Runtime:
         protocols = [cls(self.services, SchemaSet(cls.schema_dir)) for cls in PROTOCOLS]
         self.metrics = Metrics(settings.node_id)  # /metrics (observability/metrics.py)
         self.metrics.watch_pool(self.services.db.engine)
-        self.gateway = Gateway(self.services.stations, protocols, metrics=self.metrics)
+        self.gateway = Gateway(self.services.stations, protocols, metrics=self.metrics,
+                               log_frames=settings.ocpp_log_frames)
         me = myself(bus=settings.bus_url is not None, role=self.role, tls=bool(settings.tls_cert),
                     client_ca=bool(settings.tls_cert and settings.tls_client_ca))
         self.services.stations.writer.node_id = me.id  # presence: which node holds a station
+        self.services.diagnostics = self.gateway.diagnostics = DiagnosticsService(
+            self.services.db, me.id, settings.diagnostics_ids_per_address)
         self.bus = (NatsBus(settings.bus_url, me.id, self.gateway, self.metrics, Subjects(settings.bus_prefix))
                     if settings.bus_url else None)
         self.services.commands = CommandService(self.services.db, self.bus or self.gateway, self.services.sessions,
@@ -148,6 +153,11 @@ class Runtime:
             self.worker_lock.start()
         log.info("Wattson ready (role %s) on %s", self.role, _redact(self.settings.database_url))
 
+    async def frames(self, charge_point_id: str, action: str | None = None, limit: int = 100) -> dict:
+        """The station's OCPP message log, newest first, from the gateway holding (or last holding)
+        it: ``{"frames": [...], "capacity": N, "note": ...}`` (ocpp/frame_log.py)."""
+        return await (self.bus or self.gateway).frames(charge_point_id, action, limit)
+
     async def _presence(self, gone: list[str], lost: bool) -> None:
         """Stations of nodes gone are shown offline; ours again online if we were taken for gone."""
         if gone:
@@ -172,6 +182,7 @@ class Runtime:
         await self.services.ocpi.stop()
         if self.bus is not None:
             await self.bus.close()
+        await self.services.diagnostics.stop()
         await self.nodes.leave()
         await self.services.db.dispose()
 

@@ -11,6 +11,9 @@
   keeps them a day for consumers that were away). The database stays the record: an event is news.
 - Take-over: a gateway hearing that a station it holds connected to another gateway closes its
   own (stale) connection.
+- The OCPP message log: asked of the holder on the command subject (op ``log``); of a station
+  nobody holds, on ``<prefix>.log.<station>``, which every gateway hears and only one that kept the
+  station's log (it held it last) answers.
 A station held by this process is served in-process, without a round trip through NATS.
 """
 
@@ -40,6 +43,8 @@ log = logging.getLogger("wattson.bus")
 ASK_TIMEOUT_S = 5.0
 #: What a command's ``send`` waits beyond the station's own timeout, for the gateway's answer.
 SEND_MARGIN_S = 5.0
+#: How long a question for a disconnected station's log waits: gateways without it stay silent.
+LOG_ASK_TIMEOUT_S = 1.0
 #: How long the stream keeps events.
 EVENTS_MAX_AGE_S = 24 * 3600
 _ERRORS = {cls.__name__: cls for cls in (StationOffline, CommandNotSupported, Invalid)}
@@ -84,6 +89,7 @@ class NatsBus:
         if serve_stations:
             self.gateway.link = self
             await self.nc.subscribe(self.subjects.events("connected"), cb=self._on_connected)
+            await self.nc.subscribe(self.subjects.logs(), cb=self._on_log_question)
 
     async def _ensure_stream(self) -> None:
         config = StreamConfig(name=self.subjects.stream, subjects=[self.subjects.events()],
@@ -164,6 +170,35 @@ class NatsBus:
                                 error_description="no answer from the gateway holding the station")
         self.metrics.round_trip(action, outcome.state, perf_counter() - started)
         return outcome
+
+    async def frames(self, charge_point_id: str, action: str | None = None, limit: int = 100) -> dict:
+        """The station's OCPP message log (``FrameLog.answer``'s shape) from the gateway holding
+        it, else from one that held it last; with neither, an empty log and a note."""
+        frame_log = self.gateway.frame_log
+        if self.gateway.holds(charge_point_id):
+            return frame_log.answer(charge_point_id, action, limit)
+        question = {"op": "log", "action": action, "limit": limit}
+        try:
+            return await self._ask(charge_point_id, question)
+        except StationOffline:
+            pass
+        if frame_log.has(charge_point_id):  # this process held it last
+            return frame_log.answer(charge_point_id, action, limit)
+        try:
+            msg = await self.nc.request(self.subjects.log(charge_point_id),
+                                        orjson.dumps({"station": charge_point_id, **question}),
+                                        timeout=LOG_ASK_TIMEOUT_S)
+        except NoRespondersError:
+            return {"frames": [], "capacity": frame_log.capacity,
+                    "note": "no gateway process is running: no frames to show"}
+        except NatsTimeout:
+            return {"frames": [], "capacity": frame_log.capacity,
+                    "note": "no gateway kept frames of this station: it has not connected since they started, "
+                            "or its log was dropped among the oldest of the disconnected stations"}
+        except nats.errors.Error as error:
+            raise BusUnavailable(f"the bus to the station gateways failed ({type(error).__name__}); "
+                                 "try again shortly") from None
+        return orjson.loads(msg.data)
 
     async def _ask(self, charge_point_id: str, request: dict, timeout: float = ASK_TIMEOUT_S) -> dict:
         if self.nc is None or not self.nc.is_connected:
@@ -249,8 +284,22 @@ class NatsBus:
         except Exception as error:  # noqa: BLE001 - the asker gave up or the bus is down
             log.warning("bus answer not sent: %s", error)
 
+    async def _on_log_question(self, msg) -> None:
+        """Answered only by a gateway that kept the station's log: the others stay silent."""
+        try:
+            question = orjson.loads(msg.data)
+            station = question["station"]
+            if not self.gateway.frame_log.has(station):
+                return
+            await msg.respond(orjson.dumps(self.gateway.frame_log.answer(station, question.get("action"),
+                                                                         int(question.get("limit", 100)))))
+        except Exception as error:  # noqa: BLE001 - the asker times out and says so
+            log.warning("OCPP log question not answered: %s", error)
+
     async def _serve(self, request: dict) -> dict:
         station, op, gateway = request["station"], request["op"], self.gateway
+        if op == "log":  # the log outlives the connection: answered even if it closed meanwhile
+            return gateway.frame_log.answer(station, request.get("action"), int(request.get("limit", 100)))
         if not gateway.holds(station):
             raise StationOffline(f"charge point {station!r} is not connected")
         if op == "ping":

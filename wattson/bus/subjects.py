@@ -29,6 +29,14 @@ class Subjects:
         """Request/reply (core NATS), answered by the gateway holding the station."""
         return f"{self.prefix}.cmd.{token(charge_point_id)}"
 
+    def log(self, charge_point_id: str) -> str:
+        """Request/reply: a disconnected station's OCPP message log, answered by a gateway that kept it."""
+        return f"{self.prefix}.log.{token(charge_point_id)}"
+
+    def logs(self) -> str:
+        """Every station's log question (each gateway listens once, not per station)."""
+        return f"{self.prefix}.log.*"
+
     def event(self, kind: str, charge_point_id: str) -> str:
         return f"{self.prefix}.evt.{kind}.{token(charge_point_id)}"
 

@@ -1,13 +1,16 @@
 """One station's OCPP-J connection: answers its calls in order, sends ours one at a time.
 
 The connection knows nothing about the transport: it is fed text frames and given a
-coroutine to send them, so any WebSocket server (or a test) can drive it.
+coroutine to send them, so any WebSocket server (or a test) can drive it. Each frame, both
+ways, is appended to the station's message log (``frame_log.py``) when it has one.
 """
 
 import asyncio
 import logging
 import uuid
-from time import perf_counter
+from sys import intern
+from collections import deque
+from time import perf_counter, time
 from typing import Awaitable, Callable
 
 from wattson.db.errors import unavailable
@@ -34,39 +37,51 @@ class ConnectionClosed(Exception):
 
 class Connection:
     __slots__ = ("charge_point_id", "protocol", "registration", "_send", "_close", "_call_lock", "_pending",
-                 "_open", "invited", "_calls", "_heard")
+                 "_open", "invited", "_calls", "_heard", "_log")
 
     def __init__(self, charge_point_id: str, protocol: Protocol, registration: str,
                  send: Callable[[str], Awaitable[None]], close: Callable[[int, str], Awaitable[None]],
-                 metrics: Metrics | None = None, heard: Callable[..., Awaitable[None]] | None = None):
+                 metrics: Metrics | None = None, heard: Callable[..., Awaitable[None]] | None = None,
+                 log: deque | None = None):
         self.charge_point_id = charge_point_id
         self.protocol = protocol
         self.registration = registration
         self._send = send
         self._close = close
         self._call_lock = asyncio.Lock()
-        self._pending: tuple[str, asyncio.Future] | None = None
+        self._pending: tuple[str, asyncio.Future, str] | None = None  # unique id, its reply, action
         self._open = True
         self.invited: set[str] = set()  # messages our calls asked for (allowed while Pending)
         self._calls = (metrics or UNSCRAPED).calls(protocol.version, protocol.handlers)
         #: told of every call answered without error: (station, version, action, payload, response)
         self._heard = heard
+        #: the station's message log: (time, sent by us, action a reply answers, text); None: not kept
+        self._log = log
 
     # --- inbound --------------------------------------------------------------------------
     async def receive(self, text: str | bytes) -> None:
         try:
             frame = rpc.parse(text)
         except RpcError as error:
+            if self._log is not None:
+                self._log.append((time(), False, self._answers(error.unique_id) if error.is_reply else None, text))
             log.warning("%s sent a malformed frame: %s", self.charge_point_id, error.description)
             if error.is_reply:
                 self._fail_pending(error)
             else:
                 await self._send_error(error)
             return
+        if self._log is not None:
+            self._log.append((time(), False, None if type(frame) is rpc.Call else self._answers(frame.unique_id), text))
         if isinstance(frame, rpc.Call):
             await self._answer(frame)
         else:
             self._resolve(frame)
+
+    def _answers(self, unique_id: str) -> str | None:
+        """The action of our outstanding call a reply with this id answers."""
+        pending = self._pending
+        return pending[2] if pending is not None and pending[0] == unique_id else None
 
     async def _answer(self, call: rpc.Call) -> None:
         protocol = self.protocol
@@ -105,6 +120,9 @@ class Connection:
         finally:
             MESSAGE_ID.reset(token)
         metrics.answered(perf_counter() - started)
+        if self._log is not None:
+            # a known action's name is the handler table's own string: no copy kept per frame
+            self._log.append((time(), True, intern(call.action) if handler is not None else call.action, frame))
         await self._send(frame)
         if answered is not None and self._heard is not None:
             await self._heard(self.charge_point_id, protocol.version, call.action, call.payload, answered)
@@ -132,7 +150,10 @@ class Connection:
         return pending[1]
 
     async def _send_error(self, error: RpcError) -> None:
-        await self._send(self._error_frame(error))
+        frame = self._error_frame(error)
+        if self._log is not None:
+            self._log.append((time(), True, None, frame))
+        await self._send(frame)
 
     def _error_frame(self, error: RpcError) -> str:
         return rpc.error_frame(error.unique_id, self.protocol.error_code(error.code), error.description,
@@ -149,9 +170,12 @@ class Connection:
                 unique_id = str(uuid.uuid4())
                 self.invited |= self.protocol.invited_by(action, payload)  # before its answer can arrive
                 future = asyncio.get_running_loop().create_future()
-                self._pending = (unique_id, future)
+                self._pending = (unique_id, future, action)
+                frame = rpc.call_frame(unique_id, action, payload)
+                if self._log is not None:
+                    self._log.append((time(), True, None, frame))
                 try:
-                    await self._send(rpc.call_frame(unique_id, action, payload))
+                    await self._send(frame)
                     return await future
                 finally:
                     self._pending = None

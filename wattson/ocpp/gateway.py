@@ -8,6 +8,9 @@ scheme ``wss``) and the client certificate from the standard ASGI TLS extension.
 for want of them is the same 401, so a stranger learns nothing about which stations exist or
 what they need; only the log says why. Repeated attempts per (station, client address), and
 many failures from one address, are answered 429 at once without checking the credentials (throttle.py).
+Each refusal, connect and disconnect is told to the connection diagnostics (``diagnostics``), with
+the reason, for the installer (docs/operations.md); each station's frames go to its message log
+(``frame_log.py``).
 """
 
 import asyncio
@@ -22,10 +25,12 @@ from cryptography.x509.oid import NameOID
 from pydantic import BaseModel
 
 from wattson.bus import StationLink
+from wattson.diagnostics.rules import attempt, credential_reason, disconnect_reason
 from wattson.errors import CommandNotSupported, Invalid, StationOffline, Unauthenticated
 from wattson.observability.logging import STATION_ID
 from wattson.observability.metrics import Metrics
 from wattson.ocpp.connection import Connection, ConnectionClosed, StationCallError
+from wattson.ocpp.frame_log import FrameLog
 from wattson.ocpp.protocol import Protocol
 from wattson.ocpp.rpc import RpcError
 from wattson.ocpp.throttle import Throttle
@@ -55,7 +60,8 @@ def negotiate(offered: list[str], supported: list[Protocol]) -> Protocol | None:
 
 class Gateway:
     def __init__(self, stations, protocols: list[Protocol], throttle: Throttle | None = None,
-                 address_throttle: Throttle | None = None, metrics: Metrics | None = None):
+                 address_throttle: Throttle | None = None, metrics: Metrics | None = None,
+                 log_frames: int = 100, diagnostics=None):
         self.stations = stations
         #: told which stations this process holds and what they say (a bus; None in one process)
         self.link: StationLink | None = None
@@ -68,6 +74,12 @@ class Gateway:
         #: Failures per client address: generous, as stations may share a proxy or NAT, and counting
         #: only failures, as a reconnect storm through one proxy is thousands of handshakes at once.
         self.address_throttle = address_throttle or Throttle(free=1000)
+        #: each station's last frames (WATTSON_OCPP_LOG_FRAMES), kept a while after it disconnects
+        self.frame_log = FrameLog(log_frames)
+        #: told every handshake outcome (``record(Attempt)``, DiagnosticsService); None: not recorded
+        self.diagnostics = diagnostics
+        #: why we are closing a connection (diagnostics.rules reason), until its disconnect is seen
+        self._ending: dict[Connection, str] = {}
 
     # --- the WebSocket endpoint ------------------------------------------------------------
     async def __call__(self, scope, receive, send) -> None:
@@ -77,6 +89,7 @@ class Gateway:
         problem = identity_problem(identity)
         if problem:
             log.warning("refused connection to %r: %s", scope["path"], problem)
+            self._note(scope, identity, "invalid_identity", f"{problem}; the path was {scope['path'][:120]!r}")
             await _deny(scope, send, 400, "invalid_identity", problem)
             return
         STATION_ID.set(identity)  # this task serves only this station: every line it logs names it
@@ -86,18 +99,21 @@ class Gateway:
             reason = (f"no supported OCPP subprotocol offered (offered {offered or 'none'}, "
                       f"supported {[p.subprotocol for p in self.protocols]})")
             log.warning("refused %s: %s", identity, reason)
+            self._note(scope, identity, "no_subprotocol", reason)
             # OCPP-J: complete the handshake without a subprotocol, then close at once.
             await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": 1002, "reason": reason[:120]})
             return
         named = certificate_name(scope)
         if named is not None and named != identity:
-            await self._refuse(scope, send, identity, FORBIDDEN, f"its client certificate is for {named!r}")
+            await self._refuse(scope, send, identity, FORBIDDEN, f"its client certificate is for {named!r}",
+                               "certificate_mismatch")
             return
         address = client_address(scope)
         wait = self._admit(identity, address)
         if wait:
             log.warning("refused %s from %s unchecked: too many recent attempts", identity, address)
+            self._note(scope, identity, "throttled", f"retry after {max(1, math.ceil(wait))} s")
             await _deny(scope, send, *THROTTLED, [(b"retry-after", str(max(1, math.ceil(wait))).encode())])
             return
         credentials = Credentials(password=basic_password(scope, identity), tls=scope.get("scheme") == "wss",
@@ -105,33 +121,55 @@ class Gateway:
         try:
             registration = await self.stations.connect(identity, protocol.version, credentials)
         except Unauthenticated as error:
-            await self._refuse(scope, send, identity, UNAUTHENTICATED, error.message)
+            tls = (scope.get("extensions") or {}).get("tls") or {}
+            reason = credential_reason(error.message, credentials.password is None and _has_basic(scope),
+                                       tls.get("client_cert_error"))
+            await self._refuse(scope, send, identity, UNAUTHENTICATED, error.message, reason,
+                               _credential_detail(reason, error.message, scope, identity))
             return
         except BaseException:  # not the station's fault (database gone, shutdown): not held against it
             self.throttle.succeeded((identity, address))
             raise
         if registration is None:
             await self._refuse(scope, send, identity, UNAUTHENTICATED,
-                               "unknown charge point (register it, or set WATTSON_AUTO_REGISTER)")
+                               "unknown charge point (register it, or set WATTSON_AUTO_REGISTER)", "unknown_station")
             return
         self.throttle.succeeded((identity, address))  # its own attempt only: a guesser's still count
         await send({"type": "websocket.accept", "subprotocol": protocol.subprotocol})
-        await self._serve(identity, protocol, registration, receive, send)
+        self._note(scope, identity, "accepted", f"OCPP {protocol.version}, registration {registration}")
+        await self._serve(identity, protocol, registration, receive, send, scope)
 
     def _admit(self, identity: str, address: str) -> float:
         """Seconds to wait when this attempt is refused unchecked, else 0. Counted before its
         credentials are checked, so parallel guesses at one station gain nothing."""
         return self.address_throttle.check(address) or self.throttle.admit((identity, address))
 
-    async def _refuse(self, scope, send, identity: str, answer: tuple[int, str, str], reason: str) -> None:
-        """Log the real ``reason``, count the failure against the address, give the fixed answer at once."""
+    async def _refuse(self, scope, send, identity: str, answer: tuple[int, str, str], reason: str, code: str,
+                      detail: str | None = None) -> None:
+        """Log the real ``reason`` and record it as ``code``, count the failure against the address,
+        give the fixed answer at once."""
         address = client_address(scope)
         self.address_throttle.failed(address)
         log.warning("refused %s from %s: %s", identity, address, reason)
+        self._note(scope, identity, code, detail or reason)
         status, code, message = answer
         await _deny(scope, send, status, code, message, CHALLENGE if status == 401 else None)
 
-    async def _serve(self, identity: str, protocol: Protocol, registration: str, receive, send) -> None:
+    def _note(self, scope, identity: str | None, reason: str, detail: str = "", close_code: int | None = None) -> None:
+        """Tell the diagnostics what happened to this handshake or connection."""
+        if self.diagnostics is not None:
+            self.diagnostics.record(attempt(identity, reason, client_address(scope), scope.get("scheme") == "wss",
+                                            scope.get("subprotocols") or (), close_code, detail))
+
+    async def refuse_websocket(self, scope, receive, send, status: int, code: str, message: str) -> None:
+        """Refuse a WebSocket handshake not yet received (an HTTP status with a JSON body), recorded:
+        a station sent to a process that does not serve it."""
+        if (await receive())["type"] == "websocket.connect":
+            identity = scope["path"][len(PREFIX):] if scope["path"].startswith(PREFIX) else scope["path"]
+            self._note(scope, identity, "not_served", f"{message} (path {scope['path'][:120]!r})")
+            await _deny(scope, send, status, code, message)
+
+    async def _serve(self, identity: str, protocol: Protocol, registration: str, receive, send, scope=None) -> None:
         async def send_text(text: str) -> None:
             await send({"type": "websocket.send", "text": text})
 
@@ -139,7 +177,8 @@ class Gateway:
             await send({"type": "websocket.close", "code": code, "reason": reason})
 
         conn = Connection(identity, protocol, registration, send_text, close, self.metrics,
-                          self.link.said if self.link is not None else None)
+                          self.link.said if self.link is not None else None, self.frame_log.opened(identity))
+        close_code = None
         previous = self.connections.get(identity)
         self.connections[identity] = conn
         log.info("%s connected (OCPP %s, %s)", identity, protocol.version, registration)
@@ -159,6 +198,7 @@ class Gateway:
                         continue  # until the server reports the disconnect
                     await conn.receive(text)
                 elif message["type"] == "websocket.disconnect":
+                    close_code = message.get("code")
                     if message.get("code") == 1009:  # mostly the server refusing, unread, a frame above the limit
                         log.warning("%s: connection closed with 1009, message too big (%s): a frame of the station "
                                     "above WATTSON_OCPP_MAX_FRAME_BYTES, or one of ours above the station's limit",
@@ -166,8 +206,12 @@ class Gateway:
                     break
         finally:
             conn.closed()
+            ending = self._ending.pop(conn, None)
+            if scope is not None:
+                self._note(scope, identity, disconnect_reason(close_code, ending), close_code=close_code)
             if self.connections.get(identity) is conn:
                 del self.connections[identity]
+                self.frame_log.closed(identity)
                 log.info("%s disconnected", identity)
                 await asyncio.shield(self._released(identity))
 
@@ -183,8 +227,15 @@ class Gateway:
         if conn is None:
             return
         log.info("%s: closing its previous connection (%s)", identity, why)
+        self._ending[conn] = "moved" if why == "connected to another gateway" else "replaced"
         conn.closed()
         await _quietly(conn.close(1000, why))
+
+    # --- the message log ---------------------------------------------------------------------
+    async def frames(self, charge_point_id: str, action: str | None = None, limit: int = 100) -> dict:
+        """The station's OCPP message log (``FrameLog.answer``), newest first; the same method as
+        ``NatsBus.frames``, which asks the gateway holding the station in a cluster."""
+        return self.frame_log.answer(charge_point_id, action, limit)
 
     # --- commands --------------------------------------------------------------------------
     def holds(self, charge_point_id: str) -> bool:
@@ -253,6 +304,7 @@ class Gateway:
 
     async def close_all(self) -> None:
         for conn in list(self.connections.values()):
+            self._ending[conn] = "server_shutdown"
             conn.closed()
             await _quietly(conn.close(1001, "server shutting down"))
 
@@ -274,6 +326,31 @@ def basic_password(scope, identity: str) -> str | None:
     return None
 
 
+def _has_basic(scope) -> bool:
+    return any(name == b"authorization" and value[:6].lower() == b"basic " for name, value in scope.get("headers", ()))
+
+
+def basic_user(scope) -> str | None:
+    """The user an HTTP Basic header names (for the diagnostics; never its password), or None."""
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization" and value[:6].lower() == b"basic ":
+            try:
+                return base64.b64decode(value[6:].strip(), validate=True).decode().partition(":")[0]
+            except (ValueError, UnicodeDecodeError):
+                return None
+    return None
+
+
+def _credential_detail(reason: str, message: str, scope, identity: str) -> str:
+    if reason == "password_user_mismatch":
+        user = basic_user(scope)
+        return f"user {user!r} instead of {identity!r}" if user is not None else "an unreadable Basic header"
+    if reason == "certificate_unverified":
+        return str(((scope.get("extensions") or {}).get("tls") or {}).get("client_cert_error"))
+    profile = message.partition("security profile ")[2].partition(":")[0]
+    return f"profile {profile}" if reason in ("password_missing", "tls_required") and profile else message
+
+
 def certificate_name(scope) -> str | None:
     """The common name of the client certificate the TLS layer verified (ASGI TLS extension):
     the identity it vouches for ("" when it has no single CN); None when no verified certificate
@@ -287,12 +364,6 @@ def certificate_name(scope) -> str | None:
     except ValueError:
         return ""
     return names[0].value if len(names) == 1 else ""
-
-
-async def refuse_websocket(scope, receive, send, status: int, code: str, message: str) -> None:
-    """Refuse a WebSocket handshake not yet received: an HTTP status with a JSON body."""
-    if (await receive())["type"] == "websocket.connect":
-        await _deny(scope, send, status, code, message)
 
 
 async def _deny(scope, send, status: int, code: str, message: str, headers: list | None = None) -> None:

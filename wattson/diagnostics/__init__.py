@@ -1,0 +1,1 @@
+"""Connection diagnostics: why stations could not connect, and when they connected and dropped."""
