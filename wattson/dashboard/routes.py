@@ -5,6 +5,7 @@ import secrets
 from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -138,11 +139,21 @@ def install(app) -> None:
     async def forbidden(request: Request, exc: auth.Forbidden):
         return render(request, "error.html", status_code=403, title="Not allowed", message=exc.message)
 
-    api_error = app.exception_handlers[WattsonError]
+    api_error, api_invalid = app.exception_handlers[WattsonError], app.exception_handlers[RequestValidationError]
 
     @app.exception_handler(WattsonError)
     async def domain_error(request: Request, exc: WattsonError):
         """On a dashboard page, the API's error as a page (the API keeps its JSON body)."""
         if getattr(request.state, "login", None) is None:
             return await api_error(request, exc)
-        return render(request, "error.html", status_code=exc.status, title="That did not work", message=exc.message)
+        details = exc.details if isinstance(exc.details, list) else []
+        return render(request, "error.html", status_code=exc.status, title="That did not work", message=exc.message,
+                      details=[f"{d.get('field', '')}: {d.get('message', '')}" for d in details if isinstance(d, dict)])
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        if getattr(request.state, "login", None) is None:
+            return await api_invalid(request, exc)
+        return render(request, "error.html", status_code=422, title="That did not work",
+                      message="Some of what was sent is not valid:",
+                      details=[f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in exc.errors()])

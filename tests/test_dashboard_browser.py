@@ -1,0 +1,130 @@
+"""The dashboard in a real browser (Debian's Chromium, driven by Playwright), as an operator uses
+it: log in, watch a simulated station come online without reloading, start a session with a
+button, watch its chart grow, stop it, open the receipt; a viewer sees no command buttons. The
+pages run under their Content-Security-Policy; screenshots land in docs/screenshots/."""
+
+import os
+
+import pytest
+
+from conftest import READY_BOUND_S
+from dashboard_kit import ARGS, CHROMIUM, PASSWORD, SCREENSHOTS, create_operator
+from payment_kit import priced_evse, serve
+from wattson.sim.station import SimStation, StationConfig
+
+playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip: playwright)")
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                                reason=f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
+expect = playwright_api.expect
+
+
+@pytest.fixture
+def dash(tmp_path):
+    yield from serve(tmp_path)
+
+
+async def _browser_page(browser, violations: list[str]):
+    page = await browser.new_page(locale="en-GB", viewport={"width": 1280, "height": 900})
+    page.set_default_timeout(READY_BOUND_S * 1000)
+    expect.set_options(timeout=READY_BOUND_S * 1000)
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("dialog", lambda dialog: dialog.accept())  # the confirmations of command buttons
+    return page
+
+
+async def _log_in(page, base: str, email: str) -> None:
+    await page.goto(f"{base}/")
+    await expect(page).to_have_url(f"{base}/login?next=/")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page.locator("h1")).to_have_text("Overview")
+
+
+async def shoot(page, name: str) -> None:
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    await page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
+
+
+def points(polyline: str | None) -> int:
+    return len((polyline or "").split())
+
+
+async def test_an_operator_watches_a_station_come_online_charges_stops_and_opens_the_receipt(dash):
+    async with dash.api() as api:
+        place = await priced_evse(api)
+    tag = await dash.add_tag()
+    admin, viewer = create_operator(dash, "admin"), create_operator(dash, "viewer")
+    base, cp = dash.http_url, place["cp_id"]
+    config = StationConfig(station_id=cp, url=dash.ws_url, ocpp="1.6", connectors=1, id_tags=[],
+                           meter_interval=1.0, seed=3)
+    violations: list[str] = []
+    async with playwright_api.async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = await _browser_page(browser, violations)
+            await page.goto(f"{base}/login")
+            await shoot(page, "login")
+            await _log_in(page, base, admin)
+
+            await page.get_by_role("link", name="Stations", exact=True).click()
+            row = page.locator(f"tr[data-station='{cp}']")
+            await expect(row.locator(".net")).to_have_text("never connected")
+            async with SimStation(config) as sim:
+                # Online without a reload: the live stream tells the page, which re-fetches the rows.
+                await expect(row.locator(".net")).to_have_text("online")
+                await expect(row).to_contain_text("Available")
+                await shoot(page, "stations")
+                await row.get_by_role("link", name=cp).click()
+
+                await page.locator("summary", has_text="Start a session").click()
+                start = page.locator(f"form[action='/stations/{cp}/commands/remote-start']")
+                await start.get_by_label("Id tag").fill(tag)
+                await start.get_by_label("EVSE").fill("1")
+                await start.get_by_role("button", name="Start a session").click()
+                await expect(page.locator("#commands")).to_contain_text("remote-start")
+                await expect(page.locator("#commands")).to_contain_text("Accepted")
+                await sim.wait_until(lambda: sim.status(1) == "Charging", timeout=READY_BOUND_S)
+                session_link = page.locator("section", has_text="Sessions").locator("tbody a").first
+                await expect(session_link).to_be_visible()
+                await expect(page.locator("#ocpp-log")).to_contain_text("RemoteStartTransaction")
+                await shoot(page, "station")
+
+                await session_link.click()
+                await expect(page.locator("#session-status")).to_have_text("active")
+                power = page.locator("#curves polyline").first
+                await expect(power).to_be_attached()
+                first = points(await power.get_attribute("points"))
+                # The chart grows as meter values arrive, without a reload.
+                await expect(power).not_to_have_attribute("points", await power.get_attribute("points"))
+                grown = points(await page.locator("#curves polyline").first.get_attribute("points"))
+                assert grown > first
+                await shoot(page, "session")
+
+                await page.get_by_role("button", name="Stop the session").click()
+                await expect(page.locator("#session-status")).not_to_have_text("active")
+                await sim.wait_until(lambda: sim.status(1) == "Available", timeout=READY_BOUND_S)
+                receipt = page.locator("#receipt")
+                await expect(receipt).to_be_visible()
+                await receipt.click()
+                await expect(page.locator("body")).to_contain_text(cp)
+                await expect(page.locator("body")).to_contain_text("CZK")
+                await shoot(page, "receipt")
+
+                await page.goto(f"{base}/")
+                await expect(page.locator("#online")).to_have_text("1")
+                await shoot(page, "overview")
+                await page.goto(f"{base}/diagnostics")
+                await shoot(page, "diagnostics")
+
+            # A viewer sees the station, not its command buttons.
+            other = await browser.new_context(locale="en-GB")
+            viewer_page = await _browser_page(other, violations)
+            await _log_in(viewer_page, base, viewer)
+            await viewer_page.goto(f"{base}/stations/{cp}")
+            await expect(viewer_page.locator("h1")).to_contain_text(cp)
+            assert await viewer_page.get_by_text("Start a session").count() == 0
+            assert await viewer_page.locator("#actions").count() == 0
+        finally:
+            await browser.close()
+    assert violations == [], violations
