@@ -2,11 +2,13 @@
 
 import asyncio
 from collections.abc import Sequence
+from typing import TextIO
 
+from wattson.sim.report import Reporter
 from wattson.sim.station import SimStation, StationConfig, default_id_tags
 from wattson.sim.versions import SUPPORTED_OCPP
 
-__all__ = ["run_stations", "default_id_tags", "SUPPORTED_OCPP"]
+__all__ = ["run_stations", "run_fleet", "default_id_tags", "SUPPORTED_OCPP"]
 
 STAGGER = 0.05  # seconds between two stations connecting ...
 STAGGER_TOTAL = 5.0  # ... but all of them connected within this
@@ -15,10 +17,13 @@ STAGGER_TOTAL = 5.0  # ... but all of them connected within this
 async def run_stations(url: str, count: int, *, prefix: str = "SIM-", ocpp: str | Sequence[str] = "1.6",
                        id_tags: Sequence[str] | None = None, meter_interval: float = 10.0, connectors: int = 2,
                        session_gap: tuple[float, float] = (5, 20), session_duration: tuple[float, float] = (60, 300),
-                       stop_event: asyncio.Event | None = None) -> None:
+                       stop_event: asyncio.Event | None = None, report: TextIO | None = None,
+                       report_every: float = 10.0, also: Sequence[StationConfig] = ()) -> None:
     """Run ``count`` stations ``{prefix}0001``... against ``url`` until ``stop_event`` is set or the
     task is cancelled, then stop them all. Several ``ocpp`` versions make a mixed fleet: station
-    N speaks the ((N-1) mod len)-th, round-robin."""
+    N speaks the ((N-1) mod len)-th, round-robin. Empty ``id_tags``: no sessions of their own (they
+    charge when the CSMS starts one). ``also``: more stations, configured one by one. With
+    ``report``, what they do is written there (sim/report.py)."""
     versions = [ocpp] if isinstance(ocpp, str) else list(ocpp)
     unknown = [v for v in versions if v not in SUPPORTED_OCPP]
     if not versions or unknown:
@@ -26,17 +31,26 @@ async def run_stations(url: str, count: int, *, prefix: str = "SIM-", ocpp: str 
     if count < 1:
         raise ValueError(f"the number of stations must be at least 1, not {count}")
     tags = list(id_tags) if id_tags is not None else default_id_tags(5)
-    stations = [
-        SimStation(StationConfig(f"{prefix}{i:04d}", url, ocpp=versions[(i - 1) % len(versions)],
-                                 connectors=connectors, id_tags=tags, meter_interval=meter_interval,
-                                 session_gap=tuple(session_gap), session_duration=tuple(session_duration)))
-        for i in range(1, count + 1)
-    ]
-    stagger = min(STAGGER, STAGGER_TOTAL / count)
+    configs = [StationConfig(f"{prefix}{i:04d}", url, ocpp=versions[(i - 1) % len(versions)], connectors=connectors,
+                             id_tags=tags, meter_interval=meter_interval, session_gap=tuple(session_gap),
+                             session_duration=tuple(session_duration))
+               for i in range(1, count + 1)]
+    await run_fleet([*configs, *also], stop_event=stop_event, report=report, report_every=report_every)
+
+
+async def run_fleet(configs: Sequence[StationConfig], *, stop_event: asyncio.Event | None = None,
+                    report: TextIO | None = None, report_every: float = 10.0) -> None:
+    """Run a station for each config until ``stop_event`` is set or the task is cancelled."""
+    stations = [SimStation(config) for config in configs]
+    stagger = min(STAGGER, STAGGER_TOTAL / max(1, len(stations)))
+    reporter = asyncio.create_task(Reporter(stations, report, report_every).run()) if report is not None else None
     try:
         for station in stations:
             station.start()
             await asyncio.sleep(stagger)  # not all at once: a CSMS restart should not see a thundering herd
         await (stop_event.wait() if stop_event is not None else asyncio.Future())
     finally:
+        if reporter is not None:
+            reporter.cancel()
+            await asyncio.gather(reporter, return_exceptions=True)
         await asyncio.gather(*(station.stop() for station in stations))
