@@ -96,6 +96,13 @@ class QueryPage:
         return self.page > 1
 
 
+@dataclass(frozen=True, slots=True)
+class QueryTotals:
+    sessions: int
+    energy_wh: int
+    active: int
+
+
 class SessionQueryService:
     def __init__(self, db: Database):
         self.db = db
@@ -169,6 +176,15 @@ class SessionQueryService:
         ahead = m.started_at > b if criteria.sort_descending else m.started_at < b
         before = await s.scalar(select(func.count()).select_from(m).where(*where, ahead))
         return offset - before, b
+
+    async def totals(self, criteria: SessionCriteria) -> "QueryTotals":
+        """How many sessions match, how many of them run, and their energy: one aggregate over
+        ``sessions`` alone (the dashboard's totals line)."""
+        query = select(func.count(), func.coalesce(func.sum(Session.energy_wh), 0),
+                       func.count(Session.id).filter(Session.status == ACTIVE)).where(*_where(criteria))
+        async with self.db.session() as s:
+            count, energy_wh, active = (await s.execute(query)).one()
+        return QueryTotals(int(count), int(energy_wh), int(active))
 
     async def export(self, criteria: SessionCriteria, now: datetime | None = None,
                      max_rows: int = EXPORT_MAX_ROWS) -> AsyncIterator[list[tuple]]:

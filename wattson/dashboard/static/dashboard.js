@@ -48,3 +48,26 @@
   });
   document.addEventListener("DOMContentLoaded", connect);
 })();
+
+// Tariff page: the price estimate follows the form as it is typed (without a script the form's
+// button asks the same page). A form with data-estimate="ID" re-fetches that block of its page.
+(function () {
+  "use strict";
+  function follow(form) {
+    var target = document.getElementById(form.dataset.estimate);
+    var timer = null;
+    if (!target) { return; }
+    function ask() {
+      var query = new URLSearchParams(new FormData(form));
+      query.set("fragment", form.dataset.estimate);
+      fetch(form.action + "?" + query.toString(), { headers: { "X-Fragment": "1" }, credentials: "same-origin" })
+        .then(function (response) { return response.text(); })
+        .then(function (html) { target.innerHTML = html; })
+        .catch(function () { /* the button still works */ });
+    }
+    form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(ask, 300); });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-estimate]").forEach(follow);
+  });
+})();
