@@ -77,7 +77,8 @@ async def place(sqlite_server):
             await live.ok("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [
                 reading(datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"), 1500, 7.4)]})
             active = (await api.get("/api/v1/sessions", params={"charge_point_id": live_cp})).json()["data"][0]
-            yield {"cp": cp_id, "live_cp": live_cp, "tag": tag, "site": site["id"], "tariff": tariff_id,
+            yield {"cp": cp_id, "live_cp": live_cp, "tag": tag, "site": site["id"], "site_name": site["name"],
+                   "tariff": tariff_id,
                    "finished": finished["id"], "active": active["id"], "live": live}
 
 
@@ -166,6 +167,7 @@ async def test_a_finished_session_shows_periods_cost_cdr_and_receipt(sqlite_serv
         assert r.status_code == 200, r.text
         text = text_of(r.text)
         assert place["cp"] in text and place["tag"] in text and "8.00 kWh" in text and "Local" in text
+        assert place["site_name"] in text
         assert "<polyline" in r.text and r.text.count("<svg") == 2  # power and energy
         periods = r.text.split('id="periods"')[1].split("</section>")[0]
         assert periods.count('<tr class="charging">') == 1 and periods.count('<tr class="idle">') == 1

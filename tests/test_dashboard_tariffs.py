@@ -220,6 +220,9 @@ async def test_assignments_are_added_and_removed_and_deleting_waits_for_them(sql
             assert bad.status_code == 422 and message in bad.text, (data, bad.text)
         busy = await client.post(f"/tariffs/{tariff_id}/delete", data={"csrf": client.csrf})
         assert busy.status_code == 409 and "still in use" in busy.text
+        other = await add_tariff(sqlite_server)
+        wrong = await client.post(f"/tariffs/{other}/assignments/{found.group(1)}/delete", data={"csrf": client.csrf})
+        assert wrong.status_code == 404 and "has no assignment" in wrong.text  # and it is still there
         gone = await client.post(f"/tariffs/{tariff_id}/assignments/{found.group(1)}/delete",
                                  data={"csrf": client.csrf})
         assert gone.status_code == 303

@@ -16,7 +16,7 @@ from wattson.api.types import MAX_ID
 from wattson.dashboard import auth, charts
 from wattson.dashboard.render import render
 from wattson.db import utcnow
-from wattson.errors import Conflict
+from wattson.errors import Conflict, NotFound
 from wattson.sessions import cdr_routes
 from wattson.sessions.meter import Sample
 from wattson.sessions.models import ACTIVE
@@ -179,6 +179,14 @@ def energy_points(periods) -> list[tuple[datetime, float]]:
     return points
 
 
+async def _unless_gone(lookup):
+    """A driver or site the session names, or None once it was deleted (the session stays)."""
+    try:
+        return await lookup
+    except NotFound:
+        return None
+
+
 async def _session_view(request: Request, session_id: int) -> dict:
     services = request.app.state.services
     session = await services.sessions.get(session_id)
@@ -188,7 +196,9 @@ async def _session_view(request: Request, session_id: int) -> dict:
     power = power_points(samples)
     cost = await services.billing.price(session)
     cdrs = await services.billing.find_cdrs(20, session_id=session_id)
-    return dict(s=session, periods=periods, summary=power_summary(samples), cost=cost, cdrs=cdrs,
+    driver = await _unless_gone(services.directory.get_driver(session.driver_id)) if session.driver_id else None
+    site = await _unless_gone(services.locations.get(session.location_id)) if session.location_id else None
+    return dict(s=session, driver_name=driver and driver["name"], site_name=site and site.name, periods=periods, summary=power_summary(samples), cost=cost, cdrs=cdrs,
                 running=session.status == ACTIVE,
                 power_chart=charts.lines("Power", [("Power, kW", power)], "kW"),
                 energy_chart=charts.lines("Energy", [("Energy, kWh", energy_points(charging_periods(

@@ -12,7 +12,7 @@ from wattson.api import pagination
 from wattson.api.types import MAX_ID
 from wattson.dashboard import auth, tariff_form
 from wattson.dashboard.render import render
-from wattson.errors import Invalid
+from wattson.errors import Invalid, NotFound
 from wattson.locations.rules import time_zone_name
 from wattson.tariffs.pricing import estimate_intervals, price_session
 from wattson.tariffs.schemas import TARIFF_ID, AssignmentCreate, EstimateRequest
@@ -186,5 +186,9 @@ async def add_assignment(request: Request, tariff_id: str = TariffId, _=auth.ope
 @router.post("/tariffs/{tariff_id}/assignments/{assignment_id}/delete")
 async def remove_assignment(request: Request, tariff_id: str = TariffId,
                             assignment_id: int = Path(ge=1, le=MAX_ID), _=auth.operator_action):
-    await _service(request).unassign(assignment_id)
+    service = _service(request)
+    found = await service.assignments(1, assignment_id - 1, tariff_id=tariff_id)  # the next id from there
+    if not found or found[0].id != assignment_id:
+        raise NotFound(f"tariff {tariff_id} has no assignment {assignment_id}")
+    await service.unassign(assignment_id)
     return RedirectResponse(f"/tariffs/{tariff_id}#assignments", status_code=303)
