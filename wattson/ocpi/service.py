@@ -3,6 +3,7 @@
 from wattson.ocpi.client import OcpiClient
 from wattson.ocpi.commands import CommandReceiver
 from wattson.ocpi.objects import Party
+from wattson.ocpi.outbox import OutboxService
 from wattson.ocpi.partners import PartnerService
 from wattson.ocpi.push import ChangeTracker, Pusher
 from wattson.ocpi.sender import SenderService
@@ -18,6 +19,7 @@ class Ocpi:
         self.sender = SenderService(db, services.tariffs, services.billing, self.party, settings.ocpi_business_name,
                                     settings.ocpi_currency)
         self.tokens = TokenStore(db)
+        self.outbox = OutboxService(db)  # what operators see of the push queue (the dashboard)
         self.tracker = ChangeTracker(db)
         self.pusher = Pusher(db, self.tracker, self.partners, self.sender, client, self.party, settings.ocpi_retry_max,
                              settings.ocpi_session_update_interval)
