@@ -140,6 +140,7 @@ def test_progress_line_sums_the_fleet():
     fleet = [view(sessions={1: Session("T", 0, FakeTransaction())}, completed=2),
              view(online=False, completed=1, station_id="SIM-0002")]
     assert progress(fleet, 12_340) == "1/2 online, 1 charging, 3 sessions done, 12.3 kWh delivered"
+    assert progress(fleet[1:], 0) == "0/1 online, 0 charging, 1 session done, 0.0 kWh delivered"
 
 
 class Captured(io.StringIO):
@@ -160,7 +161,7 @@ async def test_run_stations_reports_what_the_stations_do(server):
         text = out.getvalue()
         assert f"{prefix}0001 connected (OCPP 1.6)" in text
         assert f"charging for {tag}" in text
-        await poll(_async(lambda: re.search(r"1/1 online, \d+ charging, [1-9]\d* sessions done", out.getvalue())))
+        await poll(_async(lambda: re.search(r"1/1 online, \d+ charging, [1-9]\d* sessions? done", out.getvalue())))
     finally:
         stop.set()
         await asyncio.wait_for(runner, READY_BOUND_S)

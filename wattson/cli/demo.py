@@ -17,12 +17,14 @@ they do not (the file was removed, the key revoked, the password changed).
 import asyncio
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
 
 from wattson.settings import Settings
+from wattson.sim.station import default_id_tags
 
 DEMO_EMAIL = "demo@wattson.local"
 DEMO_KEY_NAME = "demo"
@@ -78,20 +80,23 @@ def demo(args, settings: Settings) -> None:
 
 
 async def _run(settings: Settings, stations: int, ocpp: list[str], quiet: bool) -> None:
-    import sys
-
     from wattson.cli.servers import build_server, refuse_a_shared_database
     from wattson.errors import WattsonError
     from wattson.runtime import build_services
-    from wattson.sim import StationConfig, default_id_tags, run_stations
+    from wattson.sim import StationConfig
+    from wattson.sim.runner import run_fleet
 
     await refuse_a_shared_database(settings, migrate=True)
     settings = settings.model_copy(update={"migrate_on_start": False})  # done just now
     services = build_services(settings)
-    tags = default_id_tags(5)
+    url = f"ws://{_reachable(settings.host)}:{settings.port}/ocpp"
+    fleet = [StationConfig(station, url, ocpp=ocpp[i % len(ocpp)], connectors=CONNECTORS, id_tags=tags,
+                           meter_interval=5.0, session_gap=(2, 8), session_duration=(30, 120))
+             for i, (station, tags) in enumerate(station_tags(stations).items())]
+    fleet.append(StationConfig(PAY_STATION, url, ocpp=ocpp[0], connectors=1, id_tags=[], meter_interval=5.0))
     try:
-        evse_ids = await build_network(services, settings, {**{s: CONNECTORS for s in station_ids(stations)},
-                                                            PAY_STATION: 1}, tags)
+        evse_ids = await build_network(services, settings, {c.station_id: c.connectors for c in fleet},
+                                       [tag for c in fleet for tag in c.id_tags])
         login = await demo_login(services, login_file(settings.database_url))
     except WattsonError as error:  # e.g. an EVSE ID taken by another station of this database
         sys.exit(f"wattson demo: the demo network cannot be set up: {error.message}")
@@ -105,11 +110,7 @@ async def _run(settings: Settings, stations: int, ocpp: list[str], quiet: bool) 
             return await serving
         await asyncio.sleep(0.05)
     print(banner(settings, stations, ocpp, login, evse_ids[PAY_STATION][0]), flush=True)
-    url = f"ws://{_reachable(settings.host)}:{settings.port}/ocpp"
-    pay = StationConfig(PAY_STATION, url, ocpp=ocpp[0], connectors=1, id_tags=[], meter_interval=5.0)
-    sim = asyncio.create_task(run_stations(url, stations, ocpp=ocpp, id_tags=tags, meter_interval=5.0,
-                                           session_gap=(2, 8), session_duration=(30, 120), connectors=CONNECTORS,
-                                           report=None if quiet else sys.stdout, also=[pay]))
+    sim = asyncio.create_task(run_fleet(fleet, report=None if quiet else sys.stdout))
     try:
         await serving
     finally:
@@ -117,8 +118,11 @@ async def _run(settings: Settings, stations: int, ocpp: list[str], quiet: bool) 
         await asyncio.gather(sim, return_exceptions=True)
 
 
-def station_ids(count: int) -> list[str]:
-    return [f"SIM-{i:04d}" for i in range(1, count + 1)]  # run_stations' default prefix
+def station_tags(count: int) -> dict[str, list[str]]:
+    """SIM-0001... (run_stations' names) with ten tags each of their own: a tag charging at one
+    station is never picked at another, and seldom by the station's other connector (ConcurrentTx)."""
+    tags = default_id_tags(10 * count)
+    return {f"SIM-{i:04d}": tags[10 * (i - 1):10 * i] for i in range(1, count + 1)}
 
 
 def evse_id_of(settings: Settings, station: str, evse: int) -> str:

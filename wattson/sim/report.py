@@ -73,7 +73,8 @@ def progress(views: list[View], delivered_wh: float) -> str:
     online = sum(v.online for v in views)
     charging = sum(len(v.sessions) for v in views)
     completed = sum(v.completed for v in views)
-    return (f"{online}/{len(views)} online, {charging} charging, {completed} sessions done, "
+    sessions = "session" if completed == 1 else "sessions"
+    return (f"{online}/{len(views)} online, {charging} charging, {completed} {sessions} done, "
             f"{delivered_wh / 1000:.1f} kWh delivered")
 
 

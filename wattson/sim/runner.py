@@ -18,12 +18,12 @@ async def run_stations(url: str, count: int, *, prefix: str = "SIM-", ocpp: str 
                        id_tags: Sequence[str] | None = None, meter_interval: float = 10.0, connectors: int = 2,
                        session_gap: tuple[float, float] = (5, 20), session_duration: tuple[float, float] = (60, 300),
                        stop_event: asyncio.Event | None = None, report: TextIO | None = None,
-                       report_every: float = 10.0, also: Sequence[StationConfig] = ()) -> None:
+                       report_every: float = 10.0) -> None:
     """Run ``count`` stations ``{prefix}0001``... against ``url`` until ``stop_event`` is set or the
     task is cancelled, then stop them all. Several ``ocpp`` versions make a mixed fleet: station
     N speaks the ((N-1) mod len)-th, round-robin. Empty ``id_tags``: no sessions of their own (they
-    charge when the CSMS starts one). ``also``: more stations, configured one by one. With
-    ``report``, what they do is written there (sim/report.py)."""
+    charge when the CSMS starts one). With ``report``, what they do is written there
+    (sim/report.py)."""
     versions = [ocpp] if isinstance(ocpp, str) else list(ocpp)
     unknown = [v for v in versions if v not in SUPPORTED_OCPP]
     if not versions or unknown:
@@ -35,7 +35,7 @@ async def run_stations(url: str, count: int, *, prefix: str = "SIM-", ocpp: str 
                              id_tags=tags, meter_interval=meter_interval, session_gap=tuple(session_gap),
                              session_duration=tuple(session_duration))
                for i in range(1, count + 1)]
-    await run_fleet([*configs, *also], stop_event=stop_event, report=report, report_every=report_every)
+    await run_fleet(configs, stop_event=stop_event, report=report, report_every=report_every)
 
 
 async def run_fleet(configs: Sequence[StationConfig], *, stop_event: asyncio.Event | None = None,
