@@ -198,8 +198,8 @@ async def _session_view(request: Request, session_id: int) -> dict:
     cdrs = await services.billing.find_cdrs(20, session_id=session_id)
     driver = await _unless_gone(services.directory.get_driver(session.driver_id)) if session.driver_id else None
     site = await _unless_gone(services.locations.get(session.location_id)) if session.location_id else None
-    return dict(s=session, driver_name=driver and driver["name"], site_name=site and site.name, periods=periods, summary=power_summary(samples), cost=cost, cdrs=cdrs,
-                running=session.status == ACTIVE,
+    return dict(s=session, driver_name=driver and driver["name"], site_name=site and site.name, periods=periods,
+                summary=power_summary(samples), cost=cost, cdrs=cdrs, running=session.status == ACTIVE,
                 power_chart=charts.lines("Power", [("Power, kW", power)], "kW"),
                 energy_chart=charts.lines("Energy", [("Energy, kWh", energy_points(charging_periods(
                     *args, merge=False)))], "kWh"))

@@ -25,8 +25,8 @@ TOP = ("id", "currency", "type", "alt_text", "tariff_alt_url", "min_excl", "min_
        "start_date_time", "end_date_time")
 MAX_ELEMENTS, MAX_COMPONENTS = 100, 10
 #: Plain words for the schema's patterns, by field.
-_PATTERNS = {"start_time": "write the time as HH:MM, 00:00 to 23:59", "end_time": "write the time as HH:MM, 00:00 to 23:59",
-             "id": "letters, digits and . _ - only, up to 36"}
+_HH_MM = "write the time as HH:MM, 00:00 to 23:59"
+_PATTERNS = {"start_time": _HH_MM, "end_time": _HH_MM, "id": "letters, digits and . _ - only, up to 36"}
 _ALT = re.compile(r"^\s*([a-z]{2})\s*:\s*(.+?)\s*$")
 
 
