@@ -98,7 +98,11 @@ class Reporter:
         return progress([look(s) for s in self.stations], self.delivered_wh())
 
     async def run(self) -> None:
-        await asyncio.gather(self._tick(), *(self._watch(s) for s in self.stations))
+        try:
+            await asyncio.gather(self._tick(), *(self._watch(s) for s in self.stations))
+        finally:
+            if self.tty and self._shown:  # leave the last progress line, and the cursor below it
+                self._emit("\n")
 
     async def _watch(self, station: SimStation) -> None:
         while True:
