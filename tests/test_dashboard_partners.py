@@ -7,6 +7,7 @@ pages in Chromium under their CSP."""
 import asyncio
 import os
 import re
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -18,7 +19,6 @@ from conftest import READY_BOUND_S, free_port, start_server, until
 from dashboard_kit import ARGS, CHROMIUM, SCREENSHOTS, logged_in
 from fixture_failures import started_once
 from ocpi_peer import Peer, header, register
-from contextlib import asynccontextmanager
 
 
 @pytest.fixture(scope="module")

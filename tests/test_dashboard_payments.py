@@ -47,6 +47,10 @@ async def test_a_captured_payment_is_shown_and_refunded(payment_server):
         assert f'href="/payments/{pid}"' in listing and payment["place"]["cp_id"] in listing
         assert f'href="/payments/{pid}"' not in (await client.get("/payments", params={"state": "declined"})).text
         assert (await client.get("/payments", params={"state": "lost"})).status_code == 422
+        # The live part, as dashboard.js fetches it when sessions change.
+        rows = await client.get("/payments", params={"state": "captured", "fragment": "rows"},
+                                headers={"X-Fragment": "1"})
+        assert rows.status_code == 200 and f'href="/payments/{pid}"' in rows.text and "<html" not in rows.text
 
         page = (await client.get(f"/payments/{pid}")).text
         for state in ("created", "authorized", "starting", "charging", "stopping", "finished", "captured"):

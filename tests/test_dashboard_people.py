@@ -99,6 +99,13 @@ async def test_a_form_with_bad_input_is_shown_again_with_the_reasons(sqlite_serv
         r = await client.post("/drivers", data={"csrf": client.csrf, "name": "Bob", "home_group_id": "999999"})
         assert r.status_code == 422 and "no driver group 999999" in r.text
         assert (await client.get("/drivers", params={"cursor": "garbage!"})).status_code == 422
+        r = await client.post("/drivers", data={"csrf": client.csrf, "name": "Nul\x00Byte"})
+        assert r.status_code == 422 and "NUL" in r.text
+        assert (await client.get("/drivers", params={"email": "a\x00@b.c"})).status_code == 422
+        for path in ("/drivers", "/drivers/tags", "/drivers/groups", "/drivers/charger-groups", "/locations",
+                     "/payments/products", "/partners", "/partners/outbox"):  # a block alone, as a script asks
+            r = await client.get(path, params={"fragment": "main"})
+            assert r.status_code == 200 and "<html" not in r.text, path
 
 
 async def test_groups_and_access_rights(sqlite_server):

@@ -9,6 +9,8 @@ from wattson.api import pagination
 from wattson.errors import Invalid, WattsonError
 
 MAX_FIELD = 2000  # no form field here is longer; more is refused, not stored
+#: For free-text query parameters (filters): no NUL, which PostgreSQL cannot compare.
+NO_NUL = r"^[^\x00]*$"
 
 
 class FormErrors(Invalid):
@@ -32,6 +34,8 @@ async def fields(request: Request) -> dict[str, str]:
             raise FormErrors({name: "files are not accepted here"})
         if len(value) > MAX_FIELD:
             raise FormErrors({name: f"at most {MAX_FIELD} characters"})
+        if "\x00" in value:  # PostgreSQL cannot store it: refused here, not a 500 there
+            raise FormErrors({name: "must not contain NUL characters"})
         out[name] = value.strip()
     return out
 
@@ -110,6 +114,3 @@ def whole_number(data: dict, name: str, required: bool = False) -> int | None:
         raise FormErrors({name: f"must be a whole number from 1, not {value[:20]!r}"})
     return int(value)
 
-
-__all__ = ["FormErrors", "fields", "checked", "domain_errors", "problems", "boolean", "after", "next_cursor", "whole_number",
-           "Invalid"]

@@ -35,7 +35,7 @@ def refundable(payment) -> Decimal:
 
 @router.get("/payments", response_class=HTMLResponse)
 async def payment_list(request: Request, _=auth.viewer_page, state: PaymentState | None = None,
-                       charge_point_id: str | None = Query(None, max_length=48),
+                       charge_point_id: str | None = Query(None, max_length=48, pattern=forms.NO_NUL),
                        cursor: str | None = Query(None, max_length=200)):
     before = forms.after(cursor, datetime, int)
     rows = await _payments(request).list_payments(PAGE + 1, before, state=state or None,
@@ -72,7 +72,7 @@ def _product_form(data: dict) -> dict:
 
 @router.get("/payments/products", response_class=HTMLResponse)
 async def product_list(request: Request, _=auth.viewer_page, evse_id: int | None = Query(None, ge=1, le=MAX_ID),
-                       charge_point_id: str | None = Query(None, max_length=48),
+                       charge_point_id: str | None = Query(None, max_length=48, pattern=forms.NO_NUL),
                        location_id: int | None = Query(None, ge=1, le=MAX_ID),
                        cursor: str | None = Query(None, max_length=200)):
     filters = {"evse_id": evse_id or "", "charge_point_id": charge_point_id or "", "location_id": location_id or ""}

@@ -49,7 +49,8 @@ def _tag_values(tag) -> dict:
 
 # --- drivers ------------------------------------------------------------------------------------
 @router.get("/drivers", response_class=HTMLResponse)
-async def driver_list(request: Request, _=auth.viewer_page, email: str | None = Query(None, max_length=255),
+async def driver_list(request: Request, _=auth.viewer_page,
+                      email: str | None = Query(None, max_length=255, pattern=forms.NO_NUL),
                       home_group_id: int | None = Query(None, ge=1, le=MAX_ID),
                       cursor: str | None = Query(None, max_length=200)):
     return await _driver_list(request, email, home_group_id, cursor)
@@ -79,7 +80,8 @@ async def create_driver(request: Request, _=auth.operator_action):
 
 
 @router.get("/drivers/tags", response_class=HTMLResponse)
-async def tag_list(request: Request, _=auth.viewer_page, uid: str | None = Query(None, max_length=36),
+async def tag_list(request: Request, _=auth.viewer_page,
+                   uid: str | None = Query(None, max_length=36, pattern=forms.NO_NUL),
                    status: TokenStatus | None = None, cursor: str | None = Query(None, max_length=200)):
     return await _tag_list(request, uid, status, cursor)
 

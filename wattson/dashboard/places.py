@@ -4,10 +4,10 @@ page (wattson/web/qr.py; the URL is the one the API's qr-code endpoint encodes).
 
 import re
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from wattson.api.types import MAX_ID, IdPath
+from wattson.api.types import IdPath
 from wattson.dashboard import auth, forms
 from wattson.dashboard.forms import FormErrors
 from wattson.dashboard.render import render
@@ -64,8 +64,9 @@ def _body(data: dict, model, location=None):
 
 
 @router.get("/locations", response_class=HTMLResponse)
-async def location_list(request: Request, _=auth.viewer_page, city: str | None = Query(None, max_length=100),
-                        country: str | None = Query(None, max_length=3),
+async def location_list(request: Request, _=auth.viewer_page,
+                        city: str | None = Query(None, max_length=100, pattern=forms.NO_NUL),
+                        country: str | None = Query(None, max_length=3, pattern=forms.NO_NUL),
                         cursor: str | None = Query(None, max_length=200)):
     return await _location_list(request, city, country, cursor)
 
