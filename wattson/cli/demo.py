@@ -60,6 +60,8 @@ DEMO_PRODUCTS = ({"name": "Up to 30 minutes", "blocking_value": 10, "max_duratio
 CONNECTORS = 2  # per simulated station: the simulator's default
 #: A station with no sessions of its own, free for a driver paying on its page at any time.
 PAY_STATION = "PAY-0001"
+#: The longest Ctrl+C waits for the stations to end their sessions (each waits 5 s at most).
+STATIONS_STOP_S = 10.0
 
 
 @dataclass
@@ -110,7 +112,22 @@ async def _run(settings: Settings, stations: int, ocpp: list[str], quiet: bool) 
             return await serving
         await asyncio.sleep(0.05)
     print(banner(settings, stations, ocpp, login, evse_ids[PAY_STATION][0]), flush=True)
-    sim = asyncio.create_task(run_fleet(fleet, report=None if quiet else sys.stdout))
+    stop = asyncio.Event()
+    sim = asyncio.create_task(run_fleet(fleet, stop_event=stop, end_sessions=True,
+                                        report=None if quiet else sys.stdout))
+    shutdown = server.shutdown
+
+    async def stations_first(sockets=None):
+        """On Ctrl+C the stations end their sessions while the server still hears them: none is
+        left active (and closed with a warning at the next start)."""
+        stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(sim), STATIONS_STOP_S)
+        except (TimeoutError, asyncio.CancelledError):
+            pass
+        await shutdown(sockets)
+
+    server.shutdown = stations_first
     try:
         await serving
     finally:

@@ -39,8 +39,10 @@ async def run_stations(url: str, count: int, *, prefix: str = "SIM-", ocpp: str 
 
 
 async def run_fleet(configs: Sequence[StationConfig], *, stop_event: asyncio.Event | None = None,
-                    report: TextIO | None = None, report_every: float = 10.0) -> None:
-    """Run a station for each config until ``stop_event`` is set or the task is cancelled."""
+                    report: TextIO | None = None, report_every: float = 10.0, end_sessions: bool = False) -> None:
+    """Run a station for each config until ``stop_event`` is set or the task is cancelled; with
+    ``end_sessions``, a set ``stop_event`` first ends their sessions (reason Local) and lets the
+    stops reach the CSMS."""
     stations = [SimStation(config) for config in configs]
     stagger = min(STAGGER, STAGGER_TOTAL / max(1, len(stations)))
     reporter = asyncio.create_task(Reporter(stations, report, report_every).run()) if report is not None else None
@@ -49,6 +51,8 @@ async def run_fleet(configs: Sequence[StationConfig], *, stop_event: asyncio.Eve
             station.start()
             await asyncio.sleep(stagger)  # not all at once: a CSMS restart should not see a thundering herd
         await (stop_event.wait() if stop_event is not None else asyncio.Future())
+        if end_sessions:
+            await asyncio.gather(*(station.stop(end_sessions=True) for station in stations))
     finally:
         if reporter is not None:
             reporter.cancel()
