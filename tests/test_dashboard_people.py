@@ -135,6 +135,19 @@ async def test_groups_and_access_rights(sqlite_server):
 
         page = (await client.get(f"/drivers/charger-groups/{charger_group}")).text
         assert cp_id in page and "Night shift" in page
+
+        # Who may charge there (seed 003): the night shift's driver, admitted by the Depot group.
+        r = await client.post("/drivers", data={"csrf": client.csrf, "name": "Night Owl",
+                                                "home_group_id": str(driver_group)})
+        owl = _id(r.headers["location"])
+        page = (await client.get("/drivers/authorized", params={"charge_point_id": cp_id})).text
+        assert "<b>restricted</b>" in page and f'href="/drivers/{owl}"' in page
+        assert f'href="/drivers/charger-groups/{charger_group}">Depot</a>' in page
+        other_cp = await sqlite_server.add_station()
+        page = (await client.get("/drivers/authorized", params={"charge_point_id": other_cp})).text
+        assert "<b>open</b>" in page and f'href="/drivers/{owl}"' in page
+        r = await client.get("/drivers/authorized", params={"charge_point_id": "NO-SUCH-CP"})
+        assert r.status_code == 404
         assert "Depot" in (await client.get(f"/drivers/groups/{driver_group}")).text
         assert "Depot" in (await client.get("/drivers/charger-groups")).text
 

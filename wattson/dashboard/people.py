@@ -330,6 +330,22 @@ async def delete_right(request: Request, right_id: IdPath, _=auth.operator_actio
     return _see(f"/drivers/groups/{right['driver_group']['id']}#rights")
 
 
+# --- who may charge where (seed 003: the drivers having access to a charger) ---------------------
+@router.get("/drivers/authorized", response_class=HTMLResponse)
+async def authorized(request: Request, _=auth.viewer_page,
+                     charge_point_id: str | None = Query(None, max_length=48, pattern=r"^[^/\s\x00]*$"),
+                     cursor: str | None = Query(None, max_length=200)):
+    """The drivers allowed to charge at a charger, with the access rights that admit them (the rule
+    ``AccessService.authorize`` applies); an open charger (in no group) admits every valid tag."""
+    restricted, rows, next_cursor = None, [], None
+    if charge_point_id:
+        restricted, rows = await _directory(request).authorized_drivers(charge_point_id, PAGE + 1,
+                                                                        _after_id(cursor))
+        rows, next_cursor = forms.next_cursor(rows, PAGE, _id_key)
+    return render(request, "drivers_authorized.html", charge_point_id=charge_point_id or "", restricted=restricted,
+                  drivers=rows, next_cursor=next_cursor)
+
+
 # --- one driver ---------------------------------------------------------------------------------
 @router.get("/drivers/{driver_id}", response_class=HTMLResponse)
 async def driver_page(request: Request, driver_id: IdPath, _=auth.viewer_page):
