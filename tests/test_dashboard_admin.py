@@ -36,14 +36,14 @@ def _operator_id(html: str, email: str) -> int:
     return int(re.search(rf'href="/admin/operators/(\d+)">{re.escape(email)}<', html).group(1))
 
 
-async def test_api_keys_are_shown_once_and_revoked(sqlite_server):
-    async with logged_in(sqlite_server, "admin") as admin:
+async def test_api_keys_are_shown_once_and_revoked(server):
+    async with logged_in(server, "admin") as admin:
         r = await admin.post("/admin/api-keys", data={"csrf": admin.csrf, "key_name": "billing export",
                                                       "key_role": "viewer"})
         assert r.status_code == 201 and "shown only now" in r.text
         secret = re.search(r'<div class="secret" role="status" id="new-key">.*?<code>([^<]+)</code>', r.text,
                            re.S).group(1)
-        async with sqlite_server.api(secret) as api:
+        async with server.api(secret) as api:
             assert (await api.get("/api/v1/charge-points")).status_code == 200
             assert (await api.post("/api/v1/locations", json={"name": "x"})).status_code == 403  # a viewer key
         page = (await admin.get("/admin")).text
@@ -51,7 +51,7 @@ async def test_api_keys_are_shown_once_and_revoked(sqlite_server):
         key_id = int(re.search(r"<td>(\d+)</td><td>billing export</td>", page).group(1))
         r = await admin.post(f"/admin/api-keys/{key_id}/revoke", data={"csrf": admin.csrf})
         assert r.status_code == 303
-        async with sqlite_server.api(secret) as api:
+        async with server.api(secret) as api:
             assert (await api.get("/api/v1/charge-points")).status_code == 401
         assert "revoked" in (await admin.get("/admin")).text
 
@@ -59,14 +59,14 @@ async def test_api_keys_are_shown_once_and_revoked(sqlite_server):
         assert r.status_code == 422 and "Input should be" in r.text and "shown only now" not in r.text
 
 
-async def test_operator_accounts(sqlite_server):
-    async with logged_in(sqlite_server, "admin") as admin:
+async def test_operator_accounts(server):
+    async with logged_in(server, "admin") as admin:
         email = f"new-{uuid.uuid4().hex[:8]}@example.com"
         r = await admin.post("/admin/operators", data={"csrf": admin.csrf, "email": email, "role": "viewer",
                                                        "password": ""})
         assert r.status_code == 201
         generated = re.search(r'id="new-operator">.*?<code>([^<]+)</code>', r.text, re.S).group(1)
-        assert len(generated) >= 20 and await _can_log_in(sqlite_server, email, generated)
+        assert len(generated) >= 20 and await _can_log_in(server, email, generated)
         assert generated not in (await admin.get("/admin")).text
         operator_id = _operator_id(r.text, email)
 
@@ -74,7 +74,7 @@ async def test_operator_accounts(sqlite_server):
         other = f"typed-{uuid.uuid4().hex[:8]}@example.com"
         r = await admin.post("/admin/operators", data={"csrf": admin.csrf, "email": other, "role": "operator",
                                                        "password": typed})
-        assert r.status_code == 201 and typed in r.text and await _can_log_in(sqlite_server, other, typed)
+        assert r.status_code == 201 and typed in r.text and await _can_log_in(server, other, typed)
 
         # Bad input: said beside the field, the page otherwise as it was.
         r = await admin.post("/admin/operators", data={"csrf": admin.csrf, "email": other, "role": "viewer",
@@ -93,13 +93,13 @@ async def test_operator_accounts(sqlite_server):
         assert r.status_code == 303
         assert "<dd>operator</dd>" in (await admin.get(f"/admin/operators/{operator_id}")).text
         r = await admin.post(f"/admin/operators/{operator_id}/disable", data={"csrf": admin.csrf})
-        assert r.status_code == 303 and not await _can_log_in(sqlite_server, email, generated)
+        assert r.status_code == 303 and not await _can_log_in(server, email, generated)
         await admin.post(f"/admin/operators/{operator_id}/enable", data={"csrf": admin.csrf})
-        assert await _can_log_in(sqlite_server, email, generated)
+        assert await _can_log_in(server, email, generated)
         r = await admin.post(f"/admin/operators/{operator_id}/password", data={"csrf": admin.csrf, "password": ""})
         assert r.status_code == 200
         fresh = re.search(r'id="new-password">.*?<code>([^<]+)</code>', r.text, re.S).group(1)
-        assert await _can_log_in(sqlite_server, email, fresh) and not await _can_log_in(sqlite_server, email, generated)
+        assert await _can_log_in(server, email, fresh) and not await _can_log_in(server, email, generated)
         r = await admin.post(f"/admin/operators/{operator_id}/password", data={"csrf": admin.csrf, "password": "x"})
         assert r.status_code == 422 and "10 to 256 characters" in r.text
         r = await admin.post(f"/admin/operators/{operator_id}/delete", data={"csrf": admin.csrf})
@@ -108,9 +108,9 @@ async def test_operator_accounts(sqlite_server):
         assert (await admin.get(f"/admin/operators/{operator_id}")).status_code == 404
 
 
-async def test_an_admin_cannot_lock_themself_out(sqlite_server):
-    email = create_operator(sqlite_server, "admin")
-    async with logged_in(sqlite_server, email=email) as admin:
+async def test_an_admin_cannot_lock_themself_out(server):
+    email = create_operator(server, "admin")
+    async with logged_in(server, email=email) as admin:
         me = _operator_id((await admin.get("/admin")).text, email)
         page = (await admin.get(f"/admin/operators/{me}")).text
         assert "(you)" in page and "Disable" not in page and "Delete account" not in page
@@ -122,21 +122,21 @@ async def test_an_admin_cannot_lock_themself_out(sqlite_server):
         assert r.status_code == 422 and "cannot delete your own account" in r.text
         assert (await admin.get("/admin")).status_code == 200  # still an admin, still logged in
     # Another admin can.
-    async with logged_in(sqlite_server, "admin") as other:
+    async with logged_in(server, "admin") as other:
         r = await other.post(f"/admin/operators/{me}/role", data={"csrf": other.csrf, "role": "viewer"})
         assert r.status_code == 303
 
 
-async def test_only_admins_see_or_post_and_every_form_needs_the_token(sqlite_server):
-    target = create_operator(sqlite_server, "viewer")
-    async with logged_in(sqlite_server, "admin") as admin:
+async def test_only_admins_see_or_post_and_every_form_needs_the_token(server):
+    target = create_operator(server, "viewer")
+    async with logged_in(server, "admin") as admin:
         target_id = _operator_id((await admin.get("/admin")).text, target)
         r = await admin.post("/admin/api-keys", data={"key_name": "no token", "key_role": "admin"})
         assert r.status_code == 403 and "security token" in r.text
         r = await admin.post(f"/admin/operators/{target_id}/role", data={"csrf": "stale", "role": "admin"})
         assert r.status_code == 403
     for role in ("viewer", "operator"):
-        async with logged_in(sqlite_server, role) as client:
+        async with logged_in(server, role) as client:
             menu = re.search(r'<nav aria-label="Main">(.*?)</nav>', (await client.get("/")).text, re.S).group(1)
             assert 'href="/admin"' not in menu and 'href="/drivers"' in menu
             for path in ("/admin", f"/admin/operators/{target_id}"):
@@ -151,10 +151,10 @@ async def test_only_admins_see_or_post_and_every_form_needs_the_token(sqlite_ser
                                ("/admin/api-keys/1/revoke", {})):
                 r = await client.post(path, data={"csrf": client.csrf, **data})
                 assert r.status_code == 403, (role, path)
-    async with logged_in(sqlite_server, "admin") as admin:
+    async with logged_in(server, "admin") as admin:
         page = (await admin.get(f"/admin/operators/{target_id}")).text
         assert "<dd>viewer</dd>" in page and "<dd>enabled</dd>" in page
-    async with httpx.AsyncClient(base_url=sqlite_server.http_url) as anonymous:
+    async with httpx.AsyncClient(base_url=server.http_url) as anonymous:
         r = await anonymous.get("/admin")
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/admin")
 

@@ -21,11 +21,11 @@ from fixture_failures import started_once
 from ocpi_peer import Peer, header, register
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def ocpi_server(request, tmp_path_factory):
     """Retries at most 0.2 s apart: a refused push is given up (5 attempts) within a second or so."""
-    yield from started_once(request, start_server(tmp_path_factory.mktemp("dashboard-ocpi"), "sqlite",
-                                                  ocpi_retry_max="0.2"))
+    yield from started_once(request, start_server(tmp_path_factory.mktemp(f"dashboard-ocpi-{request.param}"),
+                                                  request.param, ocpi_retry_max="0.2"))
 
 
 class RefusingPeer(Peer):

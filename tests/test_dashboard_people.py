@@ -16,8 +16,8 @@ def _id(location: str) -> int:
     return int(re.search(r"/(\d+)(?:[?#].*)?$", location).group(1))
 
 
-async def test_drivers_and_their_tags(sqlite_server):
-    async with logged_in(sqlite_server, "operator") as client:
+async def test_drivers_and_their_tags(server):
+    async with logged_in(server, "operator") as client:
         r = await client.post("/drivers/groups", data={"csrf": client.csrf, "name": "Staff"})
         assert r.status_code == 303
         group_id = _id(r.headers["location"])
@@ -42,7 +42,7 @@ async def test_drivers_and_their_tags(sqlite_server):
         assert "Ada Lovelace" not in (await client.get("/drivers", params={"email": "nobody@example.com"})).text
 
         # Block it from the driver's page, and unblock it.
-        async with sqlite_server.api() as api:
+        async with server.api() as api:
             tag = (await api.get("/api/v1/id-tokens", params={"uid": uid})).json()["data"][0]
             assert tag["driver_id"] == driver_id and tag["expires_at"].startswith("2030-01-01T00:00")
             r = await client.post(f"/drivers/tags/{tag['id']}/block", data={"csrf": client.csrf, "back": "driver"})
@@ -84,12 +84,12 @@ async def test_drivers_and_their_tags(sqlite_server):
             assert (await client.get(f"/drivers/{driver_id}")).status_code == 404
 
 
-async def test_a_form_with_bad_input_is_shown_again_with_the_reasons(sqlite_server):
-    async with logged_in(sqlite_server, "operator") as client:
+async def test_a_form_with_bad_input_is_shown_again_with_the_reasons(server):
+    async with logged_in(server, "operator") as client:
         r = await client.post("/drivers", data={"csrf": client.csrf, "name": "", "email": "x@"})
         assert r.status_code == 422
         assert "not an email address" in r.text and 'value="x@"' in r.text
-        uid = await sqlite_server.add_tag()
+        uid = await server.add_tag()
         r = await client.post("/drivers/tags", data={"csrf": client.csrf, "uid": uid, "type": "ISO14443",
                                                      "status": "Accepted"})
         assert r.status_code == 409 and "already exists" in r.text
@@ -108,9 +108,9 @@ async def test_a_form_with_bad_input_is_shown_again_with_the_reasons(sqlite_serv
             assert r.status_code == 200 and "<html" not in r.text, path
 
 
-async def test_groups_and_access_rights(sqlite_server):
-    cp_id = await sqlite_server.add_station()
-    async with logged_in(sqlite_server, "operator") as client:
+async def test_groups_and_access_rights(server):
+    cp_id = await server.add_station()
+    async with logged_in(server, "operator") as client:
         r = await client.post("/drivers/groups", data={"csrf": client.csrf, "name": "Night shift"})
         driver_group = _id(r.headers["location"])
         r = await client.post("/drivers/charger-groups", data={"csrf": client.csrf, "name": "Depot",
@@ -143,7 +143,7 @@ async def test_groups_and_access_rights(sqlite_server):
         page = (await client.get("/drivers/authorized", params={"charge_point_id": cp_id})).text
         assert "<b>restricted</b>" in page and f'href="/drivers/{owl}"' in page
         assert f'href="/drivers/charger-groups/{charger_group}">Depot</a>' in page
-        other_cp = await sqlite_server.add_station()
+        other_cp = await server.add_station()
         page = (await client.get("/drivers/authorized", params={"charge_point_id": other_cp})).text
         assert "<b>open</b>" in page and f'href="/drivers/{owl}"' in page
         r = await client.get("/drivers/authorized", params={"charge_point_id": "NO-SUCH-CP"})
@@ -151,7 +151,7 @@ async def test_groups_and_access_rights(sqlite_server):
         assert "Depot" in (await client.get(f"/drivers/groups/{driver_group}")).text
         assert "Depot" in (await client.get("/drivers/charger-groups")).text
 
-        async with sqlite_server.api() as api:
+        async with server.api() as api:
             rights = (await api.get("/api/v1/access-rights", params={"driver_group_id": driver_group})).json()["data"]
             assert [r["charger_group"]["id"] for r in rights] == [charger_group]
             r = await client.post(f"/drivers/rights/{rights[0]['id']}/delete",
@@ -171,11 +171,11 @@ async def test_groups_and_access_rights(sqlite_server):
             assert (await api.get(f"/api/v1/driver-groups/{driver_group}")).status_code == 404
 
 
-async def test_a_viewer_sees_but_cannot_change_and_forms_need_the_token(sqlite_server):
-    uid = await sqlite_server.add_tag()
-    async with sqlite_server.api() as api:
+async def test_a_viewer_sees_but_cannot_change_and_forms_need_the_token(server):
+    uid = await server.add_tag()
+    async with server.api() as api:
         tag_id = (await api.get("/api/v1/id-tokens", params={"uid": uid})).json()["data"][0]["id"]
-    async with logged_in(sqlite_server, "viewer") as viewer:
+    async with logged_in(server, "viewer") as viewer:
         page = await viewer.get("/drivers/tags")
         assert page.status_code == 200 and uid in page.text and "New tag" not in page.text
         assert "Block" not in (await viewer.get(f"/drivers/tags/{tag_id}")).text
@@ -183,12 +183,12 @@ async def test_a_viewer_sees_but_cannot_change_and_forms_need_the_token(sqlite_s
         assert r.status_code == 403 and "operator role" in r.text
         r = await viewer.post("/drivers", data={"csrf": viewer.csrf, "name": "Eve"})
         assert r.status_code == 403
-    async with logged_in(sqlite_server, "operator") as client:
+    async with logged_in(server, "operator") as client:
         r = await client.post(f"/drivers/tags/{tag_id}/block", data={"csrf": "stale"})
         assert r.status_code == 403 and "security token" in r.text
         r = await client.post("/drivers/groups", data={"name": "No token"})
         assert r.status_code == 403
-    async with sqlite_server.api() as api:
+    async with server.api() as api:
         assert (await api.get(f"/api/v1/id-tokens/{tag_id}")).json()["status"] == "Accepted"
 
 

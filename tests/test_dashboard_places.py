@@ -27,12 +27,12 @@ async def _station_with_evses(server, location_id: int) -> dict:
     return {"cp_id": cp_id, "evse_id": evse_id, "with_id": with_id["id"], "without_id": without_id["id"]}
 
 
-async def test_a_location_is_created_shown_edited_and_deleted(sqlite_server):
-    async with logged_in(sqlite_server, "operator") as client:
+async def test_a_location_is_created_shown_edited_and_deleted(server):
+    async with logged_in(server, "operator") as client:
         r = await client.post("/locations", data={"csrf": client.csrf, **FORM})
         assert r.status_code == 303, r.text
         location_id = int(re.search(r"/locations/(\d+)$", r.headers["location"]).group(1))
-        async with sqlite_server.api() as api:
+        async with server.api() as api:
             saved = (await api.get(f"/api/v1/locations/{location_id}")).json()
             assert saved["country"] == "DEU" and saved["time_zone"] == "Europe/Berlin"
             assert saved["opening_hours"]["twentyfourseven"] is True and saved["latitude"] == 53.5413
@@ -62,7 +62,7 @@ async def test_a_location_is_created_shown_edited_and_deleted(sqlite_server):
             assert saved["opening_hours"] is None and saved["publish"] is False
 
             # With a charge point standing there, it cannot be deleted: the page says why.
-            place = await _station_with_evses(sqlite_server, location_id)
+            place = await _station_with_evses(server, location_id)
             page = (await client.get(f"/locations/{location_id}")).text
             assert place["cp_id"] in page and place["evse_id"] in page
             assert f"/locations/evses/{place['with_id']}/sticker" in page
@@ -76,12 +76,12 @@ async def test_a_location_is_created_shown_edited_and_deleted(sqlite_server):
             assert (await api.get(f"/api/v1/locations/{location_id}")).status_code == 404
 
 
-async def test_detailed_opening_hours_are_kept(sqlite_server):
+async def test_detailed_opening_hours_are_kept(server):
     hours = {"twentyfourseven": False,
              "regular_hours": [{"weekday": 1, "period_begin": "07:00", "period_end": "22:00"}]}
-    async with sqlite_server.api() as api:
+    async with server.api() as api:
         location = (await api.post("/api/v1/locations", json={"name": "Mall", "opening_hours": hours})).json()
-        async with logged_in(sqlite_server, "operator") as client:
+        async with logged_in(server, "operator") as client:
             page = (await client.get(f"/locations/{location['id']}")).text
             assert "Mo 07:00–22:00" in page and "set in detail through the API" in page
             r = await client.post(f"/locations/{location['id']}", data={"csrf": client.csrf, "name": "Mall West",
@@ -91,30 +91,30 @@ async def test_detailed_opening_hours_are_kept(sqlite_server):
         assert saved["name"] == "Mall West" and saved["opening_hours"]["regular_hours"] == hours["regular_hours"]
 
 
-async def test_the_sticker_has_the_evse_id_and_the_qr_code_of_the_driver_page(sqlite_server):
-    async with sqlite_server.api() as api:
+async def test_the_sticker_has_the_evse_id_and_the_qr_code_of_the_driver_page(server):
+    async with server.api() as api:
         location = (await api.post("/api/v1/locations", json={"name": "Harbour"})).json()
-    place = await _station_with_evses(sqlite_server, location["id"])
-    async with logged_in(sqlite_server, "viewer") as client:
+    place = await _station_with_evses(server, location["id"])
+    async with logged_in(server, "viewer") as client:
         r = await client.get(f"/locations/evses/{place['with_id']}/sticker")
         assert r.status_code == 200
         assert place["evse_id"] in r.text and "<?xml" not in r.text
         assert re.search(r'<svg [^>]*viewBox="0 0 (\d+) \1"', r.text), "the QR code must scale, not be cut off"
-        assert f"{sqlite_server.http_url}/driver/{place['evse_id']}" in r.text
+        assert f"{server.http_url}/driver/{place['evse_id']}" in r.text
         assert "Gate charger" in r.text and "Harbour" in r.text
         r = await client.get(f"/locations/evses/{place['without_id']}/sticker")
         assert r.status_code == 409 and "has no EVSE ID" in r.text
         assert (await client.get("/locations/evses/99999999/sticker")).status_code == 404
     # The QR code encodes what the API's qr-code endpoint encodes.
-    async with sqlite_server.api() as api:
+    async with server.api() as api:
         r = await api.get(f"/api/v1/evses/{place['with_id']}/qr-code", params={"format": "svg"})
-        assert r.headers["x-driver-url"] == f"{sqlite_server.http_url}/driver/{place['evse_id']}"
+        assert r.headers["x-driver-url"] == f"{server.http_url}/driver/{place['evse_id']}"
 
 
-async def test_a_viewer_cannot_change_locations_and_forms_need_the_token(sqlite_server):
-    async with sqlite_server.api() as api:
+async def test_a_viewer_cannot_change_locations_and_forms_need_the_token(server):
+    async with server.api() as api:
         location = (await api.post("/api/v1/locations", json={"name": "Quay"})).json()
-    async with logged_in(sqlite_server, "viewer") as viewer:
+    async with logged_in(server, "viewer") as viewer:
         page = (await viewer.get(f"/locations/{location['id']}")).text
         assert "Quay" in page and "Delete location" not in page and "New location" not in (
             await viewer.get("/locations")).text
@@ -122,13 +122,13 @@ async def test_a_viewer_cannot_change_locations_and_forms_need_the_token(sqlite_
         assert r.status_code == 403
         r = await viewer.post("/locations", data={"csrf": viewer.csrf, **FORM})
         assert r.status_code == 403
-    async with logged_in(sqlite_server, "operator") as client:
+    async with logged_in(server, "operator") as client:
         r = await client.post(f"/locations/{location['id']}/delete", data={})
         assert r.status_code == 403 and "security token" in r.text
         assert (await client.get("/locations", params={"country": "Narnia"})).status_code == 422
         r = await client.post("/locations", data={"csrf": client.csrf, "name": "", "time_zone": ""})
         assert r.status_code == 422 and "required" in r.text
-    async with sqlite_server.api() as api:
+    async with server.api() as api:
         assert (await api.get(f"/api/v1/locations/{location['id']}")).status_code == 200
 
 
