@@ -190,6 +190,10 @@ async def test_a_viewer_sees_but_cannot_change_and_forms_need_the_token(server):
         assert r.status_code == 403
     async with server.api() as api:
         assert (await api.get(f"/api/v1/id-tokens/{tag_id}")).json()["status"] == "Accepted"
+        async with logged_in(server, "operator") as client:
+            r = await client.post(f"/drivers/tags/{tag_id}/delete", data={"csrf": client.csrf})
+            assert r.status_code == 303 and r.headers["location"] == "/drivers/tags"
+        assert (await api.get(f"/api/v1/id-tokens/{tag_id}")).status_code == 404
 
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
