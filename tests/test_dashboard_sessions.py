@@ -1,23 +1,21 @@
 """The dashboard's session pages over real HTTP: the list with seed 004's filters, totals and CSV
 export; a session with its curves, charging periods, cost, CDR, receipt links and Stop button;
-roles and CSRF on the stop; bad filters answered with a message. In Chromium: start a session
-with the station page's button, watch the session's chart grow, stop it, open the receipt.
+roles and CSRF on the stop; bad filters answered with a message. The same in Chromium, from the
+station page's Start button to the receipt, is test_dashboard_browser.py.
 
 The priced session (a raw OCPP 1.6 station, UTC, tariff 0.40/kWh + 1.00 per session, 21 % VAT):
 20:30 start at 0 Wh, 21:00 5,000 Wh (11 kW), 21:30 8,000 Wh, stop 21:45 at 8,000 Wh (idle):
 energy 8 kWh × 0.40 = 3.20 + VAT 0.67 = 3.87; flat 1.00 + 0.21 = 1.21; total 5.08 incl. VAT."""
 
-import asyncio
 import csv
 import io
-import os
 import re
 from datetime import datetime, timezone
 
 import pytest
 
-from conftest import READY_BOUND_S, unique, until
-from dashboard_kit import ARGS, CHROMIUM, SCREENSHOTS, logged_in
+from conftest import unique, until
+from dashboard_kit import logged_in
 from ocpp_client import station
 from wattson.dashboard.sessions import energy_points, page_totals, power_points
 from wattson.sessions.meter import Sample
@@ -208,77 +206,3 @@ async def test_an_active_session_is_live_and_an_operator_stops_it(sqlite_server,
         assert call[2] == "RemoteStopTransaction" and call[3]["transactionId"]
         r = await operator.post(f"/sessions/{place['finished']}/stop", data={"csrf": operator.csrf})
         assert r.status_code == 409 and "finished already" in r.text
-
-
-# --- in a browser ---------------------------------------------------------------------------------
-
-playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip: playwright)")
-
-
-def _points(svg_points: str | None) -> int:
-    return len((svg_points or "").split())
-
-
-@pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing")
-async def test_start_watch_the_chart_grow_stop_and_open_the_receipt(sqlite_server):
-    from wattson.sim.station import SimStation, StationConfig
-
-    server = sqlite_server
-    tag = await server.add_tag()
-    cp_id = await server.add_station()
-    async with server.api() as api:
-        tariff_id = unique("T")
-        assert (await api.post("/api/v1/tariffs", json={"id": tariff_id, **TARIFF})).status_code == 201
-        r = await api.post("/api/v1/tariff-assignments", json={"tariff_id": tariff_id, "charge_point_id": cp_id})
-        assert r.status_code == 201, r.text
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    config = StationConfig(station_id=cp_id, url=server.ws_url, ocpp="1.6", connectors=1, id_tags=[],
-                           meter_interval=1.0, session_duration=(3600, 3600), seed=3)
-    async with SimStation(config) as sim, logged_in(server, "operator") as client:
-        await sim.wait_until(lambda: sim.accepted.is_set() and sim.status(1) == "Available", timeout=READY_BOUND_S)
-        async with playwright_api.async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            try:
-                context = await browser.new_context()
-                await context.add_cookies([{"name": k, "value": v, "url": server.http_url}
-                                           for k, v in client.cookies.items()])
-                page = await context.new_page()
-                page.set_default_timeout(READY_BOUND_S * 1000)
-                violations: list[str] = []
-                page.on("console", lambda m: violations.append(m.text)
-                        if "Content Security Policy" in m.text else None)
-                page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
-
-                await page.goto(f"{server.http_url}/stations/{cp_id}")
-                await page.get_by_text("Start a session", exact=True).first.click()  # the <summary>
-                start = page.locator(f"form[action='/stations/{cp_id}/commands/remote-start']")
-                await start.get_by_label("Id tag").fill(tag)
-                await start.get_by_label("EVSE").fill("1")
-                await start.get_by_role("button", name="Start a session").click()
-
-                await page.goto(f"{server.http_url}/sessions?chargers={cp_id}")
-                link = page.locator("table.sessions a[href^='/sessions/']").first
-                await link.wait_for()  # the list is live: the new session appears by itself
-                await page.screenshot(path=os.path.join(SCREENSHOTS, "sessions.png"), full_page=True)
-                await link.click()
-                line = page.locator("#curves svg").nth(1).locator("polyline")  # energy
-                await line.wait_for()
-                first = _points(await line.get_attribute("points"))
-                await until(lambda: _grown(line, first + 3), "the energy curve growing while the page is open")
-                await page.screenshot(path=os.path.join(SCREENSHOTS, "session.png"), full_page=True)
-
-                await page.get_by_role("button", name="Stop the session").click()
-                await playwright_api.expect(page.locator("#session-status")).to_have_text(
-                    "finished", timeout=READY_BOUND_S * 1000)
-                receipt = page.locator("#receipt")
-                await receipt.wait_for()  # the CDR arrives with the live refresh
-                await receipt.click()
-                await page.wait_for_url(re.compile(r"/sessions/\d+/receipt$"))
-                assert "receipt" in (await page.content()).lower()
-                assert violations == []
-            finally:
-                await browser.close()
-
-
-async def _grown(line, first: int) -> bool:
-    return _points(await line.get_attribute("points")) > first

@@ -24,8 +24,8 @@ def _frame(title: str, body: str, top: float, unit: str) -> str:
         f"class='grid'/><text x='{PAD_LEFT - 4}' y='{PAD_TOP + plot_h * (1 - f) + 4:.1f}' class='axis' "
         f"text-anchor='end'>{escape(_number(top * f))}</text>" for f in (0, 0.5, 1))
     return (f"<svg class='chart' viewBox='0 0 {WIDTH} {HEIGHT}' role='img' aria-label='{escape(title)}' "
-            f"preserveAspectRatio='none'><title>{escape(title)}</title>{grid}"
-            f"<text x='{PAD_LEFT}' y='{HEIGHT - 4}' class='axis'>{escape(unit)}</text>{body}</svg>")
+            f"><title>{escape(title)}</title>{grid}"
+            f"<text x='{PAD_LEFT + 4}' y='{PAD_TOP + 10}' class='axis'>{escape(unit)}</text>{body}</svg>")
 
 
 def _number(value: float) -> str:

@@ -11,6 +11,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from wattson import __version__
+from wattson.sessions.receipts import duration
+from wattson.web import money as web_money
 
 TEMPLATES = Path(__file__).parent / "templates"
 #: The menu: (path, label, lowest role that sees it).
@@ -36,20 +38,14 @@ def kwh(wh: float | int | None) -> str:
 
 
 def money(amount, currency: str | None) -> str:
-    """One way of writing money on every page (the driver page and receipts share it)."""
-    from wattson.web import money as web_money  # the locale-aware writer, when there
-    if amount is None:
-        return "—"
-    writer = getattr(web_money, "format_money", None)
-    if writer is not None:
-        return writer(Decimal(str(amount)), currency or "", "en")
-    return f"{Decimal(str(amount)):,.2f} {currency or ''}".strip()
+    """One way of writing money on every page, the driver page's and the receipts' (web/money.py)."""
+    return "—" if amount is None else web_money.money(amount, currency)
 
 
 def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(when=when, kwh=kwh, money=money)
+    env.filters.update(when=when, kwh=kwh, money=money, duration=lambda hours: duration(Decimal(str(hours))))
     env.globals.update(version=__version__, nav=NAV)
     return env
 
