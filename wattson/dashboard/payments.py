@@ -2,6 +2,7 @@
 one) and the payment products offered per EVSE, charge point or location. The same service
 calls and request models as the operator API (payments/routes.py)."""
 
+import secrets
 from datetime import datetime
 from decimal import Decimal
 
@@ -141,16 +142,18 @@ async def payment_page(request: Request, payment_id: IdPath, _=auth.viewer_page)
 async def _payment_page(request, payment_id, errors=None, values=None, status_code=200):
     payment, events = await _payments(request).get(payment_id)
     return render(request, "payments_payment.html", status_code=status_code, payment=payment, events=events,
-                  refundable=refundable(payment), errors=errors or {}, values=values or {})
+                  refundable=refundable(payment), errors=errors or {}, values=values or {},
+                  refund_key=secrets.token_urlsafe(16))
 
 
 @router.post("/payments/{payment_id}/refund")
 async def refund(request: Request, payment_id: IdPath, _=auth.operator_action):
     """Give back part (``amount``) or all that is left of a captured payment, through its provider."""
     data = await forms.fields(request)
+    key = data.pop("refund_key", None)  # the form's own: sent twice (a double click, a resend), it refunds once
     try:
         body = forms.checked(RefundRequest, data)
-        await _payments(request).refund(payment_id, body.amount, body.reason, None)
+        await _payments(request).refund(payment_id, body.amount, body.reason, key and f"dashboard:{key[:40]}")
     except WattsonError as error:
         errors, status = forms.problems(error)
         return await _payment_page(request, payment_id, errors=errors, values=data, status_code=status)

@@ -328,16 +328,20 @@ class PaymentService:
             raise Invalid(f"the refund must be more than 0 and at most {refundable} {payment.currency}, in "
                           f"{minor_units(payment.currency)} decimals",
                           [{"field": "body.amount", "message": f"at most {refundable}"}])
-        count = sum(1 for e in events if e.event.startswith("refunded"))
-        outcome = await self._call(self.provider.refund(payment.provider_ref, amount, payment.currency,
-                                                        key or f"{payment.uid}:refund:{count}"))
+        refunds = [e for e in events if e.event.startswith("refunded")]
+        if key is not None and any((e.data or {}).get("key") == key for e in refunds):
+            return payment  # this very request was carried out already: answered again, not refunded again
+        key = key or f"{payment.uid}:refund:{len(refunds)}"
+        outcome = await self._call(self.provider.refund(payment.provider_ref, amount, payment.currency, key))
         if not outcome.ok:
             raise Conflict(f"the provider refused the refund: {outcome.message}")
         total = Decimal(payment.amount_refunded) + amount
         event = "refunded_fully" if total >= Decimal(payment.amount_captured) else "refunded"
-        if not await self._move(payment, event, data={"amount": str(amount), "reason": reason},
+        # Only on the amount we read: a concurrent refund (the provider saw the same key) counts once.
+        if not await self._move(payment, event, where=[Payment.amount_refunded == payment.amount_refunded],
+                                data={"amount": str(amount), "reason": reason, "key": key},
                                 amount_refunded=str(total)):
-            raise Conflict("the payment changed meanwhile; try again")
+            raise Conflict("the payment changed meanwhile; reload it before refunding again")
         return payment
 
     async def webhook(self, body: bytes, signature: str | None) -> Payment | None:
