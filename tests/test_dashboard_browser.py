@@ -7,6 +7,7 @@ import os
 import re
 
 import pytest
+import websockets
 
 from conftest import READY_BOUND_S, unique
 from dashboard_kit import ARGS, CHROMIUM, PASSWORD, SCREENSHOTS, create_operator
@@ -126,7 +127,11 @@ async def test_an_operator_watches_a_station_come_online_charges_stops_and_opens
                 await page.goto(f"{base}/")
                 await expect(page.locator("#online")).to_have_text("1")
                 await shoot(page, "overview")
+                with pytest.raises(websockets.InvalidStatus):  # an installer's typo in the station's URL
+                    async with websockets.connect(f"{dash.ws_url}/{cp.lower()}", subprotocols=["ocpp1.6"]):
+                        pass
                 await page.goto(f"{base}/diagnostics")
+                await expect(page.locator("#unknown")).to_contain_text(cp.lower())
                 await shoot(page, "diagnostics")
 
             # A viewer sees the station, not its command buttons.
