@@ -11,5 +11,6 @@ from wattson.payments import models as payments  # noqa: F401
 from wattson.sessions import models as sessions  # noqa: F401
 from wattson.stations import models as stations  # noqa: F401
 from wattson.tariffs import models as tariffs  # noqa: F401
+from wattson.webhooks import models as webhooks  # noqa: F401
 
 metadata = Base.metadata
