@@ -48,3 +48,23 @@ async def logged_in(server, role: str = "admin", email: str | None = None):
         assert r.status_code == 303 and r.headers["location"] == "/", r.text
         client.csrf = csrf_of((await client.get("/")).text)
         yield client
+
+
+@asynccontextmanager
+async def browser_page(base_url: str, cookies):
+    """Chromium (headless, Debian's) with a login's cookies: its page, and the Content-Security-
+    Policy violations the page logs (a test asserts there are none). Screenshots go to SCREENSHOTS."""
+    from playwright.async_api import async_playwright
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            context = await browser.new_context(viewport={"width": 1200, "height": 900})
+            await context.add_cookies([{"name": k, "value": v, "url": base_url} for k, v in dict(cookies).items()])
+            page = await context.new_page()
+            page.set_default_timeout(READY_BOUND_S * 1000)
+            violations: list[str] = []
+            page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+            yield page, violations
+        finally:
+            await browser.close()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from conftest import READY_BOUND_S
-from dashboard_kit import ARGS, CHROMIUM, SCREENSHOTS, create_operator, csrf_of, logged_in
+from dashboard_kit import CHROMIUM, SCREENSHOTS, browser_page, create_operator, csrf_of, logged_in
 from wattson.operators.rules import self_change_problem
 
 
@@ -159,31 +159,16 @@ async def test_only_admins_see_or_post_and_every_form_needs_the_token(server):
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next=/admin")
 
 
-playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
-
-
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing")
 async def test_the_admin_page_in_a_browser(sqlite_server):
     async with logged_in(sqlite_server, "admin") as admin:
         cookies = dict(admin.cookies)
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            context = await browser.new_context(viewport={"width": 1200, "height": 900})
-            await context.add_cookies([{"name": k, "value": v, "url": sqlite_server.http_url}
-                                       for k, v in cookies.items()])
-            page = await context.new_page()
-            page.set_default_timeout(READY_BOUND_S * 1000)
-            violations: list[str] = []
-            page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-            await page.goto(f"{sqlite_server.http_url}/admin")
-            await page.locator("#keys").get_by_label("Name").fill("screenshot key")
-            await page.get_by_role("button", name="Create key").click()
-            await page.locator("#new-key code").wait_for()
-            assert len(await page.locator("#new-key code").inner_text()) > 20
-            await page.screenshot(path=os.path.join(SCREENSHOTS, "admin.png"), full_page=True)
-            assert violations == []
-        finally:
-            await browser.close()
+    async with browser_page(sqlite_server.http_url, cookies) as (page, violations):
+        await page.goto(f"{sqlite_server.http_url}/admin")
+        await page.locator("#keys").get_by_label("Name").fill("screenshot key")
+        await page.get_by_role("button", name="Create key").click()
+        await page.locator("#new-key code").wait_for()
+        assert len(await page.locator("#new-key code").inner_text()) > 20
+        await page.screenshot(path=os.path.join(SCREENSHOTS, "admin.png"), full_page=True)
+        assert violations == []
 

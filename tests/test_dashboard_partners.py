@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from conftest import READY_BOUND_S, free_port, start_server, until
-from dashboard_kit import ARGS, CHROMIUM, SCREENSHOTS, logged_in
+from dashboard_kit import CHROMIUM, SCREENSHOTS, browser_page, logged_in
 from fixture_failures import started_once
 from ocpi_peer import Peer, header, register
 
@@ -166,31 +166,17 @@ async def test_a_refused_push_is_shown_failed_and_sent_again(ocpi_server):
         await _browse(ocpi_server, partner["id"])
 
 
-playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
-
-
 async def _browse(server, partner_id: str) -> None:
     """The partner and outbox pages in Chromium: no CSP violation; screenshots."""
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing")
     async with logged_in(server, "operator") as client:
         cookies = dict(client.cookies)
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            context = await browser.new_context(viewport={"width": 1200, "height": 900})
-            await context.add_cookies([{"name": k, "value": v, "url": server.http_url} for k, v in cookies.items()])
-            page = await context.new_page()
-            page.set_default_timeout(READY_BOUND_S * 1000)
-            violations: list[str] = []
-            page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-            await page.goto(f"{server.http_url}/partners")
-            await page.get_by_role("link", name="Test eMSP").first.click()
-            assert "registered" in await page.locator("h1").inner_text()
-            await page.screenshot(path=os.path.join(SCREENSHOTS, "partner.png"), full_page=True)
-            await page.goto(f"{server.http_url}/partners/outbox")
-            assert await page.locator("tbody tr").count() >= 1
-            assert violations == []
-        finally:
-            await browser.close()
+    async with browser_page(server.http_url, cookies) as (page, violations):
+        await page.goto(f"{server.http_url}/partners")
+        await page.get_by_role("link", name="Test eMSP").first.click()
+        assert "registered" in await page.locator("h1").inner_text()
+        await page.screenshot(path=os.path.join(SCREENSHOTS, "partner.png"), full_page=True)
+        await page.goto(f"{server.http_url}/partners/outbox")
+        assert await page.locator("tbody tr").count() >= 1
+        assert violations == []

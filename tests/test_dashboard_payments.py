@@ -9,8 +9,7 @@ import re
 
 import pytest
 
-from conftest import READY_BOUND_S
-from dashboard_kit import ARGS, CHROMIUM, SCREENSHOTS, logged_in
+from dashboard_kit import CHROMIUM, SCREENSHOTS, browser_page, logged_in
 from fixture_failures import started_once
 from ocpp_client import station
 from payment_kit import pay, priced_evse, serve, wait_for_state
@@ -145,40 +144,25 @@ async def test_payment_products_per_evse(payment_server):
             assert r.status_code == 403
 
 
-playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
-
-
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing")
 async def test_the_refund_in_a_browser(payment_server):
     payment = await captured_payment(payment_server)
     async with logged_in(payment_server, "operator") as client:
         cookies = dict(client.cookies)
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            context = await browser.new_context(viewport={"width": 1200, "height": 900})
-            await context.add_cookies([{"name": k, "value": v, "url": payment_server.http_url}
-                                       for k, v in cookies.items()])
-            page = await context.new_page()
-            page.set_default_timeout(READY_BOUND_S * 1000)
-            violations: list[str] = []
-            page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-            await page.goto(f"{payment_server.http_url}/payments")
-            await page.get_by_role("link", name=str(payment["id"]), exact=True).click()
-            await page.get_by_label("Reason").fill("charger fault")
-            dialogs: list[str] = []
+    async with browser_page(payment_server.http_url, cookies) as (page, violations):
+        await page.goto(f"{payment_server.http_url}/payments")
+        await page.get_by_role("link", name=str(payment["id"]), exact=True).click()
+        await page.get_by_label("Reason").fill("charger fault")
+        dialogs: list[str] = []
 
-            async def accept(dialog):
-                dialogs.append(dialog.message)
-                await dialog.accept()
-            page.once("dialog", accept)
-            await page.get_by_role("button", name="Refund").click()
-            await page.locator(".saved").wait_for()
-            assert dialogs and "Refund this payment?" in dialogs[0]
-            assert await page.locator("#state").inner_text() == "refunded"
-            assert "charger fault" in await page.locator("#history").inner_text()
-            await page.screenshot(path=os.path.join(SCREENSHOTS, "payment.png"), full_page=True)
-            assert violations == []
-        finally:
-            await browser.close()
+        async def accept(dialog):
+            dialogs.append(dialog.message)
+            await dialog.accept()
+        page.once("dialog", accept)
+        await page.get_by_role("button", name="Refund").click()
+        await page.locator(".saved").wait_for()
+        assert dialogs and "Refund this payment?" in dialogs[0]
+        assert await page.locator("#state").inner_text() == "refunded"
+        assert "charger fault" in await page.locator("#history").inner_text()
+        await page.screenshot(path=os.path.join(SCREENSHOTS, "payment.png"), full_page=True)
+        assert violations == []

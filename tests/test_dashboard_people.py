@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from conftest import READY_BOUND_S, unique
-from dashboard_kit import ARGS, CHROMIUM, SCREENSHOTS, logged_in
+from conftest import unique
+from dashboard_kit import CHROMIUM, SCREENSHOTS, browser_page, logged_in
 
 
 def _id(location: str) -> int:
@@ -196,9 +196,6 @@ async def test_a_viewer_sees_but_cannot_change_and_forms_need_the_token(server):
         assert (await api.get(f"/api/v1/id-tokens/{tag_id}")).status_code == 404
 
 
-playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
-
-
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing")
 async def test_the_driver_pages_in_a_browser(sqlite_server):
     async with logged_in(sqlite_server, "operator") as client:
@@ -209,29 +206,18 @@ async def test_the_driver_pages_in_a_browser(sqlite_server):
                                                 "home_group_id": str(group_id)})
         driver_id = _id(r.headers["location"])
         cookies = dict(client.cookies)
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            context = await browser.new_context(viewport={"width": 1200, "height": 900})
-            await context.add_cookies([{"name": k, "value": v, "url": sqlite_server.http_url} for k, v in cookies.items()])
-            page = await context.new_page()
-            page.set_default_timeout(READY_BOUND_S * 1000)
-            violations: list[str] = []
-            page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-            await page.goto(f"{sqlite_server.http_url}/drivers/{driver_id}")
-            assert await page.locator("h1").inner_text() == "Grace Hopper"
-            await page.locator("summary", has_text="Add a tag").click()
-            uid = unique("B")
-            await page.get_by_label("UID").fill(uid)
-            await page.get_by_role("button", name="Add tag").click()
-            await page.locator(f"text={uid}").first.wait_for()
-            page.once("dialog", lambda dialog: dialog.accept())  # data-confirm asks first
-            await page.get_by_role("button", name="Block").first.click()
-            await page.get_by_role("button", name="Unblock").first.wait_for()
-            await page.screenshot(path=os.path.join(SCREENSHOTS, "drivers.png"), full_page=True)
-            await page.goto(f"{sqlite_server.http_url}/drivers/groups/{group_id}")
-            assert "Grace Hopper" in await page.locator("#members").inner_text()
-            assert violations == []
-        finally:
-            await browser.close()
+    async with browser_page(sqlite_server.http_url, cookies) as (page, violations):
+        await page.goto(f"{sqlite_server.http_url}/drivers/{driver_id}")
+        assert await page.locator("h1").inner_text() == "Grace Hopper"
+        await page.locator("summary", has_text="Add a tag").click()
+        uid = unique("B")
+        await page.get_by_label("UID").fill(uid)
+        await page.get_by_role("button", name="Add tag").click()
+        await page.locator(f"text={uid}").first.wait_for()
+        page.once("dialog", lambda dialog: dialog.accept())  # data-confirm asks first
+        await page.get_by_role("button", name="Block").first.click()
+        await page.get_by_role("button", name="Unblock").first.wait_for()
+        await page.screenshot(path=os.path.join(SCREENSHOTS, "drivers.png"), full_page=True)
+        await page.goto(f"{sqlite_server.http_url}/drivers/groups/{group_id}")
+        assert "Grace Hopper" in await page.locator("#members").inner_text()
+        assert violations == []

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from conftest import READY_BOUND_S, unique
-from dashboard_kit import ARGS, CHROMIUM, SCREENSHOTS, logged_in
+from conftest import unique
+from dashboard_kit import CHROMIUM, SCREENSHOTS, browser_page, logged_in
 
 FORM = {"name": "Depot North", "street": "Hafenstraße", "house_number": "12", "postal_code": "20457",
         "city": "Hamburg", "country": "de", "time_zone": "europe/berlin", "latitude": "53.5413",
@@ -132,9 +132,6 @@ async def test_a_viewer_cannot_change_locations_and_forms_need_the_token(server)
         assert (await api.get(f"/api/v1/locations/{location['id']}")).status_code == 200
 
 
-playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
-
-
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing")
 async def test_the_location_pages_in_a_browser(sqlite_server):
     async with logged_in(sqlite_server, "operator") as client:
@@ -142,32 +139,21 @@ async def test_the_location_pages_in_a_browser(sqlite_server):
         location_id = int(r.headers["location"].rsplit("/", 1)[1])
         cookies = dict(client.cookies)
     place = await _station_with_evses(sqlite_server, location_id)
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    async with playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            context = await browser.new_context(viewport={"width": 1200, "height": 900})
-            await context.add_cookies([{"name": k, "value": v, "url": sqlite_server.http_url} for k, v in cookies.items()])
-            page = await context.new_page()
-            page.set_default_timeout(READY_BOUND_S * 1000)
-            violations: list[str] = []
-            page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
-            await page.goto(f"{sqlite_server.http_url}/locations/{location_id}")
-            await page.get_by_label("City").fill("Lübeck")
-            await page.get_by_role("button", name="Save").click()
-            await page.locator(".saved").wait_for()
-            assert "Lübeck" in await page.locator(".facts").inner_text()
-            await page.screenshot(path=os.path.join(SCREENSHOTS, "location.png"), full_page=True)
-            await page.get_by_role("link", name="Print sticker").click()
-            await page.locator(".sticker svg").wait_for()
-            assert await page.locator(".sticker-id").inner_text() == place["evse_id"]
-            await page.emulate_media(media="print")
-            assert not await page.locator("header.top").is_visible()  # the print stylesheet
-            box = await page.locator(".sticker-qr svg").bounding_box()
-            assert box["width"] > 200 and box["width"] == pytest.approx(box["height"])  # square, scannable
-            path = await page.locator(".sticker-qr svg path").bounding_box()
-            assert path["x"] >= box["x"] and path["x"] + path["width"] <= box["x"] + box["width"] + 1  # whole
-            await page.screenshot(path=os.path.join(SCREENSHOTS, "sticker.png"), full_page=True)
-            assert violations == []
-        finally:
-            await browser.close()
+    async with browser_page(sqlite_server.http_url, cookies) as (page, violations):
+        await page.goto(f"{sqlite_server.http_url}/locations/{location_id}")
+        await page.get_by_label("City").fill("Lübeck")
+        await page.get_by_role("button", name="Save").click()
+        await page.locator(".saved").wait_for()
+        assert "Lübeck" in await page.locator(".facts").inner_text()
+        await page.screenshot(path=os.path.join(SCREENSHOTS, "location.png"), full_page=True)
+        await page.get_by_role("link", name="Print sticker").click()
+        await page.locator(".sticker svg").wait_for()
+        assert await page.locator(".sticker-id").inner_text() == place["evse_id"]
+        await page.emulate_media(media="print")
+        assert not await page.locator("header.top").is_visible()  # the print stylesheet
+        box = await page.locator(".sticker-qr svg").bounding_box()
+        assert box["width"] > 200 and box["width"] == pytest.approx(box["height"])  # square, scannable
+        path = await page.locator(".sticker-qr svg path").bounding_box()
+        assert path["x"] >= box["x"] and path["x"] + path["width"] <= box["x"] + box["width"] + 1  # whole
+        await page.screenshot(path=os.path.join(SCREENSHOTS, "sticker.png"), full_page=True)
+        assert violations == []

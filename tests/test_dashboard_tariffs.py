@@ -9,9 +9,10 @@ import os
 import re
 
 import pytest
+from playwright.async_api import expect
 
 from conftest import READY_BOUND_S, unique
-from dashboard_kit import ARGS, CHROMIUM, SCREENSHOTS, logged_in
+from dashboard_kit import CHROMIUM, SCREENSHOTS, browser_page, logged_in
 from wattson.dashboard import tariff_form
 
 TARIFF = {"currency": "EUR", "type": "REGULAR",
@@ -254,54 +255,40 @@ async def test_viewers_and_forged_forms_change_nothing(sqlite_server):
 
 # --- in a browser ---------------------------------------------------------------------------------
 
-playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed (pip: playwright)")
-
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} is missing")
 async def test_the_editor_and_the_live_estimate_in_a_browser(sqlite_server):
     tariff_id = unique("WEB")
-    os.makedirs(SCREENSHOTS, exist_ok=True)
-    async with logged_in(sqlite_server, "operator") as client, playwright_api.async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        try:
-            context = await browser.new_context()
-            await context.add_cookies([{"name": k, "value": v, "url": sqlite_server.http_url}
-                                       for k, v in client.cookies.items()])
-            page = await context.new_page()
-            page.set_default_timeout(READY_BOUND_S * 1000)
-            violations: list[str] = []
-            page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    async with logged_in(sqlite_server, "operator") as client, \
+            browser_page(sqlite_server.http_url, client.cookies) as (page, violations):
+        await page.goto(f"{sqlite_server.http_url}/tariffs/new")
+        await page.locator("input[name='id']").fill(tariff_id)
+        await page.get_by_label("Element 1 component 1 price").fill("0.39")
+        await page.get_by_label("Element 1 component 1 VAT").fill("21")
+        await page.get_by_role("button", name="+ price component").click()  # the server adds one row
+        await page.get_by_label("Element 1 component 2 type").select_option("FLAT")
+        await page.get_by_label("Element 1 component 2 price").fill("1")
+        await page.get_by_role("button", name="+ element").click()
+        await page.get_by_label("Element 2 component 1 type").select_option("PARKING_TIME")
+        await page.get_by_label("Element 2 component 1 price").fill("6")
+        await page.locator("section#element-1 summary").click()
+        await page.locator("input[name='e1_start_time']").fill("8:00")  # wrong: HH:MM
+        await page.get_by_role("button", name="Save tariff").click()
+        await expect(page.locator("#problems")).to_be_visible()
+        assert await page.locator("input[name='e0c0_price']").input_value() == "0.39"  # kept
+        await page.screenshot(path=os.path.join(SCREENSHOTS, "tariff-editor.png"), full_page=True)
+        await page.locator("input[name='e1_start_time']").fill("08:00")
+        await page.get_by_role("button", name="Save tariff").click()
+        await page.wait_for_url(re.compile(rf"/tariffs/{tariff_id}\?saved=1$"))
 
-            await page.goto(f"{sqlite_server.http_url}/tariffs/new")
-            await page.locator("input[name='id']").fill(tariff_id)
-            await page.get_by_label("Element 1 component 1 price").fill("0.39")
-            await page.get_by_label("Element 1 component 1 VAT").fill("21")
-            await page.get_by_role("button", name="+ price component").click()  # the server adds one row
-            await page.get_by_label("Element 1 component 2 type").select_option("FLAT")
-            await page.get_by_label("Element 1 component 2 price").fill("1")
-            await page.get_by_role("button", name="+ element").click()
-            await page.get_by_label("Element 2 component 1 type").select_option("PARKING_TIME")
-            await page.get_by_label("Element 2 component 1 price").fill("6")
-            await page.locator("section#element-1 summary").click()
-            await page.locator("input[name='e1_start_time']").fill("8:00")  # wrong: HH:MM
-            await page.get_by_role("button", name="Save tariff").click()
-            await playwright_api.expect(page.locator("#problems")).to_be_visible()
-            assert await page.locator("input[name='e0c0_price']").input_value() == "0.39"  # kept
-            await page.screenshot(path=os.path.join(SCREENSHOTS, "tariff-editor.png"), full_page=True)
-            await page.locator("input[name='e1_start_time']").fill("08:00")
-            await page.get_by_role("button", name="Save tariff").click()
-            await page.wait_for_url(re.compile(rf"/tariffs/{tariff_id}\?saved=1$"))
-
-            total = page.locator("#estimate-total")
-            before = await total.inner_text()
-            await page.get_by_label("Energy, kWh").fill("40")  # typed: the estimate follows by itself
-            await playwright_api.expect(total).not_to_have_text(before, timeout=READY_BOUND_S * 1000)
-            # 40 kWh x 0.39 with 21 % VAT, + the 1.00 session fee (no VAT given for it)
-            assert re.sub(r"[^\d.]", "", await total.inner_text()) == f"{40 * 0.39 * 1.21 + 1:.2f}" == "19.88"
-            await page.screenshot(path=os.path.join(SCREENSHOTS, "tariff.png"), full_page=True)
-            await page.goto(f"{sqlite_server.http_url}/tariffs")
-            await playwright_api.expect(page.locator(f"tr[data-tariff='{tariff_id}']")).to_be_visible()
-            await page.screenshot(path=os.path.join(SCREENSHOTS, "tariffs.png"), full_page=True)
-            assert violations == []
-        finally:
-            await browser.close()
+        total = page.locator("#estimate-total")
+        before = await total.inner_text()
+        await page.get_by_label("Energy, kWh").fill("40")  # typed: the estimate follows by itself
+        await expect(total).not_to_have_text(before, timeout=READY_BOUND_S * 1000)
+        # 40 kWh x 0.39 with 21 % VAT, + the 1.00 session fee (no VAT given for it)
+        assert re.sub(r"[^\d.]", "", await total.inner_text()) == f"{40 * 0.39 * 1.21 + 1:.2f}" == "19.88"
+        await page.screenshot(path=os.path.join(SCREENSHOTS, "tariff.png"), full_page=True)
+        await page.goto(f"{sqlite_server.http_url}/tariffs")
+        await expect(page.locator(f"tr[data-tariff='{tariff_id}']")).to_be_visible()
+        await page.screenshot(path=os.path.join(SCREENSHOTS, "tariffs.png"), full_page=True)
+        assert violations == []
