@@ -132,6 +132,12 @@ class Settings(BaseSettings):
     seller_address: str | None = Field(None, max_length=300, description="The seller's address, one line.")
     seller_vat_id: str | None = Field(None, max_length=32, description="The seller's VAT id (e.g. CZ12345678).")
 
+    # The event stream, GET /api/v1/events/stream (docs/webhooks.md#event-stream).
+    event_stream_poll_s: float = Field(1.0, gt=0, le=60, description="Seconds between an API process's looks for "
+                                                                     "new events, shared by all its listeners.")
+    event_stream_keepalive_s: float = Field(15.0, gt=0, le=300, description="Seconds of quiet after which a "
+                                                                            "stream sends a keep-alive comment.")
+
     # The command line (docs/cli.md).
     api_key: str | None = Field(None, description="The operator API key `wattson commands` sends to a running "
                                                   "server (--api-key overrides); the server itself ignores it.")
