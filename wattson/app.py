@@ -32,6 +32,7 @@ from wattson.stations.reservation_routes import router as reservations_router
 from wattson.stations.routes import router as stations_router
 from wattson.tariffs.routes import router as tariffs_router
 from wattson.web.page import router as driver_page_router, static as driver_static
+from wattson.webhooks import routes as webhook_routes
 from wattson.webhooks.stream_routes import router as event_stream_router
 
 
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None):
     for router in (payments_router, driver_router, payment_webhooks, driver_page_router):  # payments/, web/
         api.include_router(router)
     api.mount("/driver/static", driver_static, name="driver-static")
+    api.include_router(webhook_routes.router)  # outgoing webhooks and their OpenAPI definitions (webhooks/)
+    webhook_routes.install_definitions(api)
     api.include_router(diagnostics_router)  # connection diagnostics and the OCPP message log (diagnostics/)
     api.include_router(event_stream_router)  # GET /api/v1/events/stream (webhooks/stream_routes.py)
     api.include_router(dashboard_routes.router)  # the operator dashboard at / (dashboard/)

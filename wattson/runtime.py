@@ -34,6 +34,7 @@ from wattson.stations.device_model import DeviceModelService
 from wattson.stations.reservations import ReservationService
 from wattson.stations.service import StationService
 from wattson.tariffs.service import TariffService
+from wattson.webhooks.service import WebhookService
 
 log = logging.getLogger("wattson")
 
@@ -62,6 +63,7 @@ class Services:
     commands: CommandService | None = None
     ocpi: Ocpi | None = None
     diagnostics: DiagnosticsService | None = None  # connection diagnostics (diagnostics/), set by Runtime
+    webhooks: WebhookService | None = None  # subscriptions and deliveries (webhooks/), set by build_services
 
 
 def build_services(settings: Settings) -> Services:
@@ -83,7 +85,8 @@ def build_services(settings: Settings) -> Services:
                     reservations=ReservationService(db), transactions=TransactionService(db, sessions),
                     device_model=DeviceModelService(db), tariffs=tariffs, billing=billing,
                     payments=payments, stale=StaleSessions(db, sessions, stale_policy(settings)),
-                    operators=OperatorService(db, timedelta(hours=settings.dashboard_session_hours)))
+                    operators=OperatorService(db, timedelta(hours=settings.dashboard_session_hours)),
+                    webhooks=WebhookService(db, settings))
 
 
 def stale_policy(settings: Settings) -> StalePolicy:
@@ -169,8 +172,10 @@ class Runtime:
         self.services.ocpi.start()  # the OCPI push worker (wattson/ocpi/push.py)
         self.services.payments.start_worker()  # resumes every open payment where it stood
         self.services.stale.start()  # closes sessions whose stop will not come (sessions/stale.py)
+        self.services.webhooks.deliverer.start()  # fan-out, signed deliveries, pruning (webhooks/delivery.py)
 
     async def _stop_jobs(self) -> None:
+        await self.services.webhooks.deliverer.stop()
         await self.services.stale.stop()
         await self.services.payments.stop_worker()
         await self.services.ocpi.pusher.stop()

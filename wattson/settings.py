@@ -132,6 +132,27 @@ class Settings(BaseSettings):
     seller_address: str | None = Field(None, max_length=300, description="The seller's address, one line.")
     seller_vat_id: str | None = Field(None, max_length=32, description="The seller's VAT id (e.g. CZ12345678).")
 
+    # Outgoing webhooks (docs/webhooks.md).
+    webhook_allow_private: bool = Field(False, description="Let webhooks go to loopback, private, link-local and "
+                                                           "other non-public addresses (tests, private networks).")
+    webhook_allow_http: bool = Field(False, description="Let webhooks use plain http:// to any allowed address "
+                                                        "(development only; loopback and private targets allowed "
+                                                        "by webhook_allow_private may use http anyway).")
+    webhook_timeout_s: float = Field(10.0, gt=0, le=300, description="Seconds a receiver has to connect and answer.")
+    webhook_concurrency: int = Field(4, ge=1, le=64, description="Deliveries in flight per subscription at most.")
+    webhook_retry_base_s: float = Field(10.0, gt=0, description="Seconds before the first retry; doubled per failure.")
+    webhook_retry_max_s: float = Field(3600.0, gt=0, description="Longest wait between two attempts.")
+    webhook_retry_horizon_s: float = Field(86400.0, gt=0, description="Seconds after its creation a delivery is "
+                                                                      "retried; then it is marked failed.")
+    webhook_pause_after: int = Field(20, ge=0, description="Failed attempts in a row that pause a subscription "
+                                                           "(0: never paused).")
+    webhook_secret_grace_s: float = Field(86400.0, ge=0, description="Seconds a rotated-out secret still signs "
+                                                                     "deliveries, beside the new one.")
+    webhook_retention_days: float = Field(7.0, gt=0, description="Days events are kept once no delivery waits "
+                                                                 "for them.")
+    webhook_poll_s: float = Field(1.0, gt=0, le=60, description="Seconds between the delivery worker's looks for "
+                                                                "new events and due retries.")
+
     # The event stream, GET /api/v1/events/stream (docs/webhooks.md#event-stream).
     event_stream_poll_s: float = Field(1.0, gt=0, le=60, description="Seconds between an API process's looks for "
                                                                      "new events, shared by all its listeners.")

@@ -47,7 +47,8 @@ class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (UniqueConstraint("subscription_id", "event_id"),
                       Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
-                      Index("ix_webhook_deliveries_sub", "subscription_id", "id"))
+                      Index("ix_webhook_deliveries_sub", "subscription_id", "id"),
+                      Index("ix_webhook_deliveries_resource", "subscription_id", "resource_key", "status", "id"))
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"))
@@ -62,3 +63,5 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: when it was (re)queued: the retry horizon counts from here (a redelivery starts anew; 0019)
+    queued_at: Mapped[datetime | None] = mapped_column(default=utcnow)
