@@ -159,6 +159,10 @@ class Settings(BaseSettings):
     event_stream_keepalive_s: float = Field(15.0, gt=0, le=300, description="Seconds of quiet after which a "
                                                                             "stream sends a keep-alive comment.")
 
+    # Webhook producers (docs/webhooks.md): session.updated's pace.
+    webhook_session_update_s: float = Field(60.0, ge=0, description="Seconds between two session.updated events "
+                                                                    "of one session at least (0: every reading).")
+
     # The command line (docs/cli.md).
     api_key: str | None = Field(None, description="The operator API key `wattson commands` sends to a running "
                                                   "server (--api-key overrides); the server itself ignores it.")

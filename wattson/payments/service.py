@@ -39,6 +39,8 @@ from wattson.stations.status import evse_hardware_status
 from wattson.tariffs.models import AD_HOC
 from wattson.tariffs.pricing import PricedSession, estimate_intervals, minor_units, price_session, round_money
 from wattson.tariffs.service import Place, TariffService
+from wattson.webhooks.outbox import emit
+from wattson.webhooks.producers import payment_data
 
 log = logging.getLogger("wattson.payments")
 
@@ -247,6 +249,7 @@ class PaymentService:
             await s.flush()
             s.add(PaymentEvent(payment_id=payment.id, event="created", from_state=None, to_state=m.CREATED,
                                data={"product": payment.product, "hold": str(hold)}, at=utcnow()))
+            _emit_state(s, payment)
         try:
             outcome = await self.provider.authorize(hold, payment.currency, method, f"{payment.uid}:hold",
                                                     f"Charging at {payment.evse_code or payment.charge_point_id}")
@@ -605,6 +608,7 @@ class PaymentService:
                 return False
             s.add(PaymentEvent(payment_id=payment.id, event=event, from_state=payment.state, to_state=new,
                                data=data, at=values["updated_at"]))
+            _emit_state(s, await s.get(Payment, payment.id))
         for name, value in values.items():
             setattr(payment, name, value)
         return True
@@ -636,6 +640,11 @@ class PaymentService:
     async def count_open(self) -> int:
         async with self.db.session() as s:
             return await s.scalar(select(func.count()).select_from(Payment).where(Payment.state.in_(m.OPEN)))
+
+
+def _emit_state(s: AsyncSession, payment: Payment) -> None:
+    """payment.state_changed (its creation too), in the transaction of the state's write."""
+    emit(s, "payment.state_changed", payment.id, payment_data(payment), payment.charge_point_id)
 
 
 async def _check_scope(s: AsyncSession, fields: dict) -> None:

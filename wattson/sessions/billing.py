@@ -29,6 +29,8 @@ from wattson.tariffs.models import Tariff
 from wattson.tariffs.pricing import Interval, PricedSession, price_session
 from wattson.tariffs.schemas import plain
 from wattson.tariffs.service import Place, TariffService
+from wattson.webhooks.outbox import emit
+from wattson.webhooks.producers import cdr_data
 
 log = logging.getLogger("wattson.billing")
 
@@ -213,6 +215,7 @@ class BillingService:
         s.add(cdr)
         await s.flush()
         cdr.body = await self._ocpi_cdr(s, cdr, session, priced)
+        _emit_cdr(s, cdr)
         return cdr
 
     @staticmethod
@@ -234,6 +237,7 @@ class BillingService:
         credit.body = {**body, "id": str(credit.id), "credit": True, "credit_reference_id": original.body["id"],
                        "remark": reason, "last_updated": _iso(now)}
         log.info("CDR %s credits CDR %s: %s", credit.id, original.id, reason)
+        _emit_cdr(s, credit)
         return credit
 
     @staticmethod
@@ -279,6 +283,11 @@ class BillingService:
             "credit": False,
             "last_updated": _iso(cdr.created_at),
         }
+
+
+def _emit_cdr(s: AsyncSession, cdr: Cdr) -> None:
+    """cdr.created, in the transaction that issues it (its OCPI body set)."""
+    emit(s, "cdr.created", cdr.id, cdr_data(cdr), cdr.charge_point_id)
 
 
 def _negated(body: dict) -> dict:

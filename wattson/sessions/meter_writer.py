@@ -14,6 +14,11 @@ sequence number, moves the state on with the very rule of the careful path
 (``transactions.apply_event``), and writes the events, their samples and the sessions' new state.
 An event the batch cannot apply so (unknown or finished transaction, EVSE not yet named) is
 answered ``CAREFUL`` and written nothing: the caller takes the careful path.
+
+A session whose reading or state a batch moves is sent as a ``session.updated`` webhook event at
+most once per ``WATTSON_WEBHOOK_SESSION_UPDATE_S`` (``producers.SessionUpdates``, in memory): a
+batch with sessions due reads them once more and inserts their events, in its transaction (on
+PostgreSQL a batch of meter values alone then takes one); a batch with none due costs nothing more.
 """
 
 import hashlib
@@ -32,6 +37,7 @@ from wattson.db.engine import on_sqlite_thread
 from wattson.db.group_commit import GroupCommit
 from wattson.sessions.meter import Sample, energy_reading, pack
 from wattson.sessions.models import ACTIVE, MeterValue, TransactionEvent
+from wattson.webhooks.producers import RAW_COLUMNS, SESSION_FIELDS, SessionUpdates, raw_event, session_rows_data
 
 log = logging.getLogger("wattson.sessions")
 
@@ -94,6 +100,10 @@ _PG_MOVE = (
     "energy_wh) WHERE s.id = v.id")
 
 
+_PG_INSERT_WEBHOOK_EVENTS = (f"INSERT INTO webhook_events ({', '.join(RAW_COLUMNS)}) "
+                             "VALUES ($1, $2, $3, $4, $5::json, $6)")
+
+
 def _after(sql: str, parameters: int) -> str:
     """``sql`` with its parameters renumbered to follow ``parameters`` others in one statement."""
     return re.sub(r"\$(\d+)", lambda m: f"${int(m.group(1)) + parameters}", sql)
@@ -150,10 +160,17 @@ class MeterWriter(GroupCommit):
     what = "meter value message"
     raw_postgres = True
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, updates: SessionUpdates | None = None):
         super().__init__(db)
         self._session_ids: dict[tuple[str, str], int] = {}
         self._sqlite: _SqliteStatements | None = None
+        self.updates = updates  # which sessions are due a session.updated; None: no such events
+
+    def _due(self, moved: list, latest: dict) -> list[int]:
+        """The sessions this batch moved that are due a session.updated event."""
+        if self.updates is None or not (moved or latest):
+            return []
+        return self.updates.due([st.id for st in moved] + list(latest))
 
     async def write(self, message: MeterMessage) -> str | None:
         """Store the samples and advance the session's energy; returns once committed. For a
@@ -282,6 +299,12 @@ class MeterWriter(GroupCommit):
         if latest:
             db.executemany(sql.advance, [(wh, stamp(at), stamped_now, wh, wh, sid, stamp(at))
                                          for sid, (at, wh) in latest.items()])
+        due = self._due(moved, latest)
+        if due:
+            found = db.execute(f"SELECT {', '.join(SESSION_FIELDS)} FROM sessions WHERE status = '{ACTIVE}' "
+                               f"AND id IN ({', '.join('?' * len(due))})", due).fetchall()
+            db.executemany(sql.insert_webhook_events, [raw_event("session.updated", session, stamped_now)
+                                                       for session in session_rows_data(found, text_times=True)])
         return outcomes
 
     # --- PostgreSQL: on the asyncpg connection; one statement when no event is in the batch ----
@@ -294,10 +317,23 @@ class MeterWriter(GroupCommit):
             # in one statement, its own transaction: one round trip, no BEGIN and COMMIT.
             now = utcnow()
             rows, latest = self._rows(messages, [None] * len(messages), {}, _same, now)
-            await pg.execute(_PG_VALUES, *_columns(rows, COLUMNS), *_readings(latest), now)
+            due = self._due([], latest)
+            if not due:
+                await pg.execute(_PG_VALUES, *_columns(rows, COLUMNS), *_readings(latest), now)
+                return [None] * len(messages)
+            async with pg.transaction():
+                await pg.execute(_PG_VALUES, *_columns(rows, COLUMNS), *_readings(latest), now)
+                await self._updated_postgres(pg, due, now)
             return [None] * len(messages)
         async with pg.transaction():
             return await self._write_events_postgres(pg, messages, changes)
+
+    @staticmethod
+    async def _updated_postgres(pg, due: list[int], now) -> None:
+        found = await pg.fetch(f"SELECT {', '.join(SESSION_FIELDS)} FROM sessions "
+                               f"WHERE status = '{ACTIVE}' AND id = ANY($1::int[])", due)
+        await pg.executemany(_PG_INSERT_WEBHOOK_EVENTS, [raw_event("session.updated", session, now)
+                                                         for session in session_rows_data(found, text_times=False)])
 
     async def _write_events_postgres(self, pg, messages: list[MeterMessage], changes: set) -> list:
         """A batch with 2.x events: the sessions' state locked and read, then the rows and the moved
@@ -321,6 +357,9 @@ class MeterWriter(GroupCommit):
             await pg.execute(_PG_INSERT_VALUES, *_columns(rows, COLUMNS))
         if latest:
             await pg.execute(_PG_ADVANCE, *_readings(latest), now)
+        due = self._due(moved, latest)
+        if due:
+            await self._updated_postgres(pg, due, now)
         return outcomes
 
 
@@ -360,6 +399,8 @@ class _SqliteStatements:
             for table, columns, tail in ((_meter_values, COLUMNS, " ON CONFLICT DO NOTHING"),
                                          (_events, EVENT_COLUMNS, "")))
         self.advance = _positional(_ADVANCE)
+        self.insert_webhook_events = (f"INSERT INTO webhook_events ({', '.join(RAW_COLUMNS)}) "
+                                      f"VALUES ({', '.join(['?'] * len(RAW_COLUMNS))})")
         self.move, self.move_all = _positional(_MOVE), _positional(_MOVE_ALL)
         self.moving = [c for c in MOVED if c not in SELDOM]
 

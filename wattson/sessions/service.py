@@ -27,6 +27,9 @@ from wattson.sessions.start_writer import CAREFUL, Start, StartWriter, session_f
 from wattson.stations import reservations
 from wattson.stations.models import ChargePoint, Reservation, StationEvent
 from wattson.stations.service import StationService
+from wattson.settings import get_settings
+from wattson.webhooks.outbox import emit
+from wattson.webhooks.producers import SessionUpdates, reservation_data, session_data
 
 log = logging.getLogger("wattson.sessions")
 #: Instants looked at for a session's latest sample of one measurand.
@@ -35,6 +38,11 @@ RECENT = 5
 STOP_NOT_RECEIVED = "StopNotReceived"
 #: stop reasons of sessions Wattson closed itself: a StopTransaction that comes after all applies
 LATE_STOP_WINS = frozenset({STOP_NOT_RECEIVED, *stale.POLICY_REASONS})
+
+
+def emit_session(s: AsyncSession, type: str, session: Session) -> None:
+    """A session event in ``s``'s transaction (the session flushed: it has its id)."""
+    emit(s, type, session.id, session_data(session), session.charge_point_id)
 
 
 @dataclass(slots=True)
@@ -74,6 +82,8 @@ class SessionService:
         self.db = db
         self.access = access
         self.billing = billing  # sessions/billing.BillingService: prices sessions and issues CDRs
+        #: which running sessions are due a session.updated webhook event (at most one per interval)
+        self.updates = SessionUpdates(get_settings().webhook_session_update_s)
 
     async def authorize(self, id_tag: str, charge_point_id: str, exclude_session: int | None = None) -> AuthResult:
         """The token's answer at this charger, or ConcurrentTx when it already runs another session."""
@@ -176,6 +186,7 @@ class SessionService:
                 await self.use_reservation(s, charge_point_id, start.reservation_id, session.id)
             if self.billing is not None:
                 await self.billing.choose_tariff(s, session)
+            emit_session(s, "session.started", session)
         log.info("session %s started on %s EVSE %s for %s (%s)", session.id, charge_point_id, evse, id_tag,
                  auth.status if auth else "no tag")
         for session_id in closed:
@@ -196,6 +207,7 @@ class SessionService:
             Session.status == ACTIVE, Session.last_seq_no.is_(None), Session.started_at <= timestamp)))
         for old in unstopped:
             close_unended(old, STOP_NOT_RECEIVED)
+            emit_session(s, "session.ended", old)
             log.warning("%s started a transaction on EVSE %s while %s had not stopped; session %s closed",
                         charge_point_id, evse, old.transaction_id, old.id)
             s.add(StationEvent(charge_point_id=charge_point_id, kind="transaction_stop_missing",
@@ -215,7 +227,7 @@ class SessionService:
 
     @cached_property
     def meter_writer(self) -> MeterWriter:
-        return MeterWriter(self.db)
+        return MeterWriter(self.db, self.updates)
 
     async def stop(self, charge_point_id: str, transaction_id: str, meter_stop: int, timestamp: datetime,
                    reason: str | None = None, id_tag: str | None = None,
@@ -239,6 +251,8 @@ class SessionService:
             session.status, session.stopped_at, session.meter_stop = FINISHED, timestamp, meter_stop
             session.stop_reason, session.stop_id_tag = reason, id_tag
             session.energy_wh = energy_between(session.meter_start, meter_stop)
+            emit_session(s, "session.ended", session)
+        self.updates.ended(session.id)
         log.info("session %s stopped on %s: %s Wh, %s", session.id, charge_point_id, session.energy_wh, reason)
         await self.settle(session.id)
         return session
@@ -312,10 +326,12 @@ class SessionService:
     async def use_reservation(s: AsyncSession, charge_point_id: str, reservation_id: int, session_id: int) -> None:
         """A session that names its station's active reservation ends it."""
         if 0 <= reservation_id <= MAX_ID:
-            await s.execute(update(Reservation).where(
+            used = await s.scalars(update(Reservation).where(
                 Reservation.id == reservation_id, Reservation.charge_point_id == charge_point_id,
                 Reservation.status == reservations.ACTIVE).values(
-                status=reservations.USED, session_id=session_id, updated_at=utcnow()))
+                status=reservations.USED, session_id=session_id, updated_at=utcnow()).returning(Reservation))
+            for row in used:
+                emit(s, "reservation.ended", row.id, reservation_data(row), row.charge_point_id)
 
     @staticmethod
     async def store_samples(s: AsyncSession, charge_point_id: str, evse: int, connector: int | None,

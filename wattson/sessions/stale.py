@@ -91,6 +91,7 @@ class StaleSessions:
     async def sweep(self, now: datetime | None = None) -> list[int]:
         """Close the active sessions the policy says are over; their ids."""
         from wattson.sessions.transactions import close_unended  # transactions imports the service
+        from wattson.sessions.service import emit_session  # the service imports this module
         now = now or utcnow()
         closed = []
         async with self.db.session() as s:
@@ -108,6 +109,7 @@ class StaleSessions:
                 if reason is None:
                     continue
                 close_unended(session, reason)
+                emit_session(s, "session.ended", session)
                 s.add(StationEvent(charge_point_id=session.charge_point_id, kind="session_closed_stale",
                                    data={"session_id": session.id, "transaction_id": session.transaction_id,
                                          "reason": reason}, timestamp=now))

@@ -23,6 +23,7 @@ from wattson.db.one_of import one_of
 from wattson.sessions import remote_starts
 from wattson.sessions.models import ACTIVE, Session
 from wattson.stations.models import ChargePoint, Evse
+from wattson.webhooks.producers import event_row, insert_events, session_data
 
 #: What a start the batch does not handle is answered: take the one by one path.
 CAREFUL = "careful"
@@ -135,6 +136,8 @@ class StartWriter(GroupCommit):
                 results[i] = (session, auth)
             if self.sessions.billing is not None:
                 await self.sessions.billing.choose_tariffs(s, [session for *_, session in opened])
+            await insert_events(s, [event_row("session.started", session.id, session_data(session),
+                                              session.charge_point_id) for *_, session in opened])
         return results
 
     async def _refuse_concurrent(self, s, plain: list) -> None:

@@ -26,7 +26,7 @@ from wattson.sessions import remote_starts, stale
 from wattson.sessions.meter import Sample, energy_between, energy_readings
 from wattson.sessions.meter_writer import REPEAT, WRITTEN, MeterMessage
 from wattson.sessions.models import ACTIVE, FINISHED, Session, TransactionEvent
-from wattson.sessions.service import SessionService
+from wattson.sessions.service import SessionService, emit_session
 from wattson.sessions.start_writer import CAREFUL, Start, session_for
 from wattson.stations.models import ChargePoint, StationEvent
 from wattson.stations.service import StationService
@@ -189,10 +189,12 @@ class TransactionService:
                 evse_row = await StationService.ensure_evse(s, charge_point_id, event.evse)
                 session.evse, session.evse_id, session.connector = event.evse, evse_row.id, event.connector or 1
             was_active, driver_before = session.status == ACTIVE, session.driver_id
+            ended_before = None if was_active else (session.stopped_at, session.stop_reason, session.meter_stop)
             await apply_new_event(s, session, event, auth)
             # The tariff is chosen at the start; a 2.x transaction may name its driver only then.
             if self.sessions.billing is not None and (opened or (was_active and session.driver_id != driver_before)):
                 await self.sessions.billing.choose_tariff(s, session)
+            self._emit(s, session, opened, was_active, ended_before)
         if was_active and session.status == FINISHED:
             log.info("session %s (transaction %s) ended on %s: %s Wh, %s", session.id, event.transaction_id,
                      charge_point_id, session.energy_wh, session.stop_reason)
@@ -201,6 +203,18 @@ class TransactionService:
         if session.status == FINISHED and (was_active or event.event_type == ENDED):
             await self.sessions.settle(session.id)  # settle() issues nothing new when nothing changed
         return auth
+
+    def _emit(self, s, session: Session, opened: bool, was_active: bool, ended_before: tuple | None) -> None:
+        """The webhook events of one event applied: started, ended (again, when a late Ended
+        corrects a session Wattson closed itself), or a throttled updated."""
+        if opened:
+            emit_session(s, "session.started", session)
+        if session.status == FINISHED:
+            if was_active or ended_before != (session.stopped_at, session.stop_reason, session.meter_stop):
+                emit_session(s, "session.ended", session)
+                self.sessions.updates.ended(session.id)
+        elif not opened and self.sessions.updates.due([session.id]):
+            emit_session(s, "session.updated", session)
 
     @staticmethod
     def _log_repeat(charge_point_id: str, event: TxEvent) -> None:
@@ -232,6 +246,7 @@ class TransactionService:
             Session.last_seq_no.is_not(None), Session.started_at <= event.timestamp)))
         for old in stale:
             close_unended(old)
+            emit_session(s, "session.ended", old)
             log.warning("%s started transaction %s on EVSE %s while %s had not ended; session %s closed",
                         charge_point_id, event.transaction_id, evse, old.transaction_id, old.id)
             s.add(StationEvent(charge_point_id=charge_point_id, kind="transaction_end_missing",

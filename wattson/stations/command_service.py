@@ -16,6 +16,8 @@ from wattson.sessions.service import SessionService
 from wattson.stations import commands as c
 from wattson.stations.models import ChargePoint, Command
 from wattson.stations.reservations import ReservationService
+from wattson.webhooks.outbox import emit
+from wattson.webhooks.producers import command_data
 
 RAW = "ocpp"  # the history's name for calls sent in the station's own protocol
 _CHUNK = 500  # tokens per look-up: well under every database's bound-parameter limit
@@ -110,6 +112,7 @@ class CommandService:
             row.state, row.response, row.status = outcome.state, outcome.response, outcome.status
             row.error_code, row.error_description = outcome.error_code, outcome.error_description
             row.completed_at = utcnow()
+            emit(s, "command.completed", row.id, command_data(row), row.charge_point_id)
         if (after := self._after.get(row.name)) is not None:
             await after(row)
         return row

@@ -18,6 +18,8 @@ from wattson.db.lookup import get_or_404
 from wattson.db.paging import newest_first
 from wattson.stations import commands as c
 from wattson.stations.models import Command, Reservation
+from wattson.webhooks.outbox import emit
+from wattson.webhooks.producers import reservation_data
 
 ACTIVE, CANCELLED, USED, EXPIRED, REJECTED, REMOVED = "active", "cancelled", "used", "expired", "rejected", "removed"
 STATUSES = (ACTIVE, CANCELLED, USED, EXPIRED, REJECTED, REMOVED)
@@ -38,6 +40,12 @@ class ReservationFilter:
     id_tag: str | None = None
 
 
+async def ended(s, row: Reservation) -> None:
+    """reservation.ended in ``s``'s transaction: used, cancelled, expired or removed."""
+    await s.flush()  # its updated_at
+    emit(s, "reservation.ended", row.id, reservation_data(row), row.charge_point_id)
+
+
 class ReservationService:
     def __init__(self, db: Database):
         self.db = db
@@ -53,7 +61,10 @@ class ReservationService:
             async with self.db.session() as s:
                 row = await s.get(Reservation, command.params["reservation_id"])
                 if row is not None and row.charge_point_id == command.charge_point_id:
+                    was_active = row.status == ACTIVE
                     row.status = CANCELLED
+                    if was_active:
+                        await ended(s, row)
 
     @staticmethod
     def _fields(command: Command) -> dict:
@@ -70,11 +81,15 @@ class ReservationService:
             # A reserve-now naming a known reservation id replaces that reservation (OCPP 1.6 §5.13).
             row = await s.get(Reservation, command.params["reservation_id"])
             if row is None:
-                s.add(Reservation(id=command.params["reservation_id"], **fields))
+                row = Reservation(id=command.params["reservation_id"], **fields)
+                s.add(row)
             else:
                 for name, value in fields.items():
                     setattr(row, name, value)
                 row.created_at = utcnow()
+            if row.status == ACTIVE:
+                await s.flush()
+                emit(s, "reservation.created", row.id, reservation_data(row), row.charge_point_id)
 
     async def station_update(self, charge_point_id: str, reservation_id: int, status: str) -> bool:
         """The station ended an active reservation (expired or removed); False if none matched."""
@@ -83,6 +98,7 @@ class ReservationService:
             if row is None or row.charge_point_id != charge_point_id or row.status != ACTIVE:
                 return False
             row.status = status
+            await ended(s, row)
             return True
 
     async def get(self, reservation_id: int) -> Reservation:

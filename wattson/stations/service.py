@@ -23,6 +23,8 @@ from wattson.stations.password_check import Derivations, VerifiedPasswords
 from wattson.stations.passwords import hash_password, needs_rehash, password_problem, verify_password
 from wattson.stations.status import OFFLINE, ONLINE, REGISTRATION_STATUSES
 from wattson.stations.writer import Boot, Connect, Heartbeat, Status, StationWriter
+from wattson.webhooks import producers
+from wattson.webhooks.outbox import emit
 
 log = logging.getLogger("wattson.stations")
 ADMIN_STATUSES = ("enabled", "disabled", "out_of_order")
@@ -347,8 +349,9 @@ class StationService:
         """Nobody can retry a disconnection: with the database gone it is logged, not raised."""
         try:
             async with self.db.session() as s:
-                await s.execute(update(ChargePoint).where(ChargePoint.id == id, *self._held_here())
-                                .values(network_status=OFFLINE, last_seen=utcnow()))
+                gone = await s.scalars(update(ChargePoint).where(ChargePoint.id == id, *self._held_here())
+                                       .values(network_status=OFFLINE, last_seen=utcnow()).returning(ChargePoint.id))
+                await _disconnected(s, list(gone))
         except Exception as error:
             if not unavailable(error):
                 raise
@@ -363,28 +366,31 @@ class StationService:
     async def mark_all_offline(self) -> None:
         """At start-up of a single gateway: no station can be connected yet."""
         async with self.db.session() as s:
-            await s.execute(update(ChargePoint).where(ChargePoint.network_status == ONLINE)
-                            .values(network_status=OFFLINE))
+            await _disconnected(s, list(await s.scalars(
+                update(ChargePoint).where(ChargePoint.network_status == ONLINE)
+                .values(network_status=OFFLINE).returning(ChargePoint.id))))
 
     async def release_nodes(self, gone: list[str]) -> int:
         """Show offline the stations held by these processes, found gone (killed, or cut off
         beyond their lease): how many. Presence is per node (cluster/nodes.py); by index."""
         async with self.db.session() as s:
-            result = await s.execute(update(ChargePoint).where(ChargePoint.node_id.in_(gone),
-                                                               ChargePoint.network_status == ONLINE)
-                                     .values(network_status=OFFLINE))
-        return result.rowcount
+            ids = list(await s.scalars(update(ChargePoint).where(ChargePoint.node_id.in_(gone),
+                                                                 ChargePoint.network_status == ONLINE)
+                                       .values(network_status=OFFLINE).returning(ChargePoint.id)))
+            await _disconnected(s, ids)
+        return len(ids)
 
     async def release_orphans(self, live_nodes) -> int:
         """Show offline the stations held by no live process (``live_nodes``: their ids, or a
         query of them), whichever: once, at start-up of a process in a cluster (a scan of the
         stations online)."""
         async with self.db.session() as s:
-            result = await s.execute(
+            ids = list(await s.scalars(
                 update(ChargePoint).where(ChargePoint.network_status == ONLINE,
                                           ChargePoint.node_id.is_(None) | ChargePoint.node_id.not_in(live_nodes))
-                .values(network_status=OFFLINE))
-        return result.rowcount
+                .values(network_status=OFFLINE).returning(ChargePoint.id)))
+            await _disconnected(s, ids)
+        return len(ids)
 
     async def reclaim(self, ids: list[str]) -> None:
         """Show online again the stations this process holds, after others took it for dead (its
@@ -416,11 +422,18 @@ class StationService:
 
     async def record_event(self, id: str, kind: str, data: dict, timestamp: datetime | None = None,
                            **station_fields) -> None:
-        """Keep a station event; ``station_fields`` also update the station (e.g. firmware_status)."""
+        """Keep a station event; ``station_fields`` also update the station (e.g. firmware_status).
+        A firmware status and a security event are webhook events too, in the same transaction."""
         async with self.db.session() as s:
             s.add(StationEvent(charge_point_id=id, kind=kind, data=data, timestamp=timestamp))
             if station_fields:
                 await s.execute(update(ChargePoint).where(ChargePoint.id == id).values(**station_fields))
+            if "firmware_status" in station_fields:
+                station = (await producers.charge_points(s, [id])).get(id)
+                if station is not None:
+                    emit(s, "firmware.status_changed", id, station, id)
+            if kind == "security_event":
+                emit(s, "security_event.received", id, producers.security_event_data(id, data, utcnow()), id)
 
     async def record_events(self, id: str, kind: str, entries: list[tuple[dict, datetime | None]]) -> None:
         """Keep several events of one kind at once (e.g. the entries of one OCPP 2.x NotifyEvent)."""
@@ -462,6 +475,15 @@ class StationService:
             s.add(row)
             await s.flush()
         return row
+
+
+async def _disconnected(s: AsyncSession, ids: list[str]) -> None:
+    """charge_point.disconnected for each station just shown offline, in ``s``'s transaction (the
+    stations of a process found gone too: to the systems around they went offline then)."""
+    for start in range(0, len(ids), 500):
+        stations = await producers.charge_points(s, ids[start:start + 500])
+        await producers.insert_events(s, [producers.event_row("charge_point.disconnected", cp, data, cp)
+                                          for cp, data in stations.items()])
 
 
 # --- checks shared by create and update (the API validates first; these guard other callers) ----

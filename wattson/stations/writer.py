@@ -9,6 +9,13 @@ connector without a query; EVSEs and connectors a station reports on are created
 a batch's at once. A station has one call outstanding at a time (OCPP-J), so a batch holds at
 most one message of a station's connection. What OCPI partners hear of (a station online, a
 status shown, an EVSE created) is told to the push as the ORM's changes are.
+
+Webhook events (``webhooks/producers.py``) go into the batch's transaction with one insert:
+``charge_point.connected`` and ``charge_point.booted``, and ``evse.status_changed`` for a
+connector whose shown status or error code a report actually changes. What each connector
+shows is remembered with its id (learnt with it, forgotten when its station connects again, as
+another process may have written it meanwhile), so a repeated status costs no query and emits
+nothing. Heartbeats emit nothing.
 """
 
 from dataclasses import dataclass
@@ -20,6 +27,7 @@ from wattson.db.group_commit import GroupCommit
 from wattson.errors import NotFound, Unauthenticated
 from wattson.stations.models import ChargePoint, Connector, Evse, StationEvent, StatusEvent
 from wattson.stations.status import ONLINE
+from wattson.webhooks import producers
 
 #: Connector ids remembered by (station, EVSE number, connector number) at most.
 CACHED_CONNECTORS = 100_000
@@ -35,7 +43,8 @@ _BOOT = update(_cps).where(_cps.c.id == bindparam("cp")).values(
     firmware_version=bindparam("firmware"), boot_info=bindparam("extra", type_=_cps.c.boot_info.type),
     booted_at=_now, last_seen=_now)
 _SEEN = update(_cps).where(_cps.c.id == bindparam("cp")).values(last_seen=_now)
-_LAYOUT = (select(_evses.c.charge_point_id, _evses.c.number, _evses.c.id, _connectors.c.number, _connectors.c.id)
+_LAYOUT = (select(_evses.c.charge_point_id, _evses.c.number, _evses.c.id, _connectors.c.number, _connectors.c.id,
+                  _connectors.c.hardware_status, _connectors.c.error_code, _connectors.c.status_at)
            .outerjoin(_connectors, _connectors.c.evse_id == _evses.c.id))
 
 
@@ -83,10 +92,13 @@ class StationWriter(GroupCommit):
         self.node_id: str | None = None  # this process's node: recorded as holding what connects
         #: (station, EVSE number, connector number): (connector id, EVSE id)
         self._connector_ids: dict[tuple[str, int, int], tuple[int, int]] = {}
+        #: station: {connector id: (status, error code, status time)} as shown, for evse.status_changed
+        self._shown: dict[str, dict[int, tuple]] = {}
 
     def forget(self) -> None:
         """EVSEs or connectors were deleted: the ids remembered may be gone."""
         self._connector_ids.clear()
+        self._shown.clear()
 
     _failed = forget
 
@@ -114,6 +126,7 @@ class StationWriter(GroupCommit):
                                                  f"{row.security_profile}: {problem}")
                     continue
                 online.append({"cp": op.id, "version": op.ocpp_version, "now": now, "node": self.node_id})
+                self._shown.pop(op.id, None)  # written elsewhere while it was away, perhaps
                 changes.add(("station", op.id))
                 results[n] = row.registration_status
             elif isinstance(op, Boot):
@@ -137,21 +150,33 @@ class StationWriter(GroupCommit):
                 await conn.execute(statement, rows)
         if events:
             await conn.execute(insert(StationEvent.__table__), events)
+        events = []
         if statuses:
-            await self._statuses(conn, statuses, changes)
+            changed = await self._statuses(conn, statuses, changes)
+            events += [producers.event_row("evse.status_changed", evse_id, data, data["charge_point_id"], now)
+                       for evse_id, data in (await producers.evses(conn, changed)).items()]
+        connected = [row["cp"] for row in online] + [cp["id"] for cp in new]
+        booted = [row["cp"] for row in boots]
+        if connected or booted:
+            stations = await producers.charge_points(conn, connected + booted)
+            events += [producers.event_row(kind, cp, stations[cp], cp, now)
+                       for kind, ids in (("charge_point.connected", connected), ("charge_point.booted", booted))
+                       for cp in ids if cp in stations]
+        await producers.insert_events(conn, events)
         return results
 
-    async def _statuses(self, conn, statuses: list[Status], changes: set) -> None:
-        """History rows for all; then the station's or connector's shown status, in order."""
+    async def _statuses(self, conn, statuses: list[Status], changes: set) -> list[int]:
+        """History rows for all; then the station's or connector's shown status, in order. The
+        ids of the EVSEs a connector of which now shows another status or error code."""
         await conn.execute(insert(StatusEvent.__table__), [
             {"charge_point_id": op.id, "evse": r.evse, "connector": r.connector, "status": r.status,
              "error_code": r.error_code, "info": r.info, "vendor_id": r.vendor_id,
              "vendor_error_code": r.vendor_error_code, "timestamp": r.timestamp}
             for op in statuses for r in (op.report,)])
         keys = [(op.id, op.report.evse, op.report.connector or 1) for op in statuses if op.report.evse is not None]
-        if any(key not in self._connector_ids for key in keys):
+        if any(key not in self._connector_ids or key[0] not in self._shown for key in keys):
             await self._ensure_connectors(conn, keys, changes)
-        station, connector = [], []
+        station, connector, changed = [], [], {}
         for op in statuses:
             r = op.report
             values = {"status": r.status, "error": r.error_code, "at": r.timestamp}
@@ -162,14 +187,27 @@ class StationWriter(GroupCommit):
                 connector_id, evse_id = self._connector_ids[op.id, r.evse, r.connector or 1]
                 connector.append({"target": connector_id, **values})
                 changes.add(("evse", evse_id))
+                if self._moves_shown(op.id, connector_id, r):
+                    changed[evse_id] = None
         for statement, rows in ((_CP_STATUS, station), (_CONNECTOR_STATUS, connector)):
             if rows:
                 await conn.execute(statement, rows)
+        return list(changed)
+
+    def _moves_shown(self, station: str, connector_id: int, report) -> bool:
+        """Whether ``report`` changes what the connector shows (as ``_status_update`` applies it:
+        not older than the shown one), remembering what it shows then."""
+        shown = self._shown.setdefault(station, {})
+        before = shown.get(connector_id)
+        if before is not None and before[2] is not None and report.timestamp < before[2]:
+            return False
+        shown[connector_id] = (report.status, report.error_code, report.timestamp)
+        return before is None or before[:2] != (report.status, report.error_code)
 
     async def _ensure_connectors(self, conn, keys: list[tuple[str, int, int]], changes: set) -> None:
         """Learn the batch's stations' connectors; create the EVSEs and connectors first reported."""
         if len(self._connector_ids) > CACHED_CONNECTORS:
-            self._connector_ids.clear()
+            self.forget()
         stations = {cp for cp, _, _ in keys}
         evse_ids = await self._learn(conn, stations)
         missing_evses = {(cp, evse) for cp, evse, _ in keys if (cp, evse) not in evse_ids}
@@ -185,9 +223,12 @@ class StationWriter(GroupCommit):
 
     async def _learn(self, conn, stations: set[str]) -> dict[tuple[str, int], int]:
         evse_ids = {}
-        for cp, evse, evse_id, number, connector_id in await conn.execute(
+        for cp in stations:
+            self._shown[cp] = {}
+        for cp, evse, evse_id, number, connector_id, status, error, at in await conn.execute(
                 _LAYOUT.where(_evses.c.charge_point_id.in_(stations))):
             evse_ids[cp, evse] = evse_id
             if connector_id is not None:
                 self._connector_ids[cp, evse, number] = connector_id, evse_id
+                self._shown[cp][connector_id] = (status, error, at)
         return evse_ids
