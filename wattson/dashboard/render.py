@@ -19,7 +19,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 NAV = (("/", "Overview", "viewer"), ("/stations", "Stations", "viewer"), ("/diagnostics", "Connections", "viewer"),
        ("/sessions", "Sessions", "viewer"), ("/tariffs", "Tariffs", "viewer"), ("/drivers", "Drivers", "viewer"),
        ("/locations", "Locations", "viewer"), ("/payments", "Payments", "viewer"), ("/partners", "OCPI", "viewer"),
-       ("/admin", "Admin", "admin"))
+       ("/webhooks", "Webhooks", "operator"), ("/admin", "Admin", "admin"))
 
 
 def when(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:

@@ -14,7 +14,7 @@ from wattson.dashboard.render import TEMPLATES, render
 from wattson.dashboard.service import DashboardQueries
 from wattson.dashboard.connections import router as connections_router
 from wattson.dashboard.stations import router as stations_router
-from wattson.dashboard import admin, partners, payments, people, places
+from wattson.dashboard import admin, partners, payments, people, places, webhooks
 from wattson.dashboard.sessions import router as sessions_router
 from wattson.dashboard.tariffs import router as tariffs_router
 from wattson.errors import WattsonError
@@ -27,6 +27,7 @@ router.include_router(people.router)
 router.include_router(places.router)
 router.include_router(payments.router)
 router.include_router(partners.router)
+router.include_router(webhooks.router)
 router.include_router(admin.router)
 router.include_router(sessions_router)
 router.include_router(tariffs_router)
