@@ -1,7 +1,14 @@
 """The webhook rules alone: signatures, back-off, giving up, pausing, and refused addresses."""
 
+import json
 import random
+import re
+import shutil
+import subprocess
+import time
 from datetime import datetime, timedelta, timezone
+
+from pathlib import Path
 
 import pytest
 
@@ -97,3 +104,49 @@ def test_bad_urls(url, message):
 def test_parse_target_defaults_the_port():
     assert rules.parse_target("https://Example.com/hook") == ("https", "example.com", 443)
     assert rules.parse_target("http://127.0.0.1:8080/x?y=1") == ("http", "127.0.0.1", 8080)
+
+
+# --- docs/webhooks.md ---------------------------------------------------------------------------
+DOC = Path(__file__).parent.parent / "docs" / "webhooks.md"
+
+
+def _snippet(language: str) -> str:
+    return re.search(rf"```{language}\n(.*?)```", DOC.read_text(), re.S).group(1)
+
+
+def test_the_documented_python_verifier_accepts_what_wattson_signs():
+    scope: dict = {}
+    exec(compile(_snippet("python"), "docs/webhooks.md", "exec"), scope)  # noqa: S102 - our own docs
+    now = int(time.time())
+    header = rules.sign(BODY, ["whsec_new", "whsec_old"], now)
+    assert scope["verify"](header, BODY, "whsec_new") and scope["verify"](header, BODY, "whsec_old")
+    assert not scope["verify"](header, BODY, "whsec_other")
+    assert not scope["verify"](header, BODY + b"x", "whsec_new")
+    assert not scope["verify"](rules.sign(BODY, ["whsec_new"], now - 600), BODY, "whsec_new")
+    assert not scope["verify"]("garbage", BODY, "whsec_new")
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_the_documented_javascript_verifier_accepts_what_wattson_signs():
+    now = int(time.time())
+    cases = [(rules.sign(BODY, ["whsec_new", "whsec_old"], now), "whsec_old", True),
+             (rules.sign(BODY, ["whsec_new"], now), "whsec_new", True),
+             (rules.sign(BODY, ["whsec_new"], now), "whsec_other", False),
+             (rules.sign(BODY, ["whsec_new"], now - 600), "whsec_new", False),
+             ("t=1,v1=zz", "whsec_new", False)]
+    script = _snippet("javascript") + (
+        "\nconst body = Buffer.from(process.argv[1]);\n"
+        "console.log(JSON.stringify(JSON.parse(process.argv[2]).map(([h, s]) => verify(h, body, s))));\n")
+    out = subprocess.run(["node", "-e", script, BODY.decode(), json.dumps([c[:2] for c in cases])],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    assert json.loads(out) == [c[2] for c in cases]
+
+
+def test_the_docs_show_every_event_type_with_its_example():
+    from wattson.webhooks.catalogue import TYPES
+    text = DOC.read_text()
+    for name in TYPES:
+        section = re.search(rf"^### {re.escape(name)}\n(.*?)(?=^##)", text, re.S | re.M)
+        assert section, name
+        example = json.loads(re.search(r"```json\n(.*?)```", section.group(1), re.S).group(1))
+        assert example["type"] == name and example["id"].startswith("evt_") and "data" in example
