@@ -4,6 +4,8 @@ Each event must come in the transaction of its change, in order, with the resour
 returns it."""
 
 import asyncio
+import os
+import signal
 import sqlite3
 from urllib.parse import urlsplit
 
@@ -126,6 +128,11 @@ async def test_a_1_6_station_and_session(hooks_server):
         assert cdr["session_id"] == ended["id"]
         order = types(events)
         assert order.index("session.ended") < order.index("cdr.created")
+
+        r = await api.post(f"/api/v1/cdrs/{cdr['id']}/credit", json={"reason": "meter fault"})
+        assert r.status_code == 201, r.text
+        credit = of(await outbox(server, cp), "cdr.created")[-1]
+        assert credit == r.json()["credit"] and credit["credit"] and credit["credit_of_id"] == cdr["id"]
 
 
 def _has(server, cp: str, type: str):
@@ -254,6 +261,28 @@ async def test_firmware_status_and_security_events_of_a_2_0_1_station(hooks_serv
         assert len(events) == len(before) + 2
 
 
+async def test_stations_left_online_by_a_killed_process_are_disconnected_at_the_next_start(tmp_path):
+    servers = start_server(tmp_path, "sqlite")
+    first = next(servers)
+    cp = await first.add_station()
+    async with station(first.ws_url, cp) as st:
+        await st.boot()
+        os.kill(first.pid, signal.SIGKILL)  # no disconnect is written: the station stays shown online
+        await until(lambda: st._reader.done(), "the connection to close")
+    next(servers, None)
+    assert types(await outbox(first, cp), "charge_point.") == ["charge_point.connected", "charge_point.booted"]
+    servers = start_server(tmp_path, "sqlite")  # the same database file
+    second = next(servers)
+    try:
+        events = await outbox(second, cp)
+        assert types(events, "charge_point.") == ["charge_point.connected", "charge_point.booted",
+                                                  "charge_point.disconnected"]
+        async with second.api() as api:
+            assert of(events, "charge_point.disconnected") == [(await api.get(f"/api/v1/charge-points/{cp}")).json()]
+    finally:
+        next(servers, None)
+
+
 def test_session_updates_are_throttled_per_session():
     every = SessionUpdates(0)
     assert every.due([1, 2, 1]) == [1, 2] and every.due([1]) == [1]
@@ -268,3 +297,4 @@ def test_every_type_has_an_example_of_its_shape():
     for name, body in EXAMPLES.items():
         assert body["type"] == name and body["id"].startswith("evt_") and body["data"]
     assert set(EXAMPLES["session.started"]["data"]) == SESSION_KEYS
+
