@@ -61,7 +61,7 @@ class Receiver:
 
 
 def _secret(html: str) -> str:
-    return re.search(r'<div class="secret" role="status" id="new-secret">.*?<code id="secret">([^<]+)</code>', html, re.S).group(1)
+    return re.search(r'id="new-secret">.*?<code id="secret">([^<]+)</code>', html, re.S).group(1)
 
 
 def _signed_with(secret: str, headers: dict, body: bytes) -> bool:

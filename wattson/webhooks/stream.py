@@ -12,12 +12,11 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
-import orjson
 from sqlalchemy import func, select
 
 from wattson.db import Database
+from wattson.webhooks.delivery import GAP_WAIT_S, body_of
 from wattson.webhooks.models import WebhookEvent
 
 log = logging.getLogger("wattson.webhooks")
@@ -27,7 +26,8 @@ PAGE = 200
 QUEUE_BATCHES = 16
 #: How long an id missing between two committed ones is waited for: on PostgreSQL a transaction
 #: may commit after one that took a later id; a rolled-back one leaves its id unused for good.
-GAP_GRACE_S = 5.0
+#: The delivery worker's fan-out waits as long.
+GAP_GRACE_S = GAP_WAIT_S
 
 
 @dataclass
@@ -72,16 +72,10 @@ class Filter:
         return query
 
 
-def body(event: WebhookEvent) -> dict:
-    """The event as a webhook delivery carries it."""
-    created = event.created_at if event.created_at.tzinfo else event.created_at.replace(tzinfo=timezone.utc)
-    return {"id": event.uid, "type": event.type,
-            "created_at": created.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"), "data": event.data}
-
-
 def frame(event: WebhookEvent) -> bytes:
-    """One SSE message: the outbox id as ``id:`` (what ``Last-Event-ID`` resumes after), the body as ``data:``."""
-    return b"id: %d\ndata: %s\n\n" % (event.id, orjson.dumps(body(event)))
+    """One SSE message: the outbox id as ``id:`` (what ``Last-Event-ID`` resumes after), and as
+    ``data:`` the very bytes a webhook delivery of the event POSTs."""
+    return b"id: %d\ndata: %s\n\n" % (event.id, body_of(event))
 
 
 @dataclass(eq=False)
