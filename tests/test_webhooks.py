@@ -15,10 +15,12 @@ import pytest
 
 from conftest import READY_BOUND_S, STARTUP_BOUND_S, run_cli, start_server, until
 from fixture_failures import started_once
+from ocpp_client import now, station
 from wattson.webhooks import rules
 
 FAST = {"webhook_allow_private": "true", "webhook_retry_base_s": "0.2", "webhook_retry_max_s": "0.5",
-        "webhook_poll_s": "0.1", "webhook_pause_after": "4", "webhook_timeout_s": "60"}
+        "webhook_poll_s": "0.1", "webhook_pause_after": "4", "webhook_timeout_s": "60",
+        "webhook_session_update_s": "0"}
 
 
 class Receiver:
@@ -193,6 +195,34 @@ async def test_ping_is_delivered_signed(hooks, receiver):
         assert event["type"] == "ping" and event["data"]["webhook_id"] == sub["id"] and event["created_at"]
         assert await deliveries(api, other["id"]) == []
         assert [g for g in receiver.got if g[0] == "/other"] == []
+
+
+async def test_a_session_of_a_station_arrives_signed_and_in_order(hooks, receiver):
+    async with hooks.api() as api:
+        sub = await subscribe(api, receiver.url("/sessions"),
+                              events=["session.started", "session.updated", "session.ended"])
+        cp, tag = await hooks.add_station(), await hooks.add_tag()
+        async with station(hooks.ws_url, cp) as st:
+            await st.boot()
+            await st.ok("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Preparing"})
+            tx = (await st.ok("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 1000,
+                                                   "timestamp": now()}))["transactionId"]
+            for wh in (1500, 2200, 3100):
+                await st.ok("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [{
+                    "timestamp": now(),
+                    "sampledValue": [{"value": str(wh), "measurand": "Energy.Active.Import.Register"}]}]})
+            await st.ok("StopTransaction", {"transactionId": tx, "meterStop": 3500, "timestamp": now()})
+        await until(lambda: any(b["type"] == "session.ended" for b in receiver.bodies("/sessions")),
+                    "session.ended delivered")
+        await settled(api, sub["id"], 5)
+        session = (await api.get(f"/api/v1/sessions", params={"charge_point_id": cp})).json()["data"][0]
+    got = [g for g in receiver.got if g[0] == "/sessions"]
+    assert all(verifies(headers, body, sub["secret"]) for _, headers, body in got)
+    bodies = receiver.bodies("/sessions")
+    assert [b["type"] for b in bodies] == ["session.started"] + ["session.updated"] * 3 + ["session.ended"]
+    assert len({b["id"] for b in bodies}) == 5 and {b["data"]["id"] for b in bodies} == {session["id"]}
+    assert [b["data"]["energy_wh"] for b in bodies] == [0, 500, 1200, 2100, 2500]
+    assert bodies[-1]["data"]["status"] == "finished" and bodies[0]["data"]["charge_point_id"] == cp
 
 
 async def test_failing_three_times_then_delivered_once(hooks, receiver):
