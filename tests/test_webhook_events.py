@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import asyncpg
 import orjson
 import pytest
+from sqlalchemy import select
 
 from conftest import start_server, unique, until
 from fixture_failures import started_once
@@ -19,10 +20,13 @@ from ocpp_client import now, station
 from payment_kit import CARD_DECLINED, pay, payment_settings, priced_evse, wait_for_state
 from test_billing import tariff_body
 from test_commands import receive_call
+from test_nodes import db  # noqa: F401 - fixture: a migrated PostgreSQL database
 from test_station_messages_v201 import BOOT, tx_event
 from wattson.sessions.schemas import SessionOut
+from wattson.stations.service import StationService
 from wattson.webhooks.catalogue import TYPES
 from wattson.webhooks.examples import EXAMPLES
+from wattson.webhooks.models import WebhookEvent
 from wattson.webhooks.producers import SessionUpdates
 
 SESSION_KEYS = set(SessionOut.model_fields)
@@ -298,3 +302,22 @@ def test_every_type_has_an_example_of_its_shape():
         assert body["type"] == name and body["id"].startswith("evt_") and body["data"]
     assert set(EXAMPLES["session.started"]["data"]) == SESSION_KEYS
 
+
+
+async def test_a_node_found_gone_disconnects_its_stations_and_reclaiming_connects_them(db):  # noqa: F811
+    here, there = StationService(db, auto_register=True), StationService(db, auto_register=True)
+    here.writer.node_id, there.writer.node_id = "node-here", "node-there"
+    for service, cp in ((here, "CP-A"), (there, "CP-B")):
+        assert await service.connect(cp, "1.6") == "Accepted"
+
+    async def told() -> list[tuple[str, str, str]]:
+        async with db.session() as s:
+            return [(e.type, e.charge_point_id, e.data["network_status"]) for e in
+                    await s.scalars(select(WebhookEvent).order_by(WebhookEvent.id))]
+    assert await told() == [("charge_point.connected", "CP-A", "online"), ("charge_point.connected", "CP-B", "online")]
+    assert await here.release_nodes(["node-here"]) == 1
+    await here.reclaim(["CP-A"])
+    await here.reclaim(["CP-A"])  # online already: nothing more to tell
+    await there.disconnect("CP-A")  # not its station: nothing changes, nothing is told
+    assert (await told())[2:] == [("charge_point.disconnected", "CP-A", "offline"),
+                                  ("charge_point.connected", "CP-A", "online")]

@@ -394,11 +394,20 @@ class StationService:
 
     async def reclaim(self, ids: list[str]) -> None:
         """Show online again the stations this process holds, after others took it for dead (its
-        lease ran out while it was cut off from the database)."""
+        lease ran out while it was cut off from the database). Those shown offline meanwhile
+        (with charge_point.disconnected) are told connected again."""
         for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
             async with self.db.session() as s:
-                await s.execute(update(ChargePoint).where(ChargePoint.id.in_(ids[start:start + 500]))
-                                .values(network_status=ONLINE, node_id=self.writer.node_id))
+                await s.execute(update(ChargePoint).where(ChargePoint.id.in_(chunk),
+                                                          ChargePoint.network_status == ONLINE)
+                                .values(node_id=self.writer.node_id))
+                back = list(await s.scalars(update(ChargePoint).where(
+                    ChargePoint.id.in_(chunk), ChargePoint.network_status != ONLINE)
+                    .values(network_status=ONLINE, node_id=self.writer.node_id).returning(ChargePoint.id)))
+                stations = await producers.charge_points(s, back)
+                await producers.insert_events(s, [producers.event_row("charge_point.connected", cp, data, cp)
+                                                  for cp, data in stations.items()])
 
     async def heartbeat(self, id: str) -> None:
         """Records that the station was seen; a station whose heartbeat could not be recorded
