@@ -287,6 +287,31 @@ async def test_stations_left_online_by_a_killed_process_are_disconnected_at_the_
         next(servers, None)
 
 
+async def test_a_session_the_stale_policy_closes_is_ended(tmp_path):
+    servers = start_server(tmp_path, "sqlite", stale_session_available_s="1", stale_session_sweep_s="0.5")
+    server = next(servers)
+    try:
+        cp, tag = await server.add_station(), await server.add_tag()
+        async with station(server.ws_url, cp) as st, server.api() as api:
+            await st.boot()
+            started = await st.ok("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 0,
+                                                       "timestamp": now()})
+            await st.ok("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Available",
+                                               "timestamp": now()})
+
+            async def closed():
+                r = await api.get("/api/v1/sessions", params={"charge_point_id": cp})
+                return r.json()["data"][0]["status"] == "finished" and r.json()["data"][0]
+            session = await until(closed, "the stale policy to close the session")
+            events = await outbox(server, cp)
+            assert types(events, "session.") == ["session.started", "session.ended"]
+            assert of(events, "session.ended") == [await session_api(api, session["id"])]
+            assert session["stop_reason"] == "AvailableWithoutStop"
+            assert session["transaction_id"] == str(started["transactionId"])
+    finally:
+        next(servers, None)
+
+
 def test_session_updates_are_throttled_per_session():
     every = SessionUpdates(0)
     assert every.due([1, 2, 1]) == [1, 2] and every.due([1]) == [1]
