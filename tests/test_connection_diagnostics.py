@@ -73,6 +73,14 @@ def test_repeats_fold_into_one_counted_row_and_a_flood_into_one_per_address():
     assert [p.attempt.charge_point_id for p in folder.take()] == ["GUESS-99"]
 
 
+def test_what_no_database_stores_is_replaced_not_refused():
+    made = rules.attempt("bad\x00id", "invalid_identity", "10.0.0.1", detail="path /ocpp/bad\x00id \udcff",
+                         subprotocols=("ocpp\x001.6",))
+    assert (made.charge_point_id, made.detail, made.subprotocols) == ("bad\ufffdid", "path /ocpp/bad\ufffdid \ufffd",
+                                                                      ("ocpp\ufffd1.6",))
+    assert rules.storable("Plzeň, Křižíkova") == "Plzeň, Křižíkova"
+
+
 def test_attempts_are_cut_to_what_is_kept():
     a = attempt("X" * 500, "invalid_identity", "", subprotocols=["p"] * 50, detail="d" * 5000)
     assert isinstance(a, Attempt)

@@ -218,4 +218,4 @@ async def test_the_network_default_prices_what_no_assignment_covers(lone_server)
             is None
         assert (await api.delete("/api/v1/tariffs/NET")).status_code == 204
         # The session keeps its copy: the receipt still prints.
-        assert "6.00 EUR" in (await api.get(f"/api/v1/sessions/{session['id']}/receipt")).text
+        assert "€6.00" in (await api.get(f"/api/v1/sessions/{session['id']}/receipt")).text

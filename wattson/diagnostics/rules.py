@@ -100,9 +100,17 @@ def attempt(charge_point_id: str | None, reason: str, address: str, tls: bool = 
             subprotocols=(), close_code: int | None = None, detail: str = "") -> Attempt:
     """An Attempt of a known reason, its fields cut to what is kept."""
     kind = REASONS[reason][0]
-    return Attempt(None if charge_point_id is None else charge_point_id[:MAX_ID], kind, reason,
-                   (address or "unknown")[:MAX_ADDRESS], tls, tuple(str(p)[:40] for p in subprotocols[:10]),
-                   close_code, detail[:MAX_DETAIL])
+    return Attempt(None if charge_point_id is None else storable(charge_point_id[:MAX_ID]), kind, reason,
+                   storable((address or "unknown")[:MAX_ADDRESS]), tls,
+                   tuple(storable(str(p)[:40]) for p in subprotocols[:10]), close_code, storable(detail[:MAX_DETAIL]))
+
+
+def storable(text: str) -> str:
+    """``text`` as every database stores it: a NUL (which PostgreSQL refuses in text) and a lone
+    surrogate (not UTF-8) become U+FFFD. What a station sent is shown, not lost with its batch."""
+    if text.isascii() and "\x00" not in text:
+        return text
+    return "".join("\ufffd" if c == "\x00" or "\ud800" <= c <= "\udfff" else c for c in text)
 
 
 def explain(reason: str, detail: str = "", close_code: int | None = None) -> str:
