@@ -72,7 +72,7 @@ def build_services(settings: Settings) -> Services:
     access = AccessService(db)
     tariffs = TariffService(db)
     billing = BillingService(db, tariffs)
-    sessions = SessionService(db, access, billing)
+    sessions = SessionService(db, access, billing, settings.webhook_session_update_s)
     payments = PaymentService(db, settings, build_provider(settings, db), tariffs, billing)
     billing.tariff_listeners.append(payments.on_session_opened)
     billing.settled_listeners.append(payments.on_session_settled)

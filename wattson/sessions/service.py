@@ -27,7 +27,6 @@ from wattson.sessions.start_writer import CAREFUL, Start, StartWriter, session_f
 from wattson.stations import reservations
 from wattson.stations.models import ChargePoint, Reservation, StationEvent
 from wattson.stations.service import StationService
-from wattson.settings import get_settings
 from wattson.webhooks.outbox import emit
 from wattson.webhooks.producers import SessionUpdates, reservation_data, session_data
 
@@ -78,12 +77,12 @@ class SessionFilter:
 
 
 class SessionService:
-    def __init__(self, db: Database, access: AccessService, billing=None):
+    def __init__(self, db: Database, access: AccessService, billing=None, update_interval_s: float = 60.0):
         self.db = db
         self.access = access
         self.billing = billing  # sessions/billing.BillingService: prices sessions and issues CDRs
         #: which running sessions are due a session.updated webhook event (at most one per interval)
-        self.updates = SessionUpdates(get_settings().webhook_session_update_s)
+        self.updates = SessionUpdates(update_interval_s)
 
     async def authorize(self, id_tag: str, charge_point_id: str, exclude_session: int | None = None) -> AuthResult:
         """The token's answer at this charger, or ConcurrentTx when it already runs another session."""
