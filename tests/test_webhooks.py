@@ -4,6 +4,7 @@ status to give, or holding the request open). Deliveries are at-least-once: rece
 de-duplicate on the event id, and the crash test checks that only the one in flight repeats."""
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -30,6 +31,7 @@ class Receiver:
         self.got: list[tuple[str, dict, bytes]] = []
         self.answers: dict[str, list[int]] = {}  # path → statuses to give first (then 200)
         self.hold: dict[str, asyncio.Event] = {}  # path → requests wait for this before the answer
+        self.per_event: dict[str, int] = {}  # event id → the status every delivery of it gets
         self.server = None
 
     async def __aenter__(self):
@@ -46,7 +48,6 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def bodies(self, path: str) -> list[dict]:
-        import json
         return [json.loads(body) for p, _, body in self.got if p == path]
 
     async def _handle(self, reader, writer):
@@ -63,7 +64,9 @@ class Receiver:
                 await self.hold[path].wait()
             queued = self.answers.get(path)
             status = queued.pop(0) if queued else 200
-            writer.write(f"HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok".encode())
+            status = self.per_event.get(json.loads(body).get("id") if body else None, status)
+            moved = f"Location: {self.url('/followed')}\r\n" if 300 <= status < 400 else ""
+            writer.write(f"HTTP/1.1 {status} X\r\n{moved}Content-Length: 2\r\nConnection: close\r\n\r\nok".encode())
             await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
@@ -316,6 +319,35 @@ async def test_deliveries_page_and_filter(hooks, receiver):
         assert ids == sorted(ids, reverse=True)
         assert await deliveries(api, sub["id"], status="failed") == []
         assert (await api.get(f"/api/v1/webhooks/{sub['id']}/deliveries", params={"status": "x"})).status_code == 422
+
+
+@pytest.fixture
+def short_lived(tmp_path):
+    """A server giving deliveries up after 1 s of failures (never pausing) and keeping events 20 s."""
+    yield from start_server(tmp_path, "sqlite", **{**FAST, "webhook_retry_horizon_s": "1", "webhook_pause_after": "0",
+                                                   "webhook_retention_days": str(20 / 86400)})
+
+
+async def test_given_up_after_the_horizon_then_later_events_go_ahead_and_old_ones_are_pruned(short_lived, receiver):
+    async with short_lived.api() as api:
+        sub = await subscribe(api, receiver.url("/gone"))
+        receiver.hold["/gone"] = gate = asyncio.Event()  # until the test knows the event's id
+        receiver.per_event[(await api.post(f"/api/v1/webhooks/{sub['id']}/test")).json()["event_id"]] = 302
+        gate.set()
+        await api.post(f"/api/v1/webhooks/{sub['id']}/test")  # the same resource: waits for the first
+        rows = await settled(api, sub["id"], 2)
+        second, first = rows
+        assert first["status"] == "failed" and first["attempts"] >= 1 and first["last_status_code"] == 302
+        assert first["last_error"] == "HTTP 302: redirects are not followed"
+        assert second["status"] == "delivered"
+        got = receiver.bodies("/gone")
+        assert [b["id"] for b in got].index(second["event_id"]) == len(got) - 1  # after every try of the first
+        assert receiver.bodies("/followed") == []
+        await until(lambda: _empty(api, sub["id"]), "the old events pruned")
+
+
+async def _empty(api, webhook_id) -> bool:
+    return await deliveries(api, webhook_id) == []
 
 
 # --- a worker killed mid-delivery -------------------------------------------------------------

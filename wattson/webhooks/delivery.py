@@ -43,6 +43,7 @@ FAN_OUT_BATCH = 500
 #: a hole in the outbox ids younger than this may be a transaction still committing: fan-out
 #: waits for it rather than skip the event (PostgreSQL hands ids out before the commit)
 GAP_WAIT_S = 10.0
+#: the longest time between two prunings (a short retention prunes more often)
 PRUNE_EVERY_S = 600.0
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
@@ -157,7 +158,8 @@ class Deliverer:
     async def round(self) -> None:
         await self.fan_out()
         await self.dispatch()
-        if time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
+        every = min(PRUNE_EVERY_S, self.settings.webhook_retention_days * 86400 / 4)
+        if time.monotonic() - self._pruned_at > every:
             self._pruned_at = time.monotonic()
             await self.prune()
 
