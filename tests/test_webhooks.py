@@ -4,6 +4,7 @@ status to give, or holding the request open). Deliveries are at-least-once: rece
 de-duplicate on the event id, and the crash test checks that only the one in flight repeats."""
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -32,6 +33,7 @@ class Receiver:
         self.answers: dict[str, list[int]] = {}  # path → statuses to give first (then 200)
         self.hold: dict[str, asyncio.Event] = {}  # path → requests wait for this before the answer
         self.per_event: dict[str, int] = {}  # event id → the status every delivery of it gets
+        self.waiting = self.most_waiting = 0  # requests held open now, and at most
         self.server = None
 
     async def __aenter__(self):
@@ -61,7 +63,12 @@ class Receiver:
             path = line.split(" ")[1]
             self.got.append((path, headers, body))
             if path in self.hold:
-                await self.hold[path].wait()
+                self.waiting += 1
+                self.most_waiting = max(self.most_waiting, self.waiting)
+                try:
+                    await self.hold[path].wait()
+                finally:
+                    self.waiting -= 1
             queued = self.answers.get(path)
             status = queued.pop(0) if queued else 200
             status = self.per_event.get(json.loads(body).get("id") if body else None, status)
@@ -303,6 +310,19 @@ async def test_in_order_per_resource(hooks, receiver):
         await settled(api, sub["id"], 3)
     got = [b["id"] for b in receiver.bodies("/order")]
     assert got == [ids[0], ids[0], ids[0], ids[1], ids[2]]
+
+
+async def test_concurrency_per_subscription_is_bounded(hooks, receiver):
+    """Six stations connecting are six resources: four deliveries at a time (WATTSON_WEBHOOK_CONCURRENCY)."""
+    receiver.hold["/busy"] = gate = asyncio.Event()
+    async with hooks.api() as api, contextlib.AsyncExitStack() as stations:
+        sub = await subscribe(api, receiver.url("/busy"), events=["charge_point.connected"])
+        for _ in range(6):
+            await stations.enter_async_context(station(hooks.ws_url, await hooks.add_station()))
+        await until(lambda: receiver.waiting == 4, "four deliveries held open")
+        gate.set()
+        await settled(api, sub["id"], 6)
+    assert receiver.most_waiting == 4 and len({b["id"] for b in receiver.bodies("/busy")}) == 6
 
 
 async def test_deliveries_page_and_filter(hooks, receiver):

@@ -27,7 +27,7 @@ from sqlalchemy import and_, delete, exists, func, select, update
 from sqlalchemy.orm import aliased
 
 from wattson import __version__
-from wattson.background import Loop
+from wattson.background import GRACE_S, Loop
 from wattson.db import Database, utcnow
 from wattson.db.errors import log_failure
 from wattson.settings import Settings
@@ -136,8 +136,8 @@ class Deliverer:
     async def stop(self) -> None:
         await self._loop.stop()
         tasks = [task for _, task in self._in_flight.values()]
-        if tasks:  # let attempts under way end (their receivers answer within the timeout)
-            _, late = await asyncio.wait(tasks, timeout=self.settings.webhook_timeout_s + 1)
+        if tasks:  # let attempts under way end (up to the grace every background job gets)
+            _, late = await asyncio.wait(tasks, timeout=min(GRACE_S, self.settings.webhook_timeout_s + 1))
             for task in late:  # left pending: sent again by the next worker
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
