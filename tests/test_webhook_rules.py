@@ -94,7 +94,7 @@ def test_private_targets_need_the_setting_and_http_needs_a_reason():
 
 @pytest.mark.parametrize("url,message", [
     ("ftp://example.com/x", "http"), ("https://", "no host"), ("https://u:p@example.com/", "credentials"),
-    ("https://example.com:99999/", "valid URL"), ("https://example.com/#frag", "fragment"), ("example.com", "http"),
+    ("https://example.com:99999/", "valid URL"), ("https://example.com/#frag", "fragment"), ("example.com", "http"), ("https://example.com:0/", "port 0"),
 ])
 def test_bad_urls(url, message):
     with pytest.raises(rules.Refused, match=message):

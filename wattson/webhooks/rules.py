@@ -87,6 +87,8 @@ def parse_target(url: str) -> tuple[str, str, int]:
         raise Refused("the URL has no host")
     if parts.username is not None or parts.password is not None:
         raise Refused("the URL must not carry credentials: sign with the secret instead")
+    if port == 0:
+        raise Refused("port 0 is no port to deliver to")
     if parts.fragment:
         raise Refused("the URL must not have a #fragment")
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
