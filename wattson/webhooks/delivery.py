@@ -169,7 +169,9 @@ class Deliverer:
         count of deliveries made."""
         made = 0
         async with self.db.session() as s:
-            subscriptions = (await s.scalars(select(WebhookSubscription).where(WebhookSubscription.active))).all()
+            newest = await s.scalar(select(func.max(WebhookEvent.id))) or 0
+            subscriptions = (await s.scalars(select(WebhookSubscription).where(
+                WebhookSubscription.active, WebhookSubscription.cursor < newest))).all()  # those with news
         for sub in subscriptions:
             async with self.db.session() as s:
                 sub = await s.get(WebhookSubscription, sub.id, with_for_update=self.db.dialect == "postgresql")
