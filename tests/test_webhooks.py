@@ -363,11 +363,12 @@ async def test_given_up_after_the_horizon_then_later_events_go_ahead_and_old_one
         got = receiver.bodies("/gone")
         assert [b["id"] for b in got].index(second["event_id"]) == len(got) - 1  # after every try of the first
         assert receiver.bodies("/followed") == []
-        await until(lambda: _empty(api, sub["id"]), "the old events pruned")
+        # Pruned, but for the newest event (SQLite would hand its id out again otherwise).
+        await until(lambda: _only(api, sub["id"], second["id"]), "the old events pruned")
 
 
-async def _empty(api, webhook_id) -> bool:
-    return await deliveries(api, webhook_id) == []
+async def _only(api, webhook_id, delivery_id) -> bool:
+    return [d["id"] for d in await deliveries(api, webhook_id)] == [delivery_id]
 
 
 # --- a worker killed mid-delivery -------------------------------------------------------------

@@ -297,8 +297,12 @@ class Deliverer:
         waiting = exists().where(WebhookDelivery.event_id == WebhookEvent.id, WebhookDelivery.status == PENDING)
         lowest = select(func.min(WebhookSubscription.cursor)).where(WebhookSubscription.active).scalar_subquery()
         async with self.db.session() as s:
+            newest = select(func.max(WebhookEvent.id)).scalar_subquery()
+            # The newest event stays: on SQLite ids would be handed out again after it, below the
+            # subscriptions' cursors and the streams' Last-Event-IDs.
             old = select(WebhookEvent.id).where(WebhookEvent.created_at < before, ~waiting,
-                                                WebhookEvent.id <= func.coalesce(lowest, WebhookEvent.id))
+                                                WebhookEvent.id <= func.coalesce(lowest, WebhookEvent.id),
+                                                WebhookEvent.id < newest)
             ids = list((await s.scalars(old.limit(5000))).all())
             if ids:
                 await s.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(ids)))

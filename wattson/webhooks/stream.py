@@ -54,17 +54,22 @@ def release(cursor: int, ids: list[int], gap: Gap | None, now: float, grace: flo
     return cursor, gap
 
 
+PING = "ping"
+
+
 @dataclass(frozen=True)
 class Filter:
-    """What one listener asked for: event types (None: all) and a station (None: all)."""
+    """What one listener asked for: event types (None: all) and a station (None: all). A ``ping``
+    is for the one webhook it tests, never for a stream."""
     types: frozenset[str] | None = None
     charge_point_id: str | None = None
 
     def admits(self, event: WebhookEvent) -> bool:
-        return ((self.types is None or event.type in self.types)
+        return (event.type != PING and (self.types is None or event.type in self.types)
                 and (self.charge_point_id is None or event.charge_point_id == self.charge_point_id))
 
     def where(self, query):
+        query = query.where(WebhookEvent.type != PING)
         if self.types is not None:
             query = query.where(WebhookEvent.type.in_(sorted(self.types)))
         if self.charge_point_id is not None:
