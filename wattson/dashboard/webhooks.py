@@ -49,10 +49,7 @@ async def _webhook_list(request, cursor=None, errors=None, values=None, status_c
     after = forms.after(cursor, int)
     rows = await _webhooks(request).find(PAGE + 1, after[0] if after else None)
     rows, next_cursor = forms.next_cursor(rows, PAGE, lambda sub: (sub.id,))
-    last = {}
-    for sub in rows:
-        newest = await _webhooks(request).deliveries(sub.id, 1)
-        last[sub.id] = newest[0] if newest else None
+    last = await _webhooks(request).last_deliveries([sub.id for sub in rows])
     return render(request, "webhooks.html", status_code=status_code, subscriptions=rows, last=last,
                   next_cursor=next_cursor, state=_state, choices=EVENT_CHOICES, all_events=ALL,
                   errors=errors or {}, values=values or {"events": []})

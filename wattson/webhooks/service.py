@@ -106,6 +106,17 @@ class WebhookService:
                 query = query.where(WebhookDelivery.status == status)
             return [tuple(row) for row in (await s.execute(query)).all()]
 
+    async def last_deliveries(self, subscription_ids: list[int]) -> dict[int, tuple[WebhookDelivery, WebhookEvent]]:
+        """Each subscription's newest delivery with its event, in one query (a list page's column)."""
+        if not subscription_ids:
+            return {}
+        newest = (select(func.max(WebhookDelivery.id)).where(WebhookDelivery.subscription_id.in_(subscription_ids))
+                  .group_by(WebhookDelivery.subscription_id))
+        query = (select(WebhookDelivery, WebhookEvent).join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
+                 .where(WebhookDelivery.id.in_(newest)))
+        async with self.db.session() as s:
+            return {delivery.subscription_id: (delivery, event) for delivery, event in (await s.execute(query)).all()}
+
     async def redeliver(self, subscription_id: int, delivery_id: int) -> tuple[WebhookDelivery, WebhookEvent]:
         """Queue a delivery again, due now, whatever its status; the retry horizon starts anew."""
         async with self.db.session() as s:
