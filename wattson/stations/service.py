@@ -22,7 +22,7 @@ from wattson.stations.models import ChargePoint, Connector, Evse, StationEvent, 
 from wattson.stations.password_check import Derivations, VerifiedPasswords
 from wattson.stations.passwords import hash_password, needs_rehash, password_problem, verify_password
 from wattson.stations.status import OFFLINE, ONLINE, REGISTRATION_STATUSES
-from wattson.stations.writer import Boot, Connect, Heartbeat, Status, StationWriter
+from wattson.stations.writer import Boot, Connect, Disconnect, Heartbeat, Status, StationWriter
 from wattson.webhooks import producers
 from wattson.webhooks.outbox import emit
 
@@ -348,20 +348,12 @@ class StationService:
     async def disconnect(self, id: str) -> None:
         """Nobody can retry a disconnection: with the database gone it is logged, not raised."""
         try:
-            async with self.db.session() as s:
-                gone = await s.scalars(update(ChargePoint).where(ChargePoint.id == id, *self._held_here())
-                                       .values(network_status=OFFLINE, last_seen=utcnow()).returning(ChargePoint.id))
-                await _disconnected(s, list(gone))
+            await self.writer.submit(Disconnect(id))  # with other stations' messages: a storm's drops are many
         except Exception as error:
             if not unavailable(error):
                 raise
             log.warning("%s disconnected while the database was unavailable (%s); still shown online",
                         id, type(error).__name__)
-
-    def _held_here(self) -> tuple:
-        """A station that has connected to another process since is not this one's to change."""
-        node = self.writer.node_id
-        return (ChargePoint.node_id == node,) if node is not None else ()
 
     async def mark_all_offline(self) -> None:
         """At start-up of a single gateway: no station can be connected yet."""

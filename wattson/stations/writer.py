@@ -26,7 +26,7 @@ from wattson.db import Database, utcnow
 from wattson.db.group_commit import GroupCommit
 from wattson.errors import NotFound, Unauthenticated
 from wattson.stations.models import ChargePoint, Connector, Evse, StationEvent, StatusEvent
-from wattson.stations.status import ONLINE
+from wattson.stations.status import OFFLINE, ONLINE
 from wattson.webhooks import producers
 
 #: Connector ids remembered by (station, EVSE number, connector number) at most.
@@ -79,6 +79,13 @@ class Heartbeat:
 
 
 @dataclass(slots=True)
+class Disconnect:
+    """Its connection to this process closed. Within a batch it precedes any Connect of the
+    same station (the gateway tells a connection's end only after its connect was written)."""
+    id: str
+
+
+@dataclass(slots=True)
 class Status:
     id: str
     report: object  # service.StatusReport
@@ -108,7 +115,7 @@ class StationWriter(GroupCommit):
         results: list = [None] * len(items)
         asked = {op.id for op in items if isinstance(op, (Connect, Boot))}
         known = {row.id: row for row in await conn.execute(_READ.where(_cps.c.id.in_(asked)))} if asked else {}
-        online, new, boots, events, seen, statuses = [], [], [], [], [], []
+        online, new, boots, events, seen, statuses, gone = [], [], [], [], [], [], []
         for n, op in enumerate(items):
             row = known.get(op.id)
             if isinstance(op, Connect):
@@ -141,8 +148,11 @@ class StationWriter(GroupCommit):
                 results[n] = row.registration_status
             elif isinstance(op, Heartbeat):
                 seen.append({"cp": op.id, "now": now})
+            elif isinstance(op, Disconnect):
+                gone.append(op.id)
             else:
                 statuses.append(op)
+        offline = await self._offline(conn, gone, now) if gone else []
         if new:
             await conn.execute(insert(_cps), new)
         for statement, rows in ((_ONLINE, online), (_BOOT, boots), (_SEEN, seen)):
@@ -157,13 +167,21 @@ class StationWriter(GroupCommit):
                        for evse_id, data in (await producers.evses(conn, changed)).items()]
         connected = [row["cp"] for row in online] + [cp["id"] for cp in new]
         booted = [row["cp"] for row in boots]
-        if connected or booted:
-            stations = await producers.charge_points(conn, connected + booted)
+        if connected or booted or offline:
+            stations = await producers.charge_points(conn, offline + connected + booted)
             events += [producers.event_row(kind, cp, stations[cp], cp, now)
-                       for kind, ids in (("charge_point.connected", connected), ("charge_point.booted", booted))
+                       for kind, ids in (("charge_point.disconnected", offline), ("charge_point.connected", connected),
+                                         ("charge_point.booted", booted))
                        for cp in ids if cp in stations]
         await producers.insert_events(conn, events)
         return results
+
+    async def _offline(self, conn, ids: list[str], now) -> list[str]:
+        """Show these stations offline, unless another process holds them now: those shown so."""
+        query = update(_cps).where(_cps.c.id.in_(ids)).values(network_status=OFFLINE, last_seen=now)
+        if self.node_id is not None:
+            query = query.where(_cps.c.node_id == self.node_id)
+        return list(await conn.scalars(query.returning(_cps.c.id)))
 
     async def _statuses(self, conn, statuses: list[Status], changes: set) -> list[int]:
         """History rows for all; then the station's or connector's shown status, in order. The
