@@ -7,6 +7,7 @@ import asyncio
 import os
 import signal
 import sqlite3
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import asyncpg
@@ -37,7 +38,7 @@ def hooks_server(request, tmp_path_factory):
     """A server whose session.updated comes at most once an hour: a session gets one."""
     yield from started_once(request, start_server(
         tmp_path_factory.mktemp(f"webhook-events-{request.param}"), request.param,
-        **payment_settings(webhook_session_update_s="3600")))
+        **payment_settings(webhook_session_update_s="3600", reservation_sweep_s="1")))
 
 
 async def outbox(server, charge_point_id: str) -> list[dict]:
@@ -211,6 +212,22 @@ async def test_a_reservation_and_its_commands(hooks_server):
         assert reset["state"] == "timeout" and reset["name"] == "reset"
         order = types(events)
         assert order.index("reservation.created") < order.index("session.started") < order.index("reservation.ended")
+
+
+async def test_a_reservation_that_runs_out_is_ended_by_the_sweep(hooks_server):
+    server = hooks_server
+    cp, tag = await server.add_station(), await server.add_tag()
+    async with station(server.ws_url, cp) as st, server.api() as api:
+        await st.boot()
+        soon = (datetime.now(timezone.utc) + timedelta(seconds=2)).isoformat().replace("+00:00", "Z")
+        http = asyncio.create_task(api.post(f"/api/v1/charge-points/{cp}/reservations", json={
+            "evse": 1, "id_tag": tag, "expires_at": soon}))
+        await st.answer(await receive_call(st, http), {"status": "Accepted"})
+        reservation = (await http).json()
+        await until(lambda: _has(server, cp, "reservation.ended"), "the expired reservation's reservation.ended")
+        (ended,) = of(await outbox(server, cp), "reservation.ended")
+        assert ended["id"] == reservation["id"] and ended["status"] == "expired"
+        assert (await api.get(f"/api/v1/reservations/{reservation['id']}")).json()["status"] == "expired"
 
 
 async def test_a_payments_states(hooks_server):

@@ -82,7 +82,7 @@ def build_services(settings: Settings) -> Services:
                                             client_ca=bool(settings.tls_client_ca)),
                     sessions=sessions, locations=LocationService(db),
                     directory=DirectoryService(db), session_query=SessionQueryService(db),
-                    reservations=ReservationService(db), transactions=TransactionService(db, sessions),
+                    reservations=ReservationService(db, settings.reservation_sweep_s), transactions=TransactionService(db, sessions),
                     device_model=DeviceModelService(db), tariffs=tariffs, billing=billing,
                     payments=payments, stale=StaleSessions(db, sessions, stale_policy(settings)),
                     operators=OperatorService(db, timedelta(hours=settings.dashboard_session_hours)),
@@ -172,11 +172,13 @@ class Runtime:
         self.services.ocpi.start()  # the OCPI push worker (wattson/ocpi/push.py)
         self.services.payments.start_worker()  # resumes every open payment where it stood
         self.services.stale.start()  # closes sessions whose stop will not come (sessions/stale.py)
+        self.services.reservations.start()  # stores expiries, with their reservation.ended
         self.services.webhooks.deliverer.start()  # fan-out, signed deliveries, pruning (webhooks/delivery.py)
 
     async def _stop_jobs(self) -> None:
         await self.services.webhooks.deliverer.stop()
         await self.services.stale.stop()
+        await self.services.reservations.stop()
         await self.services.payments.stop_worker()
         await self.services.ocpi.pusher.stop()
 

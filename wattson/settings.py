@@ -51,6 +51,8 @@ class Settings(BaseSettings):
                             description="First token of every NATS subject, and of the events stream's name: "
                                         "several deployments can share one NATS server.")
     stale_session_sweep_s: float = Field(60.0, gt=0, description="How often the stale session policy looks.")
+    reservation_sweep_s: float = Field(30.0, gt=0, description="How often the worker stores passed reservations as "
+                                                              "expired, each with its reservation.ended event.")
     boot_retry_interval: int = Field(60, ge=1, description="Seconds a Pending or Rejected station waits before booting again.")
     api_key_attempts: int = Field(20, ge=1, description="Wrong API keys one client address may send (within 10 "
                                                         "minutes of each other) before it is answered 429.")

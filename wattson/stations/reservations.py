@@ -3,16 +3,20 @@
 A reservation is recorded when the station answers reserve-now (``active`` if it accepted,
 ``rejected`` otherwise), becomes ``cancelled`` when it accepts cancel-reservation and ``used``
 when a StartTransaction names it (``SessionService.start``). An active reservation whose expiry
-has passed is shown as expired (``effective_status``); an OCPP 2.x station also says so itself
-(ReservationStatusUpdate: ``expired``, or ``removed`` when it had to drop the reservation).
+has passed is shown as expired (``effective_status``) at once, and stored so by the worker's
+sweep (``expire_due``) with its reservation.ended event: 1.6 has no message for an expiry. An
+OCPP 2.x station also says so itself (ReservationStatusUpdate: ``expired``, or ``removed`` when it
+had to drop the reservation).
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 
 from wattson.api.types import as_utc
+from wattson.background import Loop
 from wattson.db import Database, utcnow
 from wattson.db.lookup import get_or_404
 from wattson.db.paging import newest_first
@@ -24,6 +28,7 @@ from wattson.webhooks.producers import reservation_data
 ACTIVE, CANCELLED, USED, EXPIRED, REJECTED, REMOVED = "active", "cancelled", "used", "expired", "rejected", "removed"
 STATUSES = (ACTIVE, CANCELLED, USED, EXPIRED, REJECTED, REMOVED)
 ACCEPTED = "Accepted"
+log = logging.getLogger("wattson.reservations")
 
 
 def effective_status(row: Reservation, now: datetime) -> str:
@@ -47,8 +52,29 @@ async def ended(s, row: Reservation) -> None:
 
 
 class ReservationService:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, sweep_every_s: float = 30.0):
         self.db = db
+        self.sweep_every_s = sweep_every_s
+        self._sweep = Loop("reservation-expiry")
+
+    def start(self) -> None:
+        """The expiry sweep (worker role): every ``sweep_every_s``."""
+        self._sweep.every(self.sweep_every_s, self.expire_due, log, "reservation expiry sweep failed")
+
+    async def stop(self) -> None:
+        await self._sweep.stop()
+
+    async def expire_due(self, now: datetime | None = None, limit: int = 500) -> int:
+        """Store as expired the active reservations whose time has passed, each with its
+        reservation.ended in the same transaction; how many."""
+        async with self.db.session() as s:
+            rows = list(await s.scalars(select(Reservation).where(
+                Reservation.status == ACTIVE, Reservation.expires_at <= (now or utcnow()))
+                .order_by(Reservation.expires_at).limit(limit)))
+            for row in rows:
+                row.status = EXPIRED
+                await ended(s, row)
+        return len(rows)
 
     async def record(self, command: Command) -> None:
         """Keep what a completed reserve-now or cancel-reservation did; a command the station
