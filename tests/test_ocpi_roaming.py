@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 
-from conftest import READY_BOUND_S, unique
+from conftest import READY_BOUND_S, unique, until
 from ocpp_client import now, station
 from ocpi_peer import check, header, register, running_peer
 
@@ -234,9 +234,13 @@ async def test_pushes_wait_in_the_outbox_while_the_partner_is_down(server):
         assert r.status_code == 201
         refused = await peer.wait_for("PUT", f"/receiver/tariffs/NL/WAT/{tariff_id}")
         assert refused["body"]["id"] == tariff_id
-        r = await api.get("/api/v1/ocpi/outbox", params={"partner_id": partner["id"], "status": "pending"})
-        [queued] = [x for x in r.json()["data"] if x["object_key"] == f"tariff:{tariff_id}"]
-        assert queued["attempts"] >= 1 and "503" in queued["last_error"]
+
+        async def refusal_recorded():  # the partner answered before the outbox row was written
+            r = await api.get("/api/v1/ocpi/outbox", params={"partner_id": partner["id"], "status": "pending"})
+            [queued] = [x for x in r.json()["data"] if x["object_key"] == f"tariff:{tariff_id}"]
+            return queued["attempts"] >= 1 and queued
+        queued = await until(refusal_recorded, "the refused push recorded in the outbox")
+        assert "503" in queued["last_error"]
         # The tariff changes while the partner is down: the retry carries the latest version.
         body = {"currency": "EUR", "elements": [{"price_components": [{"type": "FLAT", "price": 3, "step_size": 1}]}]}
         assert (await api.put(f"/api/v1/tariffs/{tariff_id}", json=body)).status_code == 200

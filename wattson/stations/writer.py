@@ -152,7 +152,7 @@ class StationWriter(GroupCommit):
                 gone.append(op.id)
             else:
                 statuses.append(op)
-        offline = await self._offline(conn, gone, now) if gone else []
+        offline = await self._offline(conn, gone, now, changes) if gone else []
         if new:
             await conn.execute(insert(_cps), new)
         for statement, rows in ((_ONLINE, online), (_BOOT, boots), (_SEEN, seen)):
@@ -176,12 +176,15 @@ class StationWriter(GroupCommit):
         await producers.insert_events(conn, events)
         return results
 
-    async def _offline(self, conn, ids: list[str], now) -> list[str]:
-        """Show these stations offline, unless another process holds them now: those shown so."""
+    async def _offline(self, conn, ids: list[str], now, changes: set) -> list[str]:
+        """Show these stations offline, unless another process holds them now: those shown so
+        (OCPI partners hear of it: their EVSEs are UNKNOWN now)."""
         query = update(_cps).where(_cps.c.id.in_(ids)).values(network_status=OFFLINE, last_seen=now)
         if self.node_id is not None:
             query = query.where(_cps.c.node_id == self.node_id)
-        return list(await conn.scalars(query.returning(_cps.c.id)))
+        offline = list(await conn.scalars(query.returning(_cps.c.id)))
+        changes.update(("station", cp) for cp in offline)
+        return offline
 
     async def _statuses(self, conn, statuses: list[Status], changes: set) -> list[int]:
         """History rows for all; then the station's or connector's shown status, in order. The
