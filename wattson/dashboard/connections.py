@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from wattson.api import pagination
 from wattson.dashboard import auth
 from wattson.dashboard.render import render
+from wattson.dashboard.service import DashboardQueries
 from wattson.diagnostics import rules
 from wattson.errors import Invalid
 from wattson.stations.identity import identity_problem
@@ -18,11 +19,6 @@ from wattson.stations.identity import identity_problem
 router = APIRouter(include_in_schema=False)
 PAGE = 50
 WINDOWS = {"1h": timedelta(hours=1), "24h": timedelta(days=1), "7d": timedelta(days=7), "30d": timedelta(days=30)}
-
-
-def _queries(request: Request):
-    from wattson.dashboard.routes import queries
-    return queries(request)
 
 
 @router.get("/diagnostics", response_class=HTMLResponse)
@@ -36,7 +32,7 @@ async def diagnostics(request: Request, _=auth.viewer_page,
         PAGE + 1, cursor, charge_point_id=(charge_point_id or "").strip() or None, reason=reason or None,
         kind=kind if kind in rules.KINDS else None, since=since)
     more, rows = len(rows) > PAGE, rows[:PAGE]
-    q = _queries(request)
+    q = DashboardQueries.of(request)
     return render(request, "diagnostics.html", rows=rows, summary=await q.connection_summary(since),
                   unknown=await q.unknown_identities(since), reasons=sorted(rules.REASONS), kinds=rules.KINDS,
                   windows=WINDOWS, filters={"charge_point_id": charge_point_id or "", "kind": kind or "",

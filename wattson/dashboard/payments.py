@@ -14,6 +14,7 @@ from wattson.dashboard import auth, forms
 from wattson.dashboard.render import render
 from wattson.errors import WattsonError
 from wattson.payments import machine as m
+from wattson.payments.routes import product_fields
 from wattson.payments.schemas import PaymentState, ProductCreate, ProductUpdate, RefundRequest
 
 router = APIRouter(include_in_schema=False)
@@ -47,17 +48,6 @@ async def payment_list(request: Request, _=auth.viewer_page, state: PaymentState
 
 
 # --- products (before /payments/{id}) ------------------------------------------------------------
-def _product_changes(body, partial: bool) -> dict:
-    """The request model as the service's fields (kWh as Wh, the hold as exact text)."""
-    changes = body.model_dump(exclude_unset=partial)
-    if "max_energy_kwh" in changes:
-        kwh = changes.pop("max_energy_kwh")
-        changes["max_energy_wh"] = None if kwh is None else int(kwh * 1000)
-    if "blocking_value" in changes:
-        changes["blocking_value"] = str(changes["blocking_value"])
-    return changes
-
-
 def _product_values(product) -> dict:
     values = {name: getattr(product, name, None) for name in PRODUCT_FIELDS}
     values["max_energy_kwh"] = None if product.max_energy_wh is None else Decimal(product.max_energy_wh) / 1000
@@ -96,7 +86,7 @@ async def create_product(request: Request, _=auth.operator_action):
     data = await forms.fields(request)
     try:
         body = forms.checked(ProductCreate, _product_form(data))
-        product = await _payments(request).create_product(_product_changes(body, partial=False))
+        product = await _payments(request).create_product(product_fields(body, partial=False))
     except WattsonError as error:
         errors, status = forms.problems(error)
         empty = {"evse_id": "", "charge_point_id": "", "location_id": ""}
@@ -120,7 +110,7 @@ async def update_product(request: Request, product_id: IdPath, _=auth.operator_a
     data = await forms.fields(request)
     try:
         body = forms.checked(ProductUpdate, _product_form(data), clearable=CLEARABLE)
-        await _payments(request).update_product(product_id, _product_changes(body, partial=True))
+        await _payments(request).update_product(product_id, product_fields(body, partial=True))
     except WattsonError as error:
         errors, status = forms.problems(error)
         return await _product_page(request, product_id, errors=errors, values=data, status_code=status)

@@ -34,13 +34,6 @@ router.include_router(tariffs_router)
 router.include_router(connections_router)
 
 
-def queries(request: Request) -> DashboardQueries:
-    state = request.app.state
-    if not hasattr(state, "dashboard_queries"):
-        state.dashboard_queries = DashboardQueries(state.services.db)
-    return state.dashboard_queries
-
-
 def _throttle(request: Request) -> auth.LoginThrottle:
     state = request.app.state
     if not hasattr(state, "login_throttle"):
@@ -121,7 +114,7 @@ async def live_stream(request: Request, _=auth.viewer_page):
 
 @router.get("/", response_class=HTMLResponse)
 async def overview(request: Request, _=auth.viewer_page):
-    q = queries(request)
+    q = DashboardQueries.of(request)
     figures = await q.overview()
     days = await q.energy_per_day(30)
     chart = charts.bars("Energy per day, last 30 days", [(f"{d:%d.%m}", wh / 1000) for d, wh in days], "kWh")

@@ -45,6 +45,14 @@ class DashboardQueries:
     def __init__(self, db: Database):
         self.db = db
 
+    @classmethod
+    def of(cls, request) -> "DashboardQueries":
+        """The app's one instance, made on first use."""
+        state = request.app.state
+        if not hasattr(state, "dashboard_queries"):
+            state.dashboard_queries = cls(state.services.db)
+        return state.dashboard_queries
+
     async def overview(self, now: datetime | None = None) -> Overview:
         now = now or datetime.now(timezone.utc)
         today, month = _day_start(now), _month_start(now)

@@ -22,7 +22,7 @@ from wattson.sessions.meter import Sample
 from wattson.sessions.models import ACTIVE
 from wattson.sessions.periods import POWER, charging_periods, power_summary
 from wattson.sessions.query import EXPORT_MAX_ROWS
-from wattson.sessions.routes import PERIOD_MEASURANDS, _criteria, _csv
+from wattson.sessions.routes import PERIOD_MEASURANDS, query_criteria, csv_lines
 from wattson.sessions.schemas import SORT_KEYS, SessionQuery
 
 router = APIRouter(include_in_schema=False)
@@ -128,7 +128,7 @@ async def session_list(request: Request, _=auth.viewer_page):
     except FilterError as error:
         return render(request, "sessions.html", status_code=422, problems=error.problems, result=None,
                       totals=None, page_money={}, **context)
-    criteria = _criteria(body)
+    criteria = query_criteria(body)
     result = await services.session_query.query(criteria, body.page, body.limit)
     # Energy and active counts are summed over every matching row: worth it for a window or a
     # charger, not for a whole history (its count alone comes with the page).
@@ -146,8 +146,8 @@ async def session_export(request: Request, _=auth.viewer_page):
     except FilterError as error:
         return render(request, "error.html", status_code=422, title="Those filters do not work",
                       message=str(error))
-    chunks = await request.app.state.services.session_query.export(_criteria(body), utcnow(), EXPORT_MAX_ROWS)
-    return StreamingResponse(_csv(chunks), media_type="text/csv; charset=utf-8",
+    chunks = await request.app.state.services.session_query.export(query_criteria(body), utcnow(), EXPORT_MAX_ROWS)
+    return StreamingResponse(csv_lines(chunks), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="sessions.csv"'})
 
 

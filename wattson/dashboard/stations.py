@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from wattson.dashboard import auth
 from wattson.dashboard.render import render
+from wattson.dashboard.service import DashboardQueries
 from wattson.errors import Invalid
 from wattson.stations.status import evse_hardware_status
 
@@ -25,11 +26,6 @@ BUTTONS = {
 }
 
 
-def _queries(request: Request):
-    from wattson.dashboard.routes import queries
-    return queries(request)
-
-
 def evse_status(evse) -> str:
     return evse_hardware_status(c.hardware_status for c in evse.connectors) or "Unknown"
 
@@ -39,7 +35,7 @@ async def station_list(request: Request, _=auth.viewer_page,
                        location_id: int | None = Query(None, ge=1), status: str | None = Query(None, max_length=20),
                        ocpp: str | None = Query(None, max_length=8), q: str | None = Query(None, max_length=100),
                        after: str | None = Query(None, max_length=48)):
-    rows = await _queries(request).stations(PAGE + 1, after, location_id=location_id, status=status or None,
+    rows = await DashboardQueries.of(request).stations(PAGE + 1, after, location_id=location_id, status=status or None,
                                              ocpp_version=ocpp or None, text=(q or "").strip() or None)
     more = len(rows) > PAGE
     rows = rows[:PAGE]
@@ -56,7 +52,7 @@ async def station_page(request: Request, charge_point_id: str, _=auth.viewer_pag
     cp = await services.stations.get(charge_point_id)
     timeline = await services.stations.status_history(charge_point_id, 30)
     commands = await services.commands.history(charge_point_id, 15)
-    sessions = await _queries(request).station_sessions(charge_point_id, 15)
+    sessions = await DashboardQueries.of(request).station_sessions(charge_point_id, 15)
     frames = await _frames(request, charge_point_id, action)
     refusals = await _refusals(request, charge_point_id)
     active = [s for s in sessions if s.stopped_at is None]

@@ -21,7 +21,9 @@ def _payments(request: Request):
     return request.app.state.services.payments
 
 
-def _product_fields(body, partial: bool) -> dict:
+def product_fields(body, partial: bool) -> dict:
+    """A product request as the service's fields (kWh as Wh, the hold as exact text); the dashboard's
+    forms use it too."""
     fields = body.model_dump(exclude_unset=partial)
     if "max_energy_kwh" in fields:
         kwh = fields.pop("max_energy_kwh")
@@ -56,7 +58,7 @@ def payment_out(payment, events=None) -> dict:
 async def create_product(request: Request, body: ProductCreate):
     """A product drivers can buy by card at the EVSEs it is offered at: the amount held on the card,
     and optionally a time and an energy limit. Its price comes from the ad hoc tariff there."""
-    return product_out(await _payments(request).create_product(_product_fields(body, partial=False)))
+    return product_out(await _payments(request).create_product(product_fields(body, partial=False)))
 
 
 @router.get("/payment-products", response_model=Page[ProductOut], dependencies=[auth.viewer])
@@ -79,7 +81,7 @@ async def get_product(request: Request, product_id: IdPath):
 @router.patch("/payment-products/{product_id}", response_model=ProductOut, dependencies=[auth.operator])
 async def update_product(request: Request, body: ProductUpdate, product_id: IdPath):
     """Change a product; payments already made keep the product as they bought it."""
-    return product_out(await _payments(request).update_product(product_id, _product_fields(body, partial=True)))
+    return product_out(await _payments(request).update_product(product_id, product_fields(body, partial=True)))
 
 
 @router.delete("/payment-products/{product_id}", status_code=204, dependencies=[auth.operator])

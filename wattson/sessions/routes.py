@@ -63,7 +63,7 @@ async def query_sessions(request: Request, body: SessionQuery):
     the driver's and the site's names, and the cost breakdown incl./excl. VAT (null where no
     tariff applies; an active session's energy and time so far, priced as one charging period).
     """
-    result = await request.app.state.services.session_query.query(_criteria(body), body.page, body.limit)
+    result = await request.app.state.services.session_query.query(query_criteria(body), body.page, body.limit)
     # Built from plain values (query.ITEM_FIELDS), the page is written as JSON as it is, the way
     # pydantic would write it: validating it against the response model first, and pydantic's
     # writer, took a sixth of a 1,000-item page's time.
@@ -81,8 +81,8 @@ async def export_sessions(request: Request, body: SessionQuery):
     null is an empty cell. A text cell starting with =, +, -, @, a tab or a carriage return gets a
     leading ' so that spreadsheets do not run it as a formula (the JSON query has the text as it is).
     """
-    chunks = await request.app.state.services.session_query.export(_criteria(body), utcnow(), EXPORT_MAX_ROWS)
-    return StreamingResponse(_csv(chunks), media_type="text/csv; charset=utf-8",
+    chunks = await request.app.state.services.session_query.export(query_criteria(body), utcnow(), EXPORT_MAX_ROWS)
+    return StreamingResponse(csv_lines(chunks), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="sessions.csv"'})
 
 
@@ -121,7 +121,7 @@ async def transaction_events(request: Request, session_id: int = Path(ge=1, le=M
     return await request.app.state.services.transactions.events(session_id)
 
 
-def _criteria(body: SessionQuery) -> SessionCriteria:
+def query_criteria(body: SessionQuery) -> SessionCriteria:
     return SessionCriteria(sort_key=body.sort_key, sort_descending=body.sort_descending, start_time=body.start_time,
                            start_time_search_end=body.start_time_search_end,
                            stop_time_search_begin=body.stop_time_search_begin, stop_time=body.stop_time,
@@ -148,7 +148,7 @@ def _csv_row(values: tuple) -> list:
     return row
 
 
-async def _csv(chunks):
+async def csv_lines(chunks):
     """The CSV text: the header, then the rows of each chunk; null is an empty cell."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
