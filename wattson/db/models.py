@@ -8,6 +8,7 @@ from wattson.locations import models as locations  # noqa: F401
 from wattson.operators import models as operators  # noqa: F401
 from wattson.ocpi import models as ocpi  # noqa: F401
 from wattson.payments import models as payments  # noqa: F401
+from wattson.pki import models as pki  # noqa: F401
 from wattson.sessions import models as sessions  # noqa: F401
 from wattson.stations import models as stations  # noqa: F401
 from wattson.tariffs import models as tariffs  # noqa: F401
