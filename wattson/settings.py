@@ -92,6 +92,24 @@ class Settings(BaseSettings):
                                                          "(security profile 3).")
     ca_cert: Path | None = Field(None, description="PEM certificate of the CA that signs station certificates.")
     ca_key: Path | None = Field(None, description="PEM private key of ca_cert.")
+    # Station certificates: SignCertificate, CertificateSigned, renewal (docs/security.md).
+    cert_organization: str | None = Field(None, min_length=1, max_length=64,
+                                          description="The organisation (O) a station's CSR must name; unset: "
+                                                      "any, but one must be there.")
+    cert_signer: str = Field("ca", min_length=1, max_length=100,
+                             description="Who signs station CSRs: ca (ca_cert/ca_key), command "
+                                         "(cert_signer_command) or the name of an entry point of the group "
+                                         "wattson.certificate_signers.")
+    cert_signer_command: str | None = Field(None, description="For cert_signer=command: the program and its "
+                                                              "arguments (shell words); the CSR on its stdin, "
+                                                              "the PEM chain expected on its stdout.")
+    cert_signer_timeout: float = Field(30.0, gt=0, description="Seconds a signer may take before the request "
+                                                               "is recorded failed (the command is killed).")
+    cert_validity_days: int = Field(365, ge=1, le=3650, description="Days a certificate signed by ca_cert is "
+                                                                    "valid (never beyond the CA's own expiry).")
+    cert_renew_days: float = Field(30.0, ge=0, description="Signed certificates expiring within this many days "
+                                                           "are renewed by the worker (once each); 0: never.")
+    cert_sweep_s: float = Field(3600.0, gt=0, description="How often the worker looks for certificates to renew.")
     # --- OCPI (docs/ocpi.md) ---
     # public_url (below) is also the base of the OCPI URLs we advertise; unset: the address a request came to.
     ocpi_country_code: str = Field("NL", pattern=r"^[A-Za-z]{2}$", description="Our OCPI country_code (ISO 3166 alpha-2).")

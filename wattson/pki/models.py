@@ -25,7 +25,9 @@ class StationCertificate(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
-    certificate_type: Mapped[str] = mapped_column(String(32))  # ChargingStationCertificate | V2GCertificate
+    # ChargingStationCertificate | V2GCertificate as the station named it; None: not named (a 2.x
+    # station means both uses; 1.6 knows only the charge point certificate)
+    certificate_type: Mapped[str | None] = mapped_column(String(32))
     subject: Mapped[str | None] = mapped_column(String(500))  # the CSR's subject (RFC 4514); None: unreadable
     csr: Mapped[str | None] = mapped_column(Text)  # kept while signing; None once rejected
     state: Mapped[str] = mapped_column(String(24))  # one of STATES

@@ -21,7 +21,7 @@ def upgrade() -> None:
         'station_certificates',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('charge_point_id', sa.String(length=48), nullable=False),
-        sa.Column('certificate_type', sa.String(length=32), nullable=False),
+        sa.Column('certificate_type', sa.String(length=32), nullable=True),
         sa.Column('subject', sa.String(length=500), nullable=True),
         sa.Column('csr', sa.Text(), nullable=True),
         sa.Column('state', sa.String(length=24), nullable=False),
