@@ -26,7 +26,7 @@ from fixture_failures import started_once
 from test_handshake import log_line, wait_for_station
 from wattson.errors import Invalid
 from wattson.settings import Settings
-from wattson.stations.certificates import CertificateAuthority
+from wattson.pki.authority import CertificateAuthority
 from wattson.tls import server_context, tls_extension
 
 PASSWORD = "s3cret-Station-Pa55"

@@ -1,5 +1,5 @@
-"""The CSMS's certificate authority: signs the certificates stations ask for (OCPP 2.x
-SignCertificate), so that they can later connect on security profile 3.
+"""The CSMS's certificate authority: signs the certificates stations ask for (OCPP SignCertificate,
+through ``signers.AuthoritySigner``), so that they can later connect on security profile 3.
 
 Pure except for reading the CA's two files once (``from_settings``).
 """
@@ -57,17 +57,20 @@ class CertificateAuthority:
         except ValueError as error:
             raise ValueError(f"WATTSON_CA_CERT / WATTSON_CA_KEY: {error}") from None
 
-    def sign(self, csr_pem: str, charge_point_id: str, days: int = 365, *, now: datetime | None = None) -> str:
+    def sign(self, csr_pem: str, charge_point_id: str, days: int = 365, *, v2g: bool = False,
+             now: datetime | None = None) -> str:
         """The PEM chain (the station's new certificate, then the CA's) for a station's CSR.
 
         Invalid when the CSR does not parse, its signature is wrong, or its subject's common name
-        is not ``charge_point_id`` (OCPP: the CN of a station certificate is its identity).
+        is not ``charge_point_id`` (OCPP: the CN of a station certificate is its identity). A
+        ``v2g`` certificate (ISO 15118, the SECC's: its CN is the SECC id) keeps any common name
+        and is a TLS server's, for the EV's connection.
         """
         if not 1 <= days <= MAX_DAYS:
             raise Invalid(f"a certificate is valid for 1 to {MAX_DAYS} days, not {days}")
         csr = _load_csr(csr_pem)
         names = [a.value for a in csr.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
-        if names != [charge_point_id]:
+        if not v2g and names != [charge_point_id]:
             raise Invalid(f"the CSR's subject must have the common name {charge_point_id!r} (the station's "
                           f"identity), not {', '.join(map(repr, names)) or 'none'}")
         public_key = csr.public_key()
@@ -87,7 +90,8 @@ class CertificateAuthority:
             .not_valid_after(not_after)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(public_key), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH if v2g
+                                                  else ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()), critical=False)
             .sign(self.key, _hash_for(self.key))
