@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 
@@ -56,8 +56,8 @@ class TestCa:
         self.cert_path.write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
         self.key_path.write_bytes(_pem(self.key))
 
-    def _issue(self, file_stem: str, common_name: str, usage, extra=()) -> Issued:
-        key = ec.generate_private_key(ec.SECP256R1())
+    def _issue(self, file_stem: str, common_name: str, usage, extra=(), key_type: str = "ec") -> Issued:
+        key = ec.generate_private_key(ec.SECP256R1()) if key_type == "ec" else rsa.generate_private_key(65537, 2048)
         now = datetime.now(timezone.utc)
         builder = (
             x509.CertificateBuilder().subject_name(_name(common_name)).issuer_name(self.certificate.subject)
@@ -74,11 +74,14 @@ class TestCa:
         issued.key.write_bytes(_pem(key))
         return issued
 
-    def server(self) -> Issued:
-        """For 127.0.0.1 and localhost."""
+    def server(self, key_type: str = "ec") -> Issued:
+        """For 127.0.0.1 and localhost, with a P-256 key (``key_type`` "ec") or a 2048-bit RSA one ("rsa")."""
+        if key_type not in ("ec", "rsa"):
+            raise ValueError(f"key_type must be 'ec' or 'rsa', not {key_type!r}")
         names = x509.SubjectAlternativeName([x509.DNSName("localhost"),
                                              x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
-        return self._issue(f"{self.slug}-server", "localhost", ExtendedKeyUsageOID.SERVER_AUTH, [names])
+        stem = f"{self.slug}-server" + ("" if key_type == "ec" else f"-{key_type}")
+        return self._issue(stem, "localhost", ExtendedKeyUsageOID.SERVER_AUTH, [names], key_type)
 
     def client(self, charge_point_id: str) -> Issued:
         """A station certificate: its identity as the subject's common name."""

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     tls_cert: Path | None = Field(None, description="PEM server certificate (chain); with tls_key, serve wss:// and "
                                                     "https:// on tls_port too.")
     tls_key: Path | None = Field(None, description="PEM private key of tls_cert.")
+    tls_cert_2: Path | None = Field(None, description="A second PEM server certificate (chain) of the other key "
+                                                      "type (RSA beside ECDSA, or the reverse), presented to "
+                                                      "clients that cannot use the first (docs/security.md).")
+    tls_key_2: Path | None = Field(None, description="PEM private key of tls_cert_2.")
     tls_port: int = Field(8443, ge=0, le=65535, description="Port of the TLS listener (same host).")
     tls_client_ca: Path | None = Field(None, description="PEM CA bundle station client certificates must chain to "
                                                          "(security profile 3).")
@@ -187,7 +191,8 @@ class Settings(BaseSettings):
     api_key: str | None = Field(None, description="The operator API key `wattson commands` sends to a running "
                                                   "server (--api-key overrides); the server itself ignores it.")
 
-    @field_validator("tls_cert", "tls_key", "tls_client_ca", "ca_cert", "ca_key", mode="before")
+    @field_validator("tls_cert", "tls_key", "tls_cert_2", "tls_key_2", "tls_client_ca", "ca_cert", "ca_key",
+                     mode="before")
     @classmethod
     def _empty_is_unset(cls, value):
         return None if value == "" else value
