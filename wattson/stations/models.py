@@ -22,6 +22,12 @@ class ChargePoint(Base):
     admin_status: Mapped[str] = mapped_column(String(16), default="enabled")  # enabled|disabled|out_of_order
     security_profile: Mapped[int] = mapped_column(default=0)  # 0: none, 1: HTTP Basic auth
     password_hash: Mapped[str | None] = mapped_column(String(128))  # for security profile 1
+    # Raising the security profile (security_upgrade.py): the profile the station was told to move to,
+    # admitted beside the stored one until a connection meets it; the upgrade's state and why it failed.
+    pending_security_profile: Mapped[int | None]
+    security_upgrade: Mapped[str | None] = mapped_column(String(16))  # sending|pending|completed|failed|cancelled
+    security_upgrade_reason: Mapped[str | None] = mapped_column(Text)
+    security_upgrade_at: Mapped[datetime | None]
     ocpp_version: Mapped[str | None] = mapped_column(String(8))
     vendor: Mapped[str | None] = mapped_column(String(50))
     model: Mapped[str | None] = mapped_column(String(50))
