@@ -20,6 +20,7 @@ from wattson.diagnostics.routes import router as diagnostics_router
 from wattson.locations.routes import router as locations_router
 from wattson.payments.driver_routes import router as driver_router, webhooks as payment_webhooks
 from wattson.payments.routes import router as payments_router
+from wattson.pki.routes import router as certificates_router
 from wattson.ocpi.api_routes import router as ocpi_operator_router
 from wattson.ocpi.app import create_ocpi_app
 from wattson.runtime import Runtime
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None):
     api.include_router(webhook_routes.router)  # outgoing webhooks and their OpenAPI definitions (webhooks/)
     webhook_routes.install_definitions(api)
     api.include_router(diagnostics_router)  # connection diagnostics and the OCPP message log (diagnostics/)
+    api.include_router(certificates_router)  # station certificates: signing requests, renewal (pki/)
     api.include_router(event_stream_router)  # GET /api/v1/events/stream (webhooks/stream_routes.py)
     api.include_router(dashboard_routes.router)  # the operator dashboard at / (dashboard/)
     dashboard_routes.install(api)

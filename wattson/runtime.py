@@ -23,6 +23,8 @@ from wattson.ocpp.validation import SchemaSet
 from wattson.ocpi.service import Ocpi
 from wattson.payments.providers import build_provider
 from wattson.payments.service import PaymentService
+from wattson.pki.service import CertificateService
+from wattson.pki.signers import build_signer
 from wattson.sessions.billing import BillingService
 from wattson.sessions.query import SessionQueryService
 from wattson.sessions.service import SessionService
@@ -61,6 +63,7 @@ class Services:
     stale: StaleSessions
     operators: OperatorService
     commands: CommandService | None = None
+    certificates: CertificateService | None = None  # station certificates (pki/), set by Runtime
     ocpi: Ocpi | None = None
     diagnostics: DiagnosticsService | None = None  # connection diagnostics (diagnostics/), set by Runtime
     webhooks: WebhookService | None = None  # subscriptions and deliveries (webhooks/), set by build_services
@@ -124,6 +127,8 @@ class Runtime:
                     if settings.bus_url else None)
         self.services.commands = CommandService(self.services.db, self.bus or self.gateway, self.services.sessions,
                                                 self.services.reservations, settings.command_timeout)
+        self.services.certificates = CertificateService(self.services.db, self.services.stations,
+                                                        self.services.commands, build_signer(settings), settings)
         self.services.ocpi = Ocpi(self.services)
         self.services.payments.commands = self.services.commands
         lease = timedelta(seconds=settings.node_lease_s)
@@ -173,18 +178,21 @@ class Runtime:
         self.services.payments.start_worker()  # resumes every open payment where it stood
         self.services.stale.start()  # closes sessions whose stop will not come (sessions/stale.py)
         self.services.reservations.start()  # stores expiries, with their reservation.ended
+        self.services.certificates.start()  # renews station certificates about to expire (pki/service.py)
         self.services.webhooks.deliverer.start()  # fan-out, signed deliveries, pruning (webhooks/delivery.py)
 
     async def _stop_jobs(self) -> None:
         await self.services.webhooks.deliverer.stop()
         await self.services.stale.stop()
         await self.services.reservations.stop()
+        await self.services.certificates.stop()
         await self.services.payments.stop_worker()
         await self.services.ocpi.pusher.stop()
 
     async def stop(self) -> None:
         await self.worker_lock.stop()
         await self.gateway.close_all()
+        await self.services.certificates.drain()  # signings under way, then their CertificateSigned
         await self.services.commands.drain()
         await self.services.ocpi.stop()
         if self.bus is not None:

@@ -37,6 +37,7 @@ def build_server(settings: Settings):
     """The server for the plain port and, with WATTSON_TLS_CERT, the TLS port; a missing or
     unusable certificate file stops start-up with a message naming its variable."""
     from wattson.pki.authority import CertificateAuthority
+    from wattson.pki.signers import build_signer
     from wattson.pki.contracts import check_provider as check_contract_provider
     from wattson.ocpp.transport import OcppWebSocketProtocol
     from wattson.tls import Server, server_context
@@ -44,6 +45,7 @@ def build_server(settings: Settings):
     try:
         tls = server_context(settings)
         CertificateAuthority.from_settings(settings)
+        build_signer(settings)  # WATTSON_CERT_SIGNER* (pki/signers.py)
         check_contract_provider(settings)  # WATTSON_CONTRACT_CERT_* (pki/contracts.py)
     except ValueError as error:
         sys.exit(f"wattson: {error}")

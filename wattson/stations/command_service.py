@@ -34,6 +34,11 @@ class CommandService:
         self._after = {"reserve-now": reservations.record, "cancel-reservation": reservations.record}
         self._background: set[asyncio.Task] = set()
 
+    def after(self, name: str, hook) -> None:
+        """Have ``await hook(command)`` run once a command named ``name`` has run (answered, failed
+        or timed out), as reservations learn from reserve-now: e.g. pki/ from certificate-signed."""
+        self._after[name] = hook
+
     async def submit(self, charge_point_id: str, name: str, raw_params: dict, wait: bool = True) -> Command:
         """Send a command; with ``wait`` the record comes back completed, otherwise pending."""
         params = self.parse(name, raw_params)

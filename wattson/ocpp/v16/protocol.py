@@ -89,6 +89,7 @@ class Ocpp16(Protocol):
             "DataTransfer": self.data_transfer,
             "DiagnosticsStatusNotification": self.diagnostics_status,
             "FirmwareStatusNotification": self.firmware_status,
+            "SignCertificate": self.sign_certificate,  # the security extension (pki/)
         }
 
     def command_table(self):
@@ -163,6 +164,12 @@ class Ocpp16(Protocol):
         await self.services.stations.record_event(conn.charge_point_id, "diagnostics_status", p,
                                                   diagnostics_status=p["status"])
         return {}
+
+    async def sign_certificate(self, conn, p: dict) -> dict:
+        """Security extension: the CSR is checked and recorded now; the chain comes in a
+        CertificateSigned of ours once signed (pki/service.py)."""
+        refusal = await self.services.certificates.request(conn.charge_point_id, p["csr"])
+        return {"status": "Accepted" if refusal is None else "Rejected"}
 
     async def firmware_status(self, conn, p: dict) -> dict:
         await self.services.stations.record_event(conn.charge_point_id, "firmware_status", p,

@@ -72,6 +72,7 @@ class Ocpp201(Protocol):
             "NotifyReport": self.notify_report,
             "NotifyEvent": self.notify_event,
             "SecurityEventNotification": self.security_event,
+            "SignCertificate": self.sign_certificate,
             "FirmwareStatusNotification": self.firmware_status,
             "LogStatusNotification": self.log_status,
             "ReservationStatusUpdate": self.reservation_status,
@@ -162,6 +163,15 @@ class Ocpp201(Protocol):
         await self.services.stations.record_event(conn.charge_point_id, "security_event", p,
                                                   parse_time(p["timestamp"]))
         return {}
+
+    async def sign_certificate(self, conn, p: dict) -> dict:
+        """A02/A03: the CSR is checked and recorded now; the chain comes in a CertificateSigned of
+        ours once signed (pki/service.py). A refusal says why in statusInfo."""
+        refusal = await self.services.certificates.request(conn.charge_point_id, p["csr"], p.get("certificateType"))
+        if refusal is None:
+            return {"status": "Accepted"}
+        return {"status": "Rejected", "statusInfo": {"reasonCode": refusal.code,
+                                                     "additionalInfo": refusal.reason[:512]}}
 
     async def firmware_status(self, conn, p: dict) -> dict:
         await self.services.stations.record_event(conn.charge_point_id, "firmware_status", p,
