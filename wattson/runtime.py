@@ -33,7 +33,9 @@ from wattson.sessions.transactions import TransactionService
 from wattson.settings import Settings
 from wattson.stations.command_service import CommandService
 from wattson.stations.device_model import DeviceModelService
+from wattson.stations.provisioning import Provisioning, load_steps
 from wattson.stations.reservations import ReservationService
+from wattson.stations.security_upgrade import SecurityUpgrades
 from wattson.stations.service import StationService
 from wattson.tariffs.service import TariffService
 from wattson.webhooks.service import WebhookService
@@ -63,6 +65,8 @@ class Services:
     stale: StaleSessions
     operators: OperatorService
     commands: CommandService | None = None
+    security_upgrades: SecurityUpgrades | None = None  # raising security profiles, set by Runtime
+    provisioning: Provisioning | None = None  # Boot Pending provisioning and accepting, set by Runtime
     certificates: CertificateService | None = None  # station certificates (pki/), set by Runtime
     ocpi: Ocpi | None = None
     diagnostics: DiagnosticsService | None = None  # connection diagnostics (diagnostics/), set by Runtime
@@ -131,6 +135,11 @@ class Runtime:
                                                         self.services.commands, build_signer(settings), settings)
         self.services.ocpi = Ocpi(self.services)
         self.services.payments.commands = self.services.commands
+        self.services.security_upgrades = SecurityUpgrades(self.services.db, self.services.stations,
+                                                           self.services.commands, settings.public_ocpp_url_tls)
+        self.services.provisioning = Provisioning(self.services.stations, self.services.commands,
+                                                  load_steps(settings.provisioning_file))
+        self.services.stations.pending_boot = self.services.provisioning.booted_pending
         lease = timedelta(seconds=settings.node_lease_s)
         self.nodes = Nodes(self.services.db, me, lease)
         if self.bus is not None:  # the gateways, not this process, may be the ones with TLS
@@ -194,6 +203,7 @@ class Runtime:
         await self.gateway.close_all()
         await self.services.certificates.drain()  # signings under way, then their CertificateSigned
         await self.services.commands.drain()
+        await self.services.provisioning.drain()
         await self.services.ocpi.stop()
         if self.bus is not None:
             await self.bus.close()

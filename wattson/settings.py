@@ -94,6 +94,14 @@ class Settings(BaseSettings):
     tls_port: int = Field(8443, ge=0, le=65535, description="Port of the TLS listener (same host).")
     tls_client_ca: Path | None = Field(None, description="PEM CA bundle station client certificates must chain to "
                                                          "(security profile 3).")
+    public_ocpp_url_tls: str | None = Field(
+        None, pattern=r"^wss://[^/?#\s]+(/[^?#\s]*)?$", max_length=400,
+        description="The wss:// URL stations reach the TLS listener at, without the identity (e.g. "
+                    "wss://csms.example.com:8443/ocpp): the ocppCsmsUrl an OCPP 2.x station is given when its "
+                    "security profile is raised (docs/security.md).")
+    provisioning_file: Path | None = Field(
+        None, description="JSON list of commands ({\"command\": name, \"params\": {...}}) run on a Pending "
+                          "station's boot; once all are Accepted the station is accepted (docs/ocpp.md).")
     ca_cert: Path | None = Field(None, description="PEM certificate of the CA that signs station certificates.")
     ca_key: Path | None = Field(None, description="PEM private key of ca_cert.")
     # Station certificates: SignCertificate, CertificateSigned, renewal (docs/security.md).
@@ -195,6 +203,11 @@ class Settings(BaseSettings):
                      mode="before")
     @classmethod
     def _empty_is_unset(cls, value):
+        return None if value == "" else value
+
+    @field_validator("public_ocpp_url_tls", "provisioning_file", mode="before")
+    @classmethod
+    def _empty_is_not_configured(cls, value):
         return None if value == "" else value
 
     @field_validator("database_url")

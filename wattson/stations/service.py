@@ -16,6 +16,7 @@ from wattson.db.errors import unavailable
 from wattson.db.lookup import get_or_404
 from wattson.errors import Conflict, Invalid, NotFound
 from wattson.locations.models import Location
+from wattson.security_events.service import record_security_changes
 from wattson.sessions.models import ACTIVE as ACTIVE_SESSION, MeterValue, Session
 from wattson.stations.identifiers import evse_id_problem, normalise_evse_id
 from wattson.stations.models import ChargePoint, Connector, Evse, StationEvent, StatusEvent
@@ -77,6 +78,8 @@ class StationService:
         self.gateways_tls: Callable[[], Awaitable[tuple[bool, bool]]] | None = None
         self.writer = StationWriter(db)  # presence, boot and status: written in batches (writer.py)
         self.passwords, self.derivations = VerifiedPasswords(), Derivations()  # password_check.py
+        #: told the id of each station answered Pending at boot (Provisioning.booted_pending)
+        self.pending_boot: Callable[[str], None] | None = None
 
     # --- registry ---------------------------------------------------------------------------
     async def create(self, id: str, name: str | None = None, registration_status: str = "Accepted", *,
@@ -137,7 +140,11 @@ class StationService:
                     await _check_location(s, changes["location_id"])
                 for name, value in changes.items():
                     setattr(cp, name, value)
+                old_profile, had_password = cp.security_profile, cp.password_hash is not None
                 self._apply_security(cp, security, hashed, tls)
+                # security events (docs/security.md), kept exactly when the change is
+                record_security_changes(s, id, old_profile, cp.security_profile,
+                                        security.get("password") is not None, had_password)
         return await self.get(id)
 
     async def _tls(self) -> tuple[bool, bool]:
@@ -147,6 +154,11 @@ class StationService:
             return self.tls, self.client_ca
         tls, client_ca = await self.gateways_tls()
         return self.tls or tls, self.client_ca or client_ca
+
+    async def profile_unavailable(self, profile: int) -> str | None:
+        """Why this system cannot serve security ``profile`` as configured (which variables to
+        set), or None when it can."""
+        return _profile_unavailable(profile, *await self._tls())
 
     async def _hashed(self, password: str | None) -> str | None:
         """The hash of an acceptable ``password``, derived in a worker thread before any
@@ -413,8 +425,12 @@ class StationService:
 
     # --- station-reported facts -------------------------------------------------------------
     async def boot(self, id: str, info: BootInfo) -> str:
-        """Store what the station says about itself; answer with its registration status."""
-        return await self.writer.submit(Boot(id, info))
+        """Store what the station says about itself; answer with its registration status. A
+        Pending one is told to the provisioning (``pending_boot``: stations/provisioning.py)."""
+        status = await self.writer.submit(Boot(id, info))
+        if status == "Pending" and self.pending_boot is not None:
+            self.pending_boot(id)
+        return status
 
     async def report_status(self, id: str, report: StatusReport) -> None:
         """Keep the report in the status history; show it on the station or connector (created
@@ -520,6 +536,21 @@ def credentials_problem(profile: int, password_hash: str | None, given: Credenti
     if profile >= 1 and (given.verified_against is None or given.verified_against != password_hash):
         return "wrong password"  # not verified, or against a hash since replaced (StationService.connect)
     return None
+
+
+def admitted_profile(profile: int, pending: int | None, password_hash: str | None,
+                     given: Credentials) -> tuple[int | None, str | None]:
+    """The security profile a connection is admitted on, or None with the reason it falls short.
+
+    While an upgrade is pending (``pending`` above ``profile``) the station may connect on either
+    profile: it falls back to the old one when the new one fails (OCPP 2.0.1 A05, 1.6 security
+    whitepaper). The pending profile is tried first: a connection that meets it completes the
+    upgrade, and from then on the stored profile alone decides again (no downgrade)."""
+    if pending is not None and pending > profile and credentials_problem(
+            pending, password_hash if pending in (1, 2) else None, given) is None:
+        return pending, None
+    problem = credentials_problem(profile, password_hash, given)
+    return (None, problem) if problem else (profile, None)
 
 
 def _profile_unavailable(profile: int, tls: bool, client_ca: bool) -> str | None:

@@ -20,7 +20,7 @@ nothing. Heartbeats emit nothing.
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, case, insert, or_, select, update
 
 from wattson.db import Database, utcnow
 from wattson.db.group_commit import GroupCommit
@@ -33,7 +33,8 @@ from wattson.webhooks import producers
 CACHED_CONNECTORS = 100_000
 
 _cps, _evses, _connectors = ChargePoint.__table__, Evse.__table__, Connector.__table__
-_READ = select(_cps.c.id, _cps.c.security_profile, _cps.c.password_hash, _cps.c.registration_status)
+_READ = select(_cps.c.id, _cps.c.security_profile, _cps.c.password_hash, _cps.c.registration_status,
+               _cps.c.pending_security_profile)
 _now = bindparam("now", type_=_cps.c.last_seen.type)
 _ONLINE = update(_cps).where(_cps.c.id == bindparam("cp")).values(
     network_status=ONLINE, ocpp_version=bindparam("version"), connected_at=_now, last_seen=_now,
@@ -43,6 +44,12 @@ _BOOT = update(_cps).where(_cps.c.id == bindparam("cp")).values(
     firmware_version=bindparam("firmware"), boot_info=bindparam("extra", type_=_cps.c.boot_info.type),
     booted_at=_now, last_seen=_now)
 _SEEN = update(_cps).where(_cps.c.id == bindparam("cp")).values(last_seen=_now)
+#: A connection met the pending security profile: it is the station's now (profile 3 keeps no password).
+_profile = bindparam("profile", type_=_cps.c.security_profile.type)
+_UPGRADED = update(_cps).where(_cps.c.id == bindparam("cp"), _cps.c.pending_security_profile == _profile).values(
+    security_profile=_profile, pending_security_profile=None, security_upgrade="completed",
+    security_upgrade_reason=None, security_upgrade_at=_now,
+    password_hash=case((_profile == 3, None), else_=_cps.c.password_hash))
 _LAYOUT = (select(_evses.c.charge_point_id, _evses.c.number, _evses.c.id, _connectors.c.number, _connectors.c.id,
                   _connectors.c.hardware_status, _connectors.c.error_code, _connectors.c.status_at)
            .outerjoin(_connectors, _connectors.c.evse_id == _evses.c.id))
@@ -110,12 +117,12 @@ class StationWriter(GroupCommit):
     _failed = forget
 
     async def _write(self, conn, items: list, changes: set) -> list:
-        from wattson.stations.service import credentials_problem  # the service imports this module
+        from wattson.stations.service import admitted_profile  # the service imports this module
         now = utcnow()
         results: list = [None] * len(items)
         asked = {op.id for op in items if isinstance(op, (Connect, Boot))}
         known = {row.id: row for row in await conn.execute(_READ.where(_cps.c.id.in_(asked)))} if asked else {}
-        online, new, boots, events, seen, statuses, gone = [], [], [], [], [], [], []
+        online, new, boots, events, seen, statuses, gone, upgraded = [], [], [], [], [], [], [], []
         for n, op in enumerate(items):
             row = known.get(op.id)
             if isinstance(op, Connect):
@@ -127,11 +134,16 @@ class StationWriter(GroupCommit):
                         results[n] = "Accepted"
                         changes.add(("station", op.id))
                     continue
-                problem = credentials_problem(row.security_profile, row.password_hash, op.credentials)
+                profile, problem = admitted_profile(row.security_profile, row.pending_security_profile,
+                                                    row.password_hash, op.credentials)
                 if problem:
                     results[n] = Unauthenticated(f"charge point {op.id!r} is on security profile "
                                                  f"{row.security_profile}: {problem}")
                     continue
+                if profile != row.security_profile:  # the upgrade is done: the old profile is refused from now on
+                    upgraded.append({"cp": op.id, "profile": profile, "now": now})
+                    events.append({"charge_point_id": op.id, "kind": "security_upgrade", "timestamp": now, "data": {
+                        "state": "completed", "security_profile": profile, "previous": row.security_profile}})
                 online.append({"cp": op.id, "version": op.ocpp_version, "now": now, "node": self.node_id})
                 self._shown.pop(op.id, None)  # written elsewhere while it was away, perhaps
                 changes.add(("station", op.id))
@@ -155,7 +167,7 @@ class StationWriter(GroupCommit):
         offline = await self._offline(conn, gone, now, changes) if gone else []
         if new:
             await conn.execute(insert(_cps), new)
-        for statement, rows in ((_ONLINE, online), (_BOOT, boots), (_SEEN, seen)):
+        for statement, rows in ((_ONLINE, online), (_BOOT, boots), (_SEEN, seen), (_UPGRADED, upgraded)):
             if rows:
                 await conn.execute(statement, rows)
         if events:

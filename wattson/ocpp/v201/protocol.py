@@ -19,6 +19,7 @@ from wattson.stations.reservations import EXPIRED, REMOVED
 from wattson.stations.service import BootInfo, StatusReport
 
 log = logging.getLogger("wattson.ocpp")
+WRITE_ONLY_SECRET = ("SecurityCtrlr", "BasicAuthPassword")
 
 
 class Ocpp201(Protocol):
@@ -107,6 +108,8 @@ class Ocpp201(Protocol):
             learnt, source = read_values(response["getVariableResult"]), GET
         elif action == "SetVariables":
             learnt, source = written_values(request["setVariableData"], response["setVariableResult"]), SET
+            # a password the station took is never kept in clear (its hash is: security_upgrade.py)
+            learnt = [v for v in learnt if (v.address.component, v.address.variable) != WRITE_ONLY_SECRET]
         if learnt:
             await self.services.device_model.store(conn.charge_point_id, learnt, source)
 
