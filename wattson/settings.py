@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     auto_register: bool = Field(False, description="Accept unknown stations and register them on connect.")
     heartbeat_interval: int = Field(300, ge=1, description="Seconds, sent in BootNotification responses.")
     command_timeout: float = Field(30.0, gt=0, description="Seconds to wait for a station's reply.")
+    default_items_per_message: int | None = Field(
+        None, ge=1, description="Entries per GetVariables, SetVariables or GetReport for a 2.x station whose device "
+                                "model has not said its ItemsPerMessage; unset: no limit (docs/ocpp.md).")
+    default_bytes_per_message: int | None = Field(
+        None, ge=1, description="Bytes per GetVariables, SetVariables or GetReport message for a 2.x station whose "
+                                "device model has not said its BytesPerMessage; unset: no limit (docs/ocpp.md).")
     stale_session_available_s: float = Field(
         900.0, ge=0, description="Close an active session whose station has been connected this many seconds "
                                  "and reported its connector Available (after the session's last reading) this "

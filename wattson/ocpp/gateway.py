@@ -34,6 +34,7 @@ from wattson.ocpp.frame_log import FrameLog
 from wattson.ocpp.protocol import Protocol
 from wattson.ocpp.rpc import RpcError
 from wattson.ocpp.throttle import Throttle
+from wattson.ocpp.v201 import batching
 from wattson.stations import commands as c
 from wattson.stations.identity import identity_problem
 from wattson.stations.service import Credentials
@@ -286,6 +287,31 @@ class Gateway:
         if conn is None:
             return c.Outcome(c.FAILED, action, payload, error_code="StationOffline",
                              error_description="the station is not connected")
+        plan = await conn.protocol.batches(conn, action, payload)
+        if plan is None:
+            return await self._call(conn, action, payload, timeout)
+        return await self._batched(conn, plan, timeout)
+
+    async def _batched(self, conn: Connection, plan: batching.Plan, timeout: float) -> c.Outcome:
+        """A call cut to the station's limits (``v201.batching``): its parts one after another
+        within the one timeout (a cluster's API process waits no longer for the whole), then one
+        outcome. A part refused does not stop the others; a lost connection or time run out does."""
+        loop = asyncio.get_running_loop()
+        deadline, outcomes, stop = loop.time() + timeout, [], None
+        for chunk in plan.chunks:
+            left = deadline - loop.time()
+            if chunk.too_large or stop is not None or left <= 0:
+                outcomes.append(batching.not_sent(plan, chunk, stop or f"no time left of the {timeout:g} s"))
+                continue
+            outcome = await self._call(conn, plan.action, chunk.payload, left)
+            if outcome.error_code == "ConnectionClosed" or outcome.state == c.TIMEOUT:
+                stop = f"an earlier message was not answered ({outcome.error_description})"
+            outcomes.append(outcome)
+        log.info("%s %s cut into %d messages (limits: %s items, %s bytes)", conn.charge_point_id, plan.action,
+                 len(plan.chunks), plan.limits.items, plan.limits.bytes)
+        return batching.merge(plan, outcomes)
+
+    async def _call(self, conn: Connection, action: str, payload: dict, timeout: float) -> c.Outcome:
         try:
             response = await conn.call(action, payload, timeout)
         except TimeoutError:

@@ -68,6 +68,11 @@ class Protocol:
         """Learn from a station's valid answer to one of our calls (e.g. configuration values it
         reported); most answers teach nothing beyond the command's outcome."""
 
+    async def batches(self, conn: "Connection", action: str, payload: dict):
+        """The calls a call of ours must be cut into to fit the station's limits, as a
+        ``v201.batching.Plan``; None: send it as it is (every call, in most versions)."""
+        return None
+
     def build_command(self, name: str, params: BaseModel) -> tuple[str, dict]:
         builder = self.commands.get(name)
         if builder is None:

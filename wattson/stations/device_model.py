@@ -13,6 +13,7 @@ from wattson.db import Database, utcnow
 from wattson.stations.models import DeviceVariable
 
 REPORT, GET, SET = "report", "get", "set"
+LIMITS_COMPONENT = "DeviceDataCtrlr"  # where a station says how much one message may hold
 _CHUNK = 500  # keys per look-up: well under every database's bound-parameter limit
 
 
@@ -74,6 +75,19 @@ class DeviceModelService:
                         row = DeviceVariable(charge_point_id=charge_point_id, key=key, **_address(latest[key].address))
                         s.add(row)
                     _apply(row, latest[key], source)
+
+    async def message_limits(self, charge_point_id: str, action: str) -> tuple[str | None, str | None]:
+        """The values the station gave for DeviceDataCtrlr.ItemsPerMessage and BytesPerMessage of
+        ``action`` (GetVariables, SetVariables, GetReport): how much one such message may hold.
+        One look-up by the unique index, per command: cheap beside the round trip to the station,
+        and never stale, whichever process stored the values."""
+        keys = {VariableAddress(LIMITS_COMPONENT, name, variable_instance=action).key: name
+                for name in ("ItemsPerMessage", "BytesPerMessage")}
+        async with self.db.session() as s:
+            found = dict((await s.execute(select(DeviceVariable.key, DeviceVariable.value).where(
+                DeviceVariable.charge_point_id == charge_point_id, DeviceVariable.key.in_(keys)))).all())
+        values = {name: found.get(key) for key, name in keys.items()}
+        return values["ItemsPerMessage"], values["BytesPerMessage"]
 
     async def find(self, charge_point_id: str, limit: int, after_id: int | None = None, *,
                    component: str | None = None, variable: str | None = None,

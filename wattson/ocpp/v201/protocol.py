@@ -11,7 +11,7 @@ from wattson.ocpp.convert import format_time, parse_time
 from wattson.ocpp.datatransfer import answer_data_transfer
 from wattson.ocpp.protocol import Protocol
 from wattson.ocpp.readings import report_dropped
-from wattson.ocpp.v201 import commands
+from wattson.ocpp.v201 import batching, commands
 from wattson.ocpp.v201.convert import (id_tag_of, id_token_info, read_values, reported_values, samples_of,
                                        tx_event, written_values)
 from wattson.stations.device_model import GET, REPORT, SET
@@ -112,6 +112,17 @@ class Ocpp201(Protocol):
             learnt = [v for v in learnt if (v.address.component, v.address.variable) != WRITE_ONLY_SECRET]
         if learnt:
             await self.services.device_model.store(conn.charge_point_id, learnt, source)
+
+    async def batches(self, conn, action: str, payload: dict) -> batching.Plan | None:
+        """GetVariables, SetVariables and GetReport cut to what the station said one message may
+        hold (DeviceDataCtrlr.ItemsPerMessage / BytesPerMessage), else to the configured defaults."""
+        if action not in batching.LISTS:
+            return None
+        items, size = await self.services.device_model.message_limits(conn.charge_point_id, action)
+        settings = self.services.settings
+        default = batching.Limits(settings.default_items_per_message, settings.default_bytes_per_message)
+        plan = batching.split(action, payload, batching.limits_of(items, size, default))
+        return plan if plan.needed else None
 
     def _recorder(self, kind: str, answer: dict | None = None):
         """A handler that keeps the message as a station event and gives a fixed answer."""
