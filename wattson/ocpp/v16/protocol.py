@@ -3,6 +3,7 @@
 1.6 has no EVSE level: connectorId N is EVSE N with connector 1, connectorId 0 the station.
 """
 
+import logging
 from datetime import datetime, timezone
 
 from wattson.access.rules import AuthResult
@@ -15,6 +16,7 @@ from wattson.ocpp.v16 import commands
 from wattson.sessions.meter import ENERGY_REGISTER, BadReading, Sample, reading_problem
 from wattson.stations.service import BootInfo, StatusReport
 
+log = logging.getLogger("wattson.ocpp")
 _BOOT_EXTRA = ("chargeBoxSerialNumber", "iccid", "imsi", "meterType", "meterSerialNumber")
 
 
@@ -72,8 +74,9 @@ class Ocpp16(Protocol):
     }
     follow_ups = {
         "UpdateFirmware": frozenset({"FirmwareStatusNotification"}),
-        "SignedUpdateFirmware": frozenset({"FirmwareStatusNotification"}),
+        "SignedUpdateFirmware": frozenset({"SignedFirmwareStatusNotification", "FirmwareStatusNotification"}),
         "GetDiagnostics": frozenset({"DiagnosticsStatusNotification"}),
+        "GetLog": frozenset({"LogStatusNotification"}),
     }
     triggered_actions = {"SignChargePointCertificate": "SignCertificate"}
 
@@ -90,6 +93,10 @@ class Ocpp16(Protocol):
             "DiagnosticsStatusNotification": self.diagnostics_status,
             "FirmwareStatusNotification": self.firmware_status,
             "SignCertificate": self.sign_certificate,  # the security extension (pki/)
+            # the OCPP 1.6 security extension: the same facts as 2.x's messages of these names
+            "SecurityEventNotification": self.security_event,
+            "LogStatusNotification": self.log_status,
+            "SignedFirmwareStatusNotification": self.firmware_status,
         }
 
     def command_table(self):
@@ -172,8 +179,22 @@ class Ocpp16(Protocol):
         return {"status": "Accepted" if refusal is None else "Rejected"}
 
     async def firmware_status(self, conn, p: dict) -> dict:
+        """FirmwareStatusNotification, and the security extension's SignedFirmwareStatusNotification
+        (its statuses and a requestId): both are the station's firmware status."""
         await self.services.stations.record_event(conn.charge_point_id, "firmware_status", p,
                                                   firmware_status=p["status"])
+        return {}
+
+    async def security_event(self, conn, p: dict) -> dict:
+        log.warning("%s security event %s: %s", conn.charge_point_id, p["type"], p.get("techInfo", ""))
+        await self.services.stations.record_event(conn.charge_point_id, "security_event", p,
+                                                  parse_time(p["timestamp"]))
+        return {}
+
+    async def log_status(self, conn, p: dict) -> dict:
+        """A log upload asked for by GetLog: its progress is the station's diagnostics status."""
+        await self.services.stations.record_event(conn.charge_point_id, "log_status", p,
+                                                  diagnostics_status=p["status"])
         return {}
 
 
