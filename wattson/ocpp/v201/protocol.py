@@ -7,6 +7,7 @@ onto the domain; evseId 0 is the station itself.
 import logging
 from datetime import datetime, timezone
 
+from wattson.db.errors import unavailable
 from wattson.ocpp.convert import format_time, parse_time
 from wattson.ocpp.datatransfer import answer_data_transfer
 from wattson.ocpp.protocol import Protocol
@@ -118,7 +119,14 @@ class Ocpp201(Protocol):
         hold (DeviceDataCtrlr.ItemsPerMessage / BytesPerMessage), else to the configured defaults."""
         if action not in batching.LISTS:
             return None
-        items, size = await self.services.device_model.message_limits(conn.charge_point_id, action)
+        try:
+            items, size = await self.services.device_model.message_limits(conn.charge_point_id, action)
+        except Exception as error:
+            if not unavailable(error):
+                raise
+            log.warning("%s %s: its message limits not read (database unavailable): the defaults apply",
+                        conn.charge_point_id, action)
+            items = size = None
         settings = self.services.settings
         default = batching.Limits(settings.default_items_per_message, settings.default_bytes_per_message)
         plan = batching.split(action, payload, batching.limits_of(items, size, default))
