@@ -31,6 +31,7 @@ from wattson.sessions.service import SessionService
 from wattson.sessions.stale import StalePolicy, StaleSessions
 from wattson.sessions.transactions import TransactionService
 from wattson.settings import Settings
+from wattson.station_cost.service import StationCost
 from wattson.stations.command_service import CommandService
 from wattson.stations.device_model import DeviceModelService
 from wattson.stations.provisioning import Provisioning, load_steps
@@ -71,6 +72,7 @@ class Services:
     ocpi: Ocpi | None = None
     diagnostics: DiagnosticsService | None = None  # connection diagnostics (diagnostics/), set by Runtime
     webhooks: WebhookService | None = None  # subscriptions and deliveries (webhooks/), set by build_services
+    station_cost: StationCost | None = None  # running and final costs told to stations (station_cost/), set by Runtime
 
 
 def build_services(settings: Settings) -> Services:
@@ -131,6 +133,8 @@ class Runtime:
                     if settings.bus_url else None)
         self.services.commands = CommandService(self.services.db, self.bus or self.gateway, self.services.sessions,
                                                 self.services.reservations, settings.command_timeout)
+        self.services.station_cost = StationCost(self.services.db, self.services.billing, settings.cost_update_s,
+                                                 settings.command_timeout, self.services.commands.bus)
         self.services.certificates = CertificateService(self.services.db, self.services.stations,
                                                         self.services.commands, build_signer(settings), settings)
         self.services.ocpi = Ocpi(self.services)
@@ -189,8 +193,10 @@ class Runtime:
         self.services.reservations.start()  # stores expiries, with their reservation.ended
         self.services.certificates.start()  # renews station certificates about to expire (pki/service.py)
         self.services.webhooks.deliverer.start()  # fan-out, signed deliveries, pruning (webhooks/delivery.py)
+        self.services.station_cost.start()  # running costs to stations, 1.6 final costs (station_cost/)
 
     async def _stop_jobs(self) -> None:
+        await self.services.station_cost.stop()
         await self.services.webhooks.deliverer.stop()
         await self.services.stale.stop()
         await self.services.reservations.stop()

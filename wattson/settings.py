@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     stale_session_sweep_s: float = Field(60.0, gt=0, description="How often the stale session policy looks.")
     reservation_sweep_s: float = Field(30.0, gt=0, description="How often the worker stores passed reservations as "
                                                               "expired, each with its reservation.ended event.")
+    cost_update_s: float = Field(60.0, ge=0, description="Seconds between two running costs told to a station "
+                                                         "for one priced transaction (2.x CostUpdated, 1.6 "
+                                                         "California RunningCost), sooner when its rate may "
+                                                         "change; 0: none (docs/station-cost.md).")
     boot_retry_interval: int = Field(60, ge=1, description="Seconds a Pending or Rejected station waits before booting again.")
     api_key_attempts: int = Field(20, ge=1, description="Wrong API keys one client address may send (within 10 "
                                                         "minutes of each other) before it is answered 429.")

@@ -10,6 +10,7 @@ from wattson.ocpi import models as ocpi  # noqa: F401
 from wattson.payments import models as payments  # noqa: F401
 from wattson.pki import models as pki  # noqa: F401
 from wattson.sessions import models as sessions  # noqa: F401
+from wattson.station_cost import models as station_cost  # noqa: F401
 from wattson.stations import models as stations  # noqa: F401
 from wattson.tariffs import models as tariffs  # noqa: F401
 from wattson.webhooks import models as webhooks  # noqa: F401

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -79,6 +80,16 @@ class RemoteStop(TransactionRef):
         if (self.session_id is None) == (self.transaction_id is None):
             raise ValueError("give exactly one of session_id or transaction_id")
         return self
+
+
+class CostUpdated(RemoteStop):
+    """Tell a 2.x station the running total cost of a transaction, incl. VAT, in the currency of
+    its TariffCostCtrlr.Currency (OCPP 2.0.1 I02). The worker sends it by itself while a priced
+    transaction runs (docs/station-cost.md); an operator may send one too."""
+
+    model_config = examples({"session_id": 42, "total_cost": "3.15"})
+
+    total_cost: Decimal = Field(ge=0, max_digits=18, decimal_places=6, description="Incl. VAT.")
 
 
 class Reset(Params):
@@ -500,6 +511,7 @@ CATALOGUE: dict[str, type[Params]] = {
     "get-charging-profiles": GetChargingProfiles,
     "get-log": GetLog,
     "get-transaction-status": GetTransactionStatus,
+    "cost-updated": CostUpdated,
     "set-network-profile": SetNetworkProfile,
     "install-certificate": InstallCertificate,
     "get-installed-certificate-ids": GetInstalledCertificateIds,

@@ -13,6 +13,9 @@ from wattson.db import Database, utcnow
 from wattson.stations.models import DeviceVariable
 
 REPORT, GET, SET = "report", "get", "set"
+#: OCPP 1.6 has no device model: its configuration keys (GetConfiguration answers, accepted
+#: ChangeConfigurations) are kept as the variables of this one component, named by key
+V16_CONFIGURATION = "OCPP16Configuration"
 LIMITS_COMPONENT = "DeviceDataCtrlr"  # where a station says how much one message may hold
 _CHUNK = 500  # keys per look-up: well under every database's bound-parameter limit
 

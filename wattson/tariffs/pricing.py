@@ -175,6 +175,19 @@ def price_session(tariff: Mapping[str, Any], intervals: Sequence[Interval], time
         return _assemble(tariff, elements, spans, _pieces(elements, spans, zone), zone)
 
 
+def rate_changes(tariff: Mapping[str, Any], start: datetime, after: datetime, until: datetime,
+                 time_zone: str) -> tuple[list[datetime], list[Decimal]]:
+    """Where the price of a session started at ``start`` may change: the instants in
+    (``after``, ``until``] at which a time, date, weekday or duration restriction may flip, and the
+    energies so far (Wh) at which a kWh restriction may. A station showing a running cost is
+    told again at these (station_cost/)."""
+    elements = _parse_elements(tariff)
+    low, high = _us(start), _us(until) + 1
+    instants = [_EPOCH + timedelta(microseconds=us) for us in _cuts(elements, low, high, ZoneInfo(time_zone))
+                if us > _us(after)]
+    return instants, sorted({wh for e in elements for wh in e.restrictions.energy_bounds_wh()})
+
+
 # --- the tariff ------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from wattson.ocpp.readings import report_dropped
 from wattson.ocpp.rpc import RpcError
 from wattson.ocpp.v16 import commands
 from wattson.sessions.meter import ENERGY_REGISTER, BadReading, Sample, reading_problem
+from wattson.stations.device_model import GET, SET, V16_CONFIGURATION, VariableAddress, VariableValue
 from wattson.stations.service import BootInfo, StatusReport
 
 log = logging.getLogger("wattson.ocpp")
@@ -42,6 +43,12 @@ def samples_of(meter_values: list[dict], dropped: list[BadReading] | None = None
                                   phase=sv.get("phase"), context=sv.get("context", "Sample.Periodic"),
                                   location=sv.get("location", "Outlet"), format=fmt))
     return samples
+
+
+def configuration_values(keys: list[dict]) -> list[VariableValue]:
+    """A GetConfiguration answer's keys as device model values (``V16_CONFIGURATION``)."""
+    return [VariableValue(VariableAddress(V16_CONFIGURATION, k["key"][:50]), value=k.get("value"),
+                          mutability="ReadOnly" if k["readonly"] else "ReadWrite") for k in keys]
 
 
 class Ocpp16(Protocol):
@@ -101,6 +108,18 @@ class Ocpp16(Protocol):
 
     def command_table(self):
         return commands.TABLE
+
+    async def on_reply(self, conn, action: str, request: dict, response: dict) -> None:
+        """Configuration keys read with GetConfiguration, or changed with ChangeConfiguration,
+        join the device model (a California pricing station says so there: station_cost/)."""
+        learnt = None
+        if action == "GetConfiguration":
+            learnt, source = configuration_values(response.get("configurationKey", [])), GET
+        elif action == "ChangeConfiguration" and response["status"] == "Accepted":
+            learnt, source = [VariableValue(VariableAddress(V16_CONFIGURATION, request["key"][:50]),
+                                            value=request["value"])], SET
+        if learnt:
+            await self.services.device_model.store(conn.charge_point_id, learnt, source)
 
     # --- station-initiated ------------------------------------------------------------------
     async def boot_notification(self, conn, p: dict) -> dict:

@@ -268,6 +268,7 @@ TABLE = {
     "get-charging-profiles": get_charging_profiles,
     "get-log": lambda p: log_request(p, LOG_TYPES[p.log_type]),
     "get-transaction-status": lambda p: ("GetTransactionStatus", drop_none({"transactionId": p.transaction_id})),
+    "cost-updated": lambda p: ("CostUpdated", {"totalCost": float(p.total_cost), "transactionId": p.transaction_id}),
     "set-network-profile": set_network_profile,
     "install-certificate": lambda p: ("InstallCertificate", {"certificateType": p.certificate_type,
                                                              "certificate": p.certificate}),

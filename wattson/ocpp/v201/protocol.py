@@ -225,7 +225,11 @@ class Ocpp201(Protocol):
         await report_dropped(self.services.stations, conn.charge_point_id, "TransactionEvent", dropped)
         # A token Wattson inferred (its own remote start's, see sessions/remote_starts.py) is not
         # answered: idTokenInfo answers an idToken sent.
-        return {"idTokenInfo": id_token_info(auth)} if auth is not None and "idToken" in p else {}
+        answer = {"idTokenInfo": id_token_info(auth)} if auth is not None and "idToken" in p else {}
+        if p["eventType"] == "Ended":  # I03: the final cost, the CDR's own figure (station_cost/)
+            answer.update(await self.services.station_cost.ended_answer(conn.charge_point_id,
+                                                                        p["transactionInfo"]["transactionId"]))
+        return answer
 
     async def meter_values(self, conn, p: dict) -> dict:
         """Meter values outside transactions (the station's or an EVSE's own meter)."""
