@@ -40,12 +40,13 @@ def pki(tmp_path_factory):
     return {"ca": ca, "server": ca.server()}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def tls_server(request, pki, tmp_path_factory):
-    """Plain and TLS listeners, client certificates verified, the public wss:// URL configured."""
+    """Plain and TLS listeners, client certificates verified, the public wss:// URL configured; on
+    each database (the writer completes an upgrade in its batch statement)."""
     ca, cert, tls_port = pki["ca"], pki["server"], str(free_port())
     yield from started_once(request, start_server(
-        tmp_path_factory.mktemp("upgrade"), "sqlite", tls_cert=str(cert.cert), tls_key=str(cert.key),
+        tmp_path_factory.mktemp("upgrade"), request.param, tls_cert=str(cert.cert), tls_key=str(cert.key),
         tls_client_ca=str(ca.cert_path), tls_port=tls_port, command_timeout="30",
         public_ocpp_url_tls=f"wss://127.0.0.1:{tls_port}/ocpp"))
 

@@ -101,17 +101,17 @@ class Provisioning:
         task.add_done_callback(self._tasks.discard)
 
     async def _provision(self, charge_point_id: str) -> None:
-        sent = []
         try:
-            for n, step in enumerate(self.steps, 1):
-                try:
-                    record = await self.commands.submit(charge_point_id, step.command, step.params)
-                except WattsonError as error:  # offline, or refused by its version: not sent
-                    return await self._failed(charge_point_id, n, step, error.message, sent)
-                sent.append(record.id)
-                problem = refusal(record)
-                if problem:
-                    return await self._failed(charge_point_id, n, step, problem, sent)
+            try:
+                failure, sent = await self._run(charge_point_id)
+            finally:
+                self._running.discard(charge_point_id)  # a boot from now on starts a run of its own
+            if failure is not None:
+                n, step, reason = failure
+                log.warning("%s stays Pending: provisioning step %d (%s) %s", charge_point_id, n, step.command, reason)
+                await self.stations.record_event(charge_point_id, "provisioning", {
+                    "state": "failed", "step": n, "command": step.command, "reason": reason, "commands": sent})
+                return
             await self.stations.record_event(charge_point_id, "provisioning",
                                              {"state": "completed", "commands": sent})
             log.info("%s provisioned (%d commands accepted): accepting it", charge_point_id, len(sent))
@@ -120,13 +120,21 @@ class Provisioning:
             log.warning("%s: provisioning stopped: %s", charge_point_id, error.message)
         except Exception:
             log.exception("%s: provisioning failed", charge_point_id)
-        finally:
-            self._running.discard(charge_point_id)
 
-    async def _failed(self, charge_point_id: str, n: int, step: Step, reason: str, sent: list[str]) -> None:
-        log.warning("%s stays Pending: provisioning step %d (%s) %s", charge_point_id, n, step.command, reason)
-        await self.stations.record_event(charge_point_id, "provisioning", {
-            "state": "failed", "step": n, "command": step.command, "reason": reason, "commands": sent})
+    async def _run(self, charge_point_id: str) -> tuple[tuple[int, Step, str] | None, list[str]]:
+        """Send the steps in order until one is refused: (step number, step, reason) of that one
+        or None, and the ids of the commands sent."""
+        sent = []
+        for n, step in enumerate(self.steps, 1):
+            try:
+                record = await self.commands.submit(charge_point_id, step.command, step.params)
+            except WattsonError as error:  # offline, or refused by its version: not sent
+                return (n, step, error.message), sent
+            sent.append(record.id)
+            problem = refusal(record)
+            if problem:
+                return (n, step, problem), sent
+        return None, sent
 
     async def drain(self) -> None:
         """At shutdown: runs end as their stations' connections close."""
