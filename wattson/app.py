@@ -24,6 +24,7 @@ from wattson.pki.routes import router as certificates_router
 from wattson.ocpi.api_routes import router as ocpi_operator_router
 from wattson.ocpi.app import create_ocpi_app
 from wattson.runtime import Runtime
+from wattson.security_events.routes import router as security_events_router
 from wattson.sessions.cdr_routes import router as cdrs_router
 from wattson.sessions.routes import router as sessions_router
 from wattson.settings import Settings, get_settings
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None):
     api.include_router(webhook_routes.router)  # outgoing webhooks and their OpenAPI definitions (webhooks/)
     webhook_routes.install_definitions(api)
     api.include_router(diagnostics_router)  # connection diagnostics and the OCPP message log (diagnostics/)
+    api.include_router(security_events_router)  # GET /api/v1/security-events (security_events/)
     api.include_router(security_upgrade_router)  # raising a station's security profile (stations/security_upgrade.py)
     api.include_router(provisioning_router)  # accepting a Pending station (stations/provisioning.py)
     api.include_router(certificates_router)  # station certificates: signing requests, renewal (pki/)

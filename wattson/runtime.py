@@ -25,6 +25,7 @@ from wattson.payments.providers import build_provider
 from wattson.payments.service import PaymentService
 from wattson.pki.service import CertificateService
 from wattson.pki.signers import build_signer
+from wattson.security_events.service import SecurityEventService
 from wattson.sessions.billing import BillingService
 from wattson.sessions.query import SessionQueryService
 from wattson.sessions.service import SessionService
@@ -72,6 +73,7 @@ class Services:
     ocpi: Ocpi | None = None
     diagnostics: DiagnosticsService | None = None  # connection diagnostics (diagnostics/), set by Runtime
     webhooks: WebhookService | None = None  # subscriptions and deliveries (webhooks/), set by build_services
+    security_events: SecurityEventService | None = None  # the security events list (security_events/), set by build_services
     station_cost: StationCost | None = None  # running and final costs told to stations (station_cost/), set by Runtime
 
 
@@ -95,7 +97,7 @@ def build_services(settings: Settings) -> Services:
                     device_model=DeviceModelService(db), tariffs=tariffs, billing=billing,
                     payments=payments, stale=StaleSessions(db, sessions, stale_policy(settings)),
                     operators=OperatorService(db, timedelta(hours=settings.dashboard_session_hours)),
-                    webhooks=WebhookService(db, settings))
+                    webhooks=WebhookService(db, settings), security_events=SecurityEventService(db))
 
 
 def stale_policy(settings: Settings) -> StalePolicy:

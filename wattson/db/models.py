@@ -9,6 +9,7 @@ from wattson.operators import models as operators  # noqa: F401
 from wattson.ocpi import models as ocpi  # noqa: F401
 from wattson.payments import models as payments  # noqa: F401
 from wattson.pki import models as pki  # noqa: F401
+from wattson.security_events import models as security_events  # noqa: F401
 from wattson.sessions import models as sessions  # noqa: F401
 from wattson.station_cost import models as station_cost  # noqa: F401
 from wattson.stations import models as stations  # noqa: F401
