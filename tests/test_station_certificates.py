@@ -5,6 +5,9 @@ nothing sent; renewal by the operator and by the expiry sweep (once per certific
 `command` signer with a small Python program."""
 
 import asyncio
+import base64
+import os
+import subprocess
 import sys
 import textwrap
 from contextlib import asynccontextmanager
@@ -12,7 +15,7 @@ from contextlib import asynccontextmanager
 import pytest
 import websockets
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 from ocpp.routing import on
@@ -93,7 +96,6 @@ async def tls_station(server, cp: str, context, subprotocol: str = "ocpp1.6", pa
 
 
 def basic(user: str, password: str) -> str:
-    import base64
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
@@ -243,7 +245,6 @@ def rsa_csr(cp: str, bits: int) -> str:
 
 
 def csr_without_organization(cp: str) -> str:
-    from cryptography.hazmat.primitives import hashes
     key = ec.generate_private_key(ec.SECP256R1())
     request = x509.CertificateSigningRequestBuilder().subject_name(
         x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cp)])).sign(key, hashes.SHA256())
@@ -288,7 +289,6 @@ async def test_bad_requests_are_rejected_saying_why_and_nothing_is_sent(ca_serve
 
 
 async def test_the_configured_organisation_is_required(ca_server, pki):
-    from cryptography.hazmat.primitives import hashes
     cp = await ca_server.add_station(security_profile=2, password=PASSWORD)
     request = x509.CertificateSigningRequestBuilder().subject_name(x509.Name([
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Another CPO"), x509.NameAttribute(NameOID.COMMON_NAME, cp)])
@@ -401,3 +401,76 @@ async def test_a_signing_program_is_killed_at_its_timeout(tmp_path):
     echo = CommandSigner([sys.executable, "-c", script], timeout=60)
     assert await echo.sign(SigningRequest("CP-1", "V2GCertificate", csr("CP-1"))) == (
         "CP-1 V2GCertificate -----BEGIN CERTIFICATE REQUEST-----")
+
+
+# --- signers from entry points, and unusable signer settings ------------------------------------
+PLUGIN = '''\
+import asyncio
+
+from wattson.pki.signers import SigningFailed
+
+
+class AcmeSigner:
+    name = "acme"
+
+    def __init__(self, settings):
+        self.validity = settings.cert_validity_days
+
+    async def sign(self, request):
+        if request.charge_point_id.startswith("CP-NOPE"):
+            raise SigningFailed("acme says no to " + request.charge_point_id)
+        if request.charge_point_id.startswith("CP-HANG"):
+            await asyncio.sleep(3600)
+        return "not a chain at all"
+
+
+def make(settings):
+    return AcmeSigner(settings)
+'''
+
+
+def install_plugin(directory):
+    """A distribution declaring the signer `acme` in wattson.certificate_signers, on ``directory``."""
+    (directory / "acme_signer.py").write_text(PLUGIN)
+    info = directory / "acme_signer-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-signer\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[wattson.certificate_signers]\nacme = acme_signer:make\n")
+
+
+@pytest.fixture
+def plugin_server(tmp_path, monkeypatch):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    install_plugin(plugins)
+    monkeypatch.setenv("PYTHONPATH", str(plugins))  # the server process finds the distribution there
+    yield from start_server(tmp_path, "sqlite", cert_signer="acme", cert_signer_timeout="1")
+
+
+async def test_a_signer_from_an_entry_point_and_what_it_gets_wrong(plugin_server):
+    """The operator's signer is loaded by name; its refusal, an answer that is no chain and no
+    answer in time fail the record and send the station nothing."""
+    nope, wrong = await plugin_server.add_station(f"CP-NOPE-{unique()}"), await plugin_server.add_station()
+    hang = await plugin_server.add_station(f"CP-HANG-{unique()}")
+    for cp, reason in ((nope, f"acme says no to {nope}"),
+                       (wrong, "the signer's answer is not a chain of PEM certificates"),
+                       (hang, "the signer did not answer within 1 s")):
+        async with station(plugin_server.ws_url, cp, ("ocpp2.0.1",)) as st:
+            await st.ok("BootNotification", BOOT_201)
+            assert await st.ok("SignCertificate", {"csr": csr(cp)}) == {"status": "Accepted"}
+            row = await record_in(plugin_server, cp, "failed")
+        assert row["reason"] == reason and row["chain"] is None
+        assert await commands_sent(plugin_server, cp) == []
+
+
+@pytest.mark.parametrize("variables, message", [
+    ({"WATTSON_CERT_SIGNER": "nope"}, "wattson: WATTSON_CERT_SIGNER: no signer 'nope'; use ca, command or an entry "
+                                      "point of the group wattson.certificate_signers"),
+    ({"WATTSON_CERT_SIGNER": "command"}, "wattson: WATTSON_CERT_SIGNER=command needs WATTSON_CERT_SIGNER_COMMAND"),
+], ids=["unknown", "no-command"])
+def test_serve_stops_at_an_unusable_signer(tmp_path, variables, message):
+    env = {**os.environ, "WATTSON_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", **variables}
+    result = subprocess.run([sys.executable, "-m", "wattson", "serve", "--port", "0"], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(message), result.stderr

@@ -33,6 +33,11 @@ IN_USE = (SENT, ACCEPTED_BY_STATION)
 #: the TriggerMessage that has a station send a new SignCertificate, by certificate type
 TRIGGERS = {None: "SignChargingStationCertificate", rules.CHARGING_STATION: "SignChargingStationCertificate",
             rules.V2G: "SignV2GCertificate"}
+#: signings under way at once: a station sending request after request (or many stations after
+#: a CA change) queues them rather than starting a signing program for each at once
+SIGNING_AT_ONCE = 4
+#: beyond WATTSON_CERT_SIGNER_TIMEOUT: a command signer's own timeout (it kills the program) comes first
+TIMEOUT_GRACE_S = 2.0
 NO_SIGNER = rules.Refusal(rules.NO_SIGNER, "no certificate signer is configured (WATTSON_CA_CERT and "
                                            "WATTSON_CA_KEY, or WATTSON_CERT_SIGNER)")
 
@@ -42,10 +47,12 @@ class CertificateService:
                  settings: Settings):
         self.db, self.stations, self.commands, self.signer = db, stations, commands, signer
         self.organization = settings.cert_organization
+        self.signer_timeout = settings.cert_signer_timeout
         self.renew_within = timedelta(days=settings.cert_renew_days)
         self.sweep_every_s = settings.cert_sweep_s
         self._sweep = Loop("certificate-renewal")
         self._signing: set[asyncio.Task] = set()
+        self._signers = asyncio.Semaphore(SIGNING_AT_ONCE)
         # A station may answer CertificateSigned before its command id is stored with the record:
         # storing it and reading the answer take turns.
         self._sending = asyncio.Lock()
@@ -83,8 +90,14 @@ class CertificateService:
         """Have the signer sign; the record signed with its certificate's facts, or failed."""
         request = SigningRequest(row.charge_point_id, row.certificate_type or rules.CHARGING_STATION, row.csr)
         try:
-            chain = await self.signer.sign(request)
+            async with self._signers:
+                chain = await asyncio.wait_for(self.signer.sign(request), self.signer_timeout + TIMEOUT_GRACE_S)
             issued = rules.read_chain(chain, row.csr)
+        except TimeoutError:
+            error = f"the signer did not answer within {self.signer_timeout:g} s"
+            log.warning("%s certificate request %s: not signed: %s", row.charge_point_id, row.id, error)
+            await self._move(row, FAILED, reason=error, csr=None)
+            return False
         except (SigningFailed, ValueError) as error:
             log.warning("%s certificate request %s: not signed: %s", row.charge_point_id, row.id, error)
             await self._move(row, FAILED, reason=str(error), csr=None)

@@ -5,7 +5,6 @@ leaf first, or raises ``SigningFailed`` saying why (docs/security.md).
 """
 
 import asyncio
-import logging
 import os
 import shlex
 from dataclasses import dataclass
@@ -16,8 +15,6 @@ from wattson.errors import Invalid
 from wattson.pki.authority import CertificateAuthority
 from wattson.pki.csr import V2G
 from wattson.settings import Settings
-
-log = logging.getLogger("wattson.pki")
 
 ENTRY_POINTS = "wattson.certificate_signers"
 STDERR_SHOWN = 500  # characters of a failed command's error output kept in the record
@@ -86,6 +83,9 @@ class CommandSigner:
             process.kill()
             await process.wait()
             raise SigningFailed(f"the signing command did not finish within {self.timeout:g} s") from None
+        except asyncio.CancelledError:  # shutting down: the program must not outlive the request
+            process.kill()
+            raise
         if process.returncode != 0:
             said = err.decode(errors="replace").strip()[-STDERR_SHOWN:]
             raise SigningFailed(f"the signing command exited with status {process.returncode}"
