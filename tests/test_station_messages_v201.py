@@ -265,7 +265,7 @@ async def test_notifications_are_kept_as_station_events(server):
             "requestedEnergyTransfer": "AC_three_phase"}}) == {"status": "Rejected"}
         assert (await st.ok("GetCertificateStatus", {"ocspRequestData": {
             "hashAlgorithm": "SHA256", "issuerNameHash": "a" * 64, "issuerKeyHash": "b" * 64, "serialNumber": "01",
-            "responderURL": "http://ocsp.example.com"}}))["status"] == "Failed"
+            "responderURL": "http://127.0.0.1:9/"}}))["status"] == "Failed"  # loopback: refused, never asked
         assert await st.ok("ReservationStatusUpdate", {"reservationId": 777, "reservationUpdateStatus": "Expired"}) == {}
     async with server.api() as api:
         events = (await api.get(f"/api/v1/charge-points/{cp}/events", params={"limit": 50})).json()["data"]

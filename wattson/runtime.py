@@ -25,6 +25,8 @@ from wattson.payments.providers import build_provider
 from wattson.payments.service import PaymentService
 from wattson.pki.service import CertificateService
 from wattson.pki.signers import build_signer
+from wattson.pki.contracts import ContractCertificates, build_provider as build_contract_provider
+from wattson.pki.ocsp import OcspResponders
 from wattson.security_events.service import SecurityEventService
 from wattson.sessions.billing import BillingService
 from wattson.sessions.query import SessionQueryService
@@ -67,13 +69,15 @@ class Services:
     stale: StaleSessions
     operators: OperatorService
     commands: CommandService | None = None
+    certificates: CertificateService | None = None  # station certificates (pki/), set by Runtime
     security_upgrades: SecurityUpgrades | None = None  # raising security profiles, set by Runtime
     provisioning: Provisioning | None = None  # Boot Pending provisioning and accepting, set by Runtime
-    certificates: CertificateService | None = None  # station certificates (pki/), set by Runtime
     ocpi: Ocpi | None = None
     diagnostics: DiagnosticsService | None = None  # connection diagnostics (diagnostics/), set by Runtime
     webhooks: WebhookService | None = None  # subscriptions and deliveries (webhooks/), set by build_services
     security_events: SecurityEventService | None = None  # the security events list (security_events/), set by build_services
+    ocsp: OcspResponders | None = None  # GetCertificateStatus for stations (pki/ocsp.py), set by build_services
+    contracts: ContractCertificates | None = None  # Get15118EVCertificate (pki/contracts.py), set by build_services
     station_cost: StationCost | None = None  # running and final costs told to stations (station_cost/), set by Runtime
 
 
@@ -97,7 +101,10 @@ def build_services(settings: Settings) -> Services:
                     device_model=DeviceModelService(db), tariffs=tariffs, billing=billing,
                     payments=payments, stale=StaleSessions(db, sessions, stale_policy(settings)),
                     operators=OperatorService(db, timedelta(hours=settings.dashboard_session_hours)),
-                    webhooks=WebhookService(db, settings), security_events=SecurityEventService(db))
+                    webhooks=WebhookService(db, settings), security_events=SecurityEventService(db),
+                    ocsp=OcspResponders(settings.ocsp_timeout_s, settings.ocsp_cache_s, settings.ocsp_allow_private),
+                    contracts=ContractCertificates(build_contract_provider(settings),
+                                                   settings.contract_cert_timeout_s))
 
 
 def stale_policy(settings: Settings) -> StalePolicy:
@@ -216,6 +223,8 @@ class Runtime:
         if self.bus is not None:
             await self.bus.close()
         await self.services.diagnostics.stop()
+        await self.services.ocsp.close()
+        await self.services.contracts.close()
         await self.nodes.leave()
         await self.services.db.dispose()
 

@@ -205,6 +205,22 @@ class Settings(BaseSettings):
     webhook_session_update_s: float = Field(60.0, ge=0, description="Seconds between two session.updated events "
                                                                     "of one session at least (0: every reading).")
 
+    # OCSP and ISO 15118 contract certificates for stations (docs/security.md#ocsp-and-iso-15118-contract-certificates).
+    ocsp_timeout_s: float = Field(5.0, gt=0, le=60, description="Seconds an OCSP responder has to answer a "
+                                                                "station's GetCertificateStatus, all told.")
+    ocsp_cache_s: float = Field(3600.0, ge=0, description="Longest time an OCSP answer is served again (it is "
+                                                          "never kept past its nextUpdate); 0: never cached.")
+    ocsp_allow_private: bool = Field(False, description="Let stations' OCSP requests go to loopback, private and "
+                                                        "link-local addresses (a responder in the own network).")
+    contract_cert_provider: str | None = Field(
+        None, description="Who answers Get15118EVCertificate: http (a PKI gateway at contract_cert_url), pool "
+                          "(prepared answers in contract_cert_pool, tests and demos) or the name of an entry point "
+                          "in wattson.contract_certificates; unset: Failed NoCertService.")
+    contract_cert_url: str | None = Field(None, description="The PKI gateway the http provider POSTs requests to.")
+    contract_cert_token: str | None = Field(None, description="Bearer token the http provider sends, if any.")
+    contract_cert_pool: Path | None = Field(None, description="Directory of prepared EXI responses (pool provider).")
+    contract_cert_timeout_s: float = Field(10.0, gt=0, le=60, description="Seconds the provider has to answer.")
+
     # The command line (docs/cli.md).
     api_key: str | None = Field(None, description="The operator API key `wattson commands` sends to a running "
                                                   "server (--api-key overrides); the server itself ignores it.")

@@ -4,6 +4,7 @@
 onto the domain; evseId 0 is the station itself.
 """
 
+import base64
 import logging
 from datetime import datetime, timezone
 
@@ -15,6 +16,8 @@ from wattson.ocpp.readings import report_dropped
 from wattson.ocpp.v201 import batching, commands
 from wattson.ocpp.v201.convert import (id_tag_of, id_token_info, read_values, reported_values, samples_of,
                                        tx_event, written_values)
+from wattson.pki.contracts import ContractAnswer, ContractRequest
+from wattson.pki.ocsp import OcspQuery
 from wattson.stations.device_model import GET, REPORT, SET
 from wattson.stations.reservations import EXPIRED, REMOVED
 from wattson.stations.service import BootInfo, StatusReport
@@ -61,6 +64,8 @@ class Ocpp201(Protocol):
                          "SignCombinedCertificate": "SignCertificate"}
     #: NotifyEVChargingNeeds: Wattson computes no schedules (2.1 has a status that says exactly so)
     no_schedule_status = "Rejected"
+    #: longest ocspResult / exiResponse / additionalInfo the version's response schema allows
+    ocsp_result_max, exi_response_max, info_max = 5500, 7500, 512
 
     def action_table(self):
         record = self._recorder
@@ -88,15 +93,8 @@ class Ocpp201(Protocol):
             "NotifyCustomerInformation": record("customer_information"),
             "NotifyDisplayMessages": record("display_messages"),
             "PublishFirmwareStatusNotification": record("publish_firmware_status"),
-            # ISO 15118 contract certificates and OCSP need services Wattson does not reach.
-            "Get15118EVCertificate": record("ev_certificate_request", {
-                "status": "Failed", "exiResponse": "",
-                "statusInfo": {"reasonCode": "NoCertService",
-                               "additionalInfo": "no ISO 15118 contract certificate service is configured"}}),
-            "GetCertificateStatus": record("certificate_status_request", {
-                "status": "Failed",
-                "statusInfo": {"reasonCode": "NoOCSPResponder",
-                               "additionalInfo": "Wattson does not reach OCSP responders"}}),
+            "Get15118EVCertificate": self.ev_certificate,
+            "GetCertificateStatus": self.certificate_status,
         }
 
     def command_table(self):
@@ -211,6 +209,51 @@ class Ocpp201(Protocol):
         await self.services.stations.record_event(conn.charge_point_id, "reservation_status", p)
         return {}
 
+    # --- certificates: OCSP and ISO 15118 contract certificates (pki/) ---------------------------
+    async def certificate_status(self, conn, p: dict) -> dict:
+        """The OCSP responder's answer, relayed (M06); Failed with the reason when there is none."""
+        data = p["ocspRequestData"]
+        answer = await self.services.ocsp.status(OcspQuery(
+            data["hashAlgorithm"], data["issuerNameHash"], data["issuerKeyHash"], data["serialNumber"],
+            data["responderURL"]))
+        if answer.accepted:
+            result = base64.b64encode(answer.result).decode()
+            reply = ({"status": "Accepted", "ocspResult": result} if len(result) <= self.ocsp_result_max else
+                     self._failed("TooLarge", f"the OCSP response has {len(result)} base64 characters; OCPP "
+                                              f"{self.version} allows {self.ocsp_result_max}"))
+        else:
+            reply = self._failed(answer.reason, answer.info)
+        await self._record_answered(conn, "certificate_status_request", p, reply)
+        return reply
+
+    async def ev_certificate(self, conn, p: dict) -> dict:
+        """The contract certificate provider's EXI response, relayed (M01 / M02)."""
+        answer = await self.services.contracts.certificate(ContractRequest(
+            conn.charge_point_id, self.version, p["iso15118SchemaVersion"], p["action"], p["exiRequest"],
+            p.get("maximumContractCertificateChains"), tuple(p.get("prioritizedEMAIDs", ()))))
+        if len(answer.exi_response) > self.exi_response_max:
+            answer = ContractAnswer.failed("TooLarge", f"the exiResponse has {len(answer.exi_response)} characters; "
+                                                       f"OCPP {self.version} allows {self.exi_response_max}")
+        reply = {"status": answer.status, "exiResponse": answer.exi_response}
+        if answer.reason:
+            reply["statusInfo"] = self._failed(answer.reason, answer.info)["statusInfo"]
+        if answer.remaining_contracts is not None and self.version != "2.0.1":
+            reply["remainingContracts"] = answer.remaining_contracts
+        await self._record_answered(conn, "ev_certificate_request", p, reply)
+        return reply
+
+    def _failed(self, reason: str, info: str | None) -> dict:
+        status_info = {"reasonCode": reason[:20]}
+        if info:
+            status_info["additionalInfo"] = info[:self.info_max]
+        return {"status": "Failed", "statusInfo": status_info}
+
+    async def _record_answered(self, conn, kind: str, p: dict, reply: dict) -> None:
+        """The request as a station event, with what it was answered (not the answer's bytes)."""
+        outcome = {"status": reply["status"], **({"reason": reply["statusInfo"]["reasonCode"]}
+                                                 if "statusInfo" in reply else {})}
+        await self.services.stations.record_event(conn.charge_point_id, kind, {**p, "answer": outcome})
+
     # --- authorisation and transactions --------------------------------------------------------
     async def authorize(self, conn, p: dict) -> dict:
         id_tag = id_tag_of(p["idToken"])
@@ -245,6 +288,7 @@ class Ocpp21(Ocpp201):
     subprotocol = "ocpp2.1"
     schema_dir = "v21"
     no_schedule_status = "NoChargingProfile"
+    ocsp_result_max, exi_response_max, info_max = 18000, 17000, 1024
     csms_actions = Ocpp201.csms_actions | frozenset({
         "AdjustPeriodicEventStream", "AFRRSignal", "ChangeTransactionTariff", "ClearDERControl", "ClearTariffs",
         "ClosePeriodicEventStream", "GetCertificateChainStatus", "GetDERControl", "GetPeriodicEventStream",
