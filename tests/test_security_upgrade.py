@@ -266,6 +266,22 @@ async def test_a_pending_upgrade_can_be_cancelled(tls_server, pki):
         assert (await profile_of(api, cp))["security_profile"] == 1
 
 
+async def test_a_profile_set_by_hand_ends_the_upgrade(tls_server):
+    cp = await tls_server.add_station(security_profile=1, password=PASSWORD)
+    async with tls_server.api() as api:
+        async with connected(tls_server.ws_url, cp, V16, headers=basic(cp, PASSWORD)) as st:
+            assert await boot(st) == "Accepted"
+            request = asyncio.create_task(upgrade(api, cp, {"security_profile": 3}))
+            await answer(st, "ChangeConfiguration", {"status": "RebootRequired"})  # agrees: it is reset anyway
+            await answer(st, "Reset", {"status": "Accepted"})
+            assert (await request).json()["pending_security_profile"] == 3
+        r = await api.patch(f"/api/v1/charge-points/{cp}", json={"security_profile": 2})
+        assert r.status_code == 200, r.text
+        body = await profile_of(api, cp)
+        assert (body["security_profile"], body["pending_security_profile"], body["security_upgrade"],
+                body["security_upgrade_reason"]) == (2, None, "cancelled", "security profile set through the API")
+
+
 async def test_upgrades_that_cannot_be(tls_server):
     cp = await tls_server.add_station(security_profile=2, password=PASSWORD)
     async with tls_server.api() as api:

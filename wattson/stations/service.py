@@ -212,6 +212,10 @@ class StationService:
             raise _invalid("password", f"security profile {profile} needs a password (HTTP Basic authentication)")
         if profile in (0, 3):
             cp.password_hash = None
+        if "security_profile" in changes and cp.security_upgrade in ("sending", "pending"):
+            # set by hand: an upgrade under way no longer decides (security_upgrade.py)
+            cp.pending_security_profile, cp.security_upgrade = None, "cancelled"
+            cp.security_upgrade_reason, cp.security_upgrade_at = "security profile set through the API", utcnow()
         cp.security_profile = profile
 
     # --- EVSEs and connectors ---------------------------------------------------------------
