@@ -59,6 +59,7 @@ MORE_PARAMS = {
                                    "profile_ids": [1, 2], "sources": ["EMS", "CSO"], "request_id": 4}],
     "get-log": [{"location": "https://l.example/", "log_type": "diagnostics", "retries": 0}],
     "get-transaction-status": [{}, {"transaction_id": "tx-1"}],
+    "cost-updated": [{"transaction_id": "tx-1", "total_cost": "0"}],
     "set-network-profile": [{
         "configuration_slot": 2, "csms_url": "wss://c.example/ocpp", "security_profile": 3, "message_timeout": 60,
         "interface": "Wireless0",
@@ -78,7 +79,7 @@ MORE_PARAMS = {
 #: (command, version) that cannot be expressed, for every parameter set above and the examples
 NEVER = {(name, "1.6"): "no equivalent in OCPP 1.6" for name in (
     "get-variables", "set-variables", "get-base-report", "get-report", "get-charging-profiles",
-    "get-transaction-status", "set-network-profile", "customer-information")}
+    "get-transaction-status", "set-network-profile", "customer-information", "cost-updated")}
 #: (command, version, index in cases(command)) refused for those parameters only
 REFUSED = {
     ("install-certificate", "1.6", 2): "V2GRootCertificate",
@@ -127,7 +128,7 @@ def test_every_command_builds_a_schema_valid_call_or_is_not_supported(name, vers
 
 
 def test_the_catalogue_and_the_tables():
-    assert len(c.CATALOGUE) == 32
+    assert len(c.CATALOGUE) == 33
     for version, protocol in VERSIONS.items():
         assert set(protocol.commands) <= set(c.CATALOGUE), version
     assert set(VERSIONS["2.0.1"].commands) == set(c.CATALOGUE)  # 2.x expresses every command

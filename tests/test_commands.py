@@ -271,7 +271,7 @@ CASES = [
 NOT_IN_OCPP16 = {"get-variables": {"variables": [{"component": "OCPPCommCtrlr", "variable": "HeartbeatInterval"}]},
                  "set-variables": {"variables": [{"component": "C", "variable": "V", "value": "1"}]},
                  "get-base-report": {}, "get-report": {}, "get-charging-profiles": {},
-                 "get-transaction-status": {},
+                 "get-transaction-status": {}, "cost-updated": {"transaction_id": "7", "total_cost": "1.50"},
                  "set-network-profile": {"configuration_slot": 1, "csms_url": "wss://c.example/ocpp",
                                          "security_profile": 1},
                  "customer-information": {"customer_identifier": "C-1"}}
@@ -281,7 +281,7 @@ def test_the_table_covers_the_whole_catalogue():
     from wattson.stations.commands import CATALOGUE
 
     assert {case.values[0] for case in CASES} | set(NOT_IN_OCPP16) == set(CATALOGUE)
-    assert len(CATALOGUE) == 32
+    assert len(CATALOGUE) == 33
 
 
 @pytest.mark.parametrize("name, body, action, payload, reply, status", CASES)

@@ -230,6 +230,8 @@ CASES = [
                  id="get-transaction-status"),
     pytest.param("get-transaction-status", {}, "GetTransactionStatus", {}, {"messagesInQueue": True}, None,
                  id="get-transaction-status-queue"),
+    pytest.param("cost-updated", {"transaction_id": "tx-1", "total_cost": "2.50"}, "CostUpdated",
+                 {"totalCost": 2.5, "transactionId": "tx-1"}, {}, None, id="cost-updated"),
     pytest.param("set-network-profile",
                  {"configuration_slot": 2, "csms_url": "wss://csms.example/ocpp", "security_profile": 2,
                   "interface": "Wireless0", "apn": {"apn": "internet.example", "authentication": "PAP"}},
