@@ -4,8 +4,10 @@ caches them, and a real `openssl ocsp` responder on loopback asked through a 2.0
 import base64
 import socket
 import subprocess
+import threading
 import time
 from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -215,6 +217,67 @@ async def test_loopback_responders_are_refused_unless_allowed(sqlite_server, pki
     assert "WATTSON_OCSP_ALLOW_PRIVATE" in reply["statusInfo"]["additionalInfo"]
 
 
+# --- a scripted responder: what real ones sometimes do ---------------------------------------------
+@pytest.fixture(scope="module")
+def scripted(pki):
+    """An HTTP responder whose path says how it answers: /junk (200, no OCSP), /huge (a valid answer
+    carrying a dozen certificates), /trickle (a valid answer a byte at a time, too slowly)."""
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            request = ocsp.load_der_ocsp_request(self.rfile.read(int(self.headers["Content-Length"])))
+            cert, said = ((pki.good, ocsp.OCSPCertStatus.GOOD) if request.serial_number == pki.good.serial_number
+                          else (pki.revoked, ocsp.OCSPCertStatus.REVOKED))
+            if self.path == "/junk":
+                return self._send(b"<html>not OCSP</html>")
+            if self.path == "/huge":
+                return self._send(_response(pki, cert, said, extra_certs=[pki.ca] * 12))
+            body = _response(pki, cert, said)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for byte in body:  # each read gets something, the whole never comes in time
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:
+                pass
+
+        def _send(self, body: bytes):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/ocsp-response")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+async def test_an_answer_that_is_no_ocsp_response_is_malformed(ocsp_server, pki, scripted):
+    reply = await status(ocsp_server, pki.request_data(pki.good, scripted + "/junk"))
+    assert reply["status"] == "Failed" and reply["statusInfo"]["reasonCode"] == "MalformedResponse", reply
+
+
+async def test_an_answer_too_large_for_2_0_1_is_relayed_to_2_1(ocsp_server, pki, scripted):
+    data = pki.request_data(pki.revoked, scripted + "/huge")
+    reply = await status(ocsp_server, data, "ocpp2.0.1")
+    assert reply["status"] == "Failed" and reply["statusInfo"]["reasonCode"] == "TooLarge", reply
+    assert "allows 5500" in reply["statusInfo"]["additionalInfo"]
+    assert certificate_status(await status(ocsp_server, data, "ocpp2.1")) == ocsp.OCSPCertStatus.REVOKED
+
+
+async def test_a_responder_that_trickles_is_timed_out_all_told(ocsp_server, pki, scripted):
+    reply = await status(ocsp_server, pki.request_data(pki.good, scripted + "/trickle"))
+    assert reply["status"] == "Failed" and reply["statusInfo"]["reasonCode"] == "Timeout", reply
+
+
 # --- pure parts -----------------------------------------------------------------------------------
 def query_for(pki: Pki, cert, url="http://127.0.0.1:9/", algorithm=hashes.SHA256) -> OcspQuery:
     d = pki.request_data(cert, url, algorithm)
@@ -259,9 +322,13 @@ def test_an_algorithm_ocpp_does_not_name_is_refused(pki):
                                 query.serial_number, query.responder_url))
 
 
-def _response(pki: Pki, cert, status=ocsp.OCSPCertStatus.GOOD, next_update: datetime | None = None) -> bytes:
+def _response(pki: Pki, cert, status=ocsp.OCSPCertStatus.GOOD, next_update: datetime | None = None,
+              extra_certs=()) -> bytes:
     now = datetime.now(timezone.utc)
-    builder = ocsp.OCSPResponseBuilder().add_response(
+    builder = ocsp.OCSPResponseBuilder()
+    if extra_certs:
+        builder = builder.certificates(list(extra_certs))
+    builder = builder.add_response(
         cert=cert, issuer=pki.ca, algorithm=hashes.SHA256(), cert_status=status, this_update=now,
         next_update=next_update, revocation_time=now if status == ocsp.OCSPCertStatus.REVOKED else None,
         revocation_reason=None).responder_id(ocsp.OCSPResponderEncoding.HASH, pki.ca)
