@@ -226,7 +226,7 @@ class Settings(BaseSettings):
                                                   "server (--api-key overrides); the server itself ignores it.")
 
     @field_validator("tls_cert", "tls_key", "tls_cert_2", "tls_key_2", "tls_client_ca", "ca_cert", "ca_key",
-                     mode="before")
+                     "contract_cert_pool", mode="before")
     @classmethod
     def _empty_is_unset(cls, value):
         return None if value == "" else value
