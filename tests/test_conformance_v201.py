@@ -191,6 +191,32 @@ def monitoring_report(request_id: int) -> tuple[str, dict]:
                                                                            "severity": 4}]}]}
 
 
+def tx(tx_id: str, kind: str, seq: int, trigger: str, *, tag: str | None = None, state: str | None = None,
+       reason: str | None = None, meter: list | None = None, evse: bool = True, **extra) -> tuple[str, dict]:
+    info = {"transactionId": tx_id}
+    if state:
+        info["chargingState"] = state
+    if reason:
+        info["stoppedReason"] = reason
+    event = {"eventType": kind, "timestamp": ts(), "triggerReason": trigger, "seqNo": seq, "transactionInfo": info,
+             **extra}
+    if evse:
+        event["evse"] = {"id": 1, "connectorId": 1}
+    if tag:
+        event["idToken"] = {"idToken": tag, "type": "ISO14443"}
+    if meter is not None:
+        event["meterValue"] = meter
+    return "TransactionEvent", event
+
+
+def reading(wh: float, context: str, signed: bool = False) -> list[dict]:
+    value = {"value": wh, "context": context, "measurand": "Energy.Active.Import.Register"}
+    if signed:
+        value["signedMeterValue"] = {"signedMeterData": "c2lnbmVk", "signingMethod": "ECDSA-secp256r1-SHA256",
+                                     "encodingMethod": "OCMF", "publicKey": "cHVibGlj"}
+    return [{"timestamp": ts(), "sampledValue": [value]}]
+
+
 HEARTBEAT = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}}
 OFFLINE = {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "OfflineThreshold"}}
 MONITOR = {"component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "Power"}}
@@ -390,6 +416,13 @@ CSMS_CASES = [
     case("TC_L_11", "update-firmware", {"location": "https://fw.example/L11.bin", "retrieve_at": ts(),
                                         "request_id": 11},
          "UpdateFirmware", {"requestId": 11}, {"status": "Rejected"}),
+    case("TC_L_13", "update-firmware", {"location": "https://fw.example/L13.bin", "retrieve_at": ts(),
+                                        "signing_certificate": CERT, "signature": "c2ln", "request_id": 11},
+         "UpdateFirmware", {"requestId": 11}, {"status": "Accepted"},
+         [firmware("Downloading"), firmware("Downloaded"), firmware("SignatureVerified"),
+          tx("L13", "Ended", 1, "StopAuthorized", reason="Local"), status(1, "Available"),
+          firmware("Installing"), firmware("Installed")],
+         expect={"firmware_status": "Installed"}),
     case("TC_L_17", "ocpp/PublishFirmware", {"location": "https://fw.example/L17.bin", "checksum": CHECKSUM,
                                              "requestId": 13},
          "PublishFirmware", {"checksum": CHECKSUM}, {"status": "Accepted"},
@@ -568,32 +601,6 @@ async def _status_is(api, cp: str, evse: int, value: str) -> bool:
 
 
 # --- the station runs a transaction: B, C, E, F, G, J, P ---------------------------------------------
-
-
-def tx(tx_id: str, kind: str, seq: int, trigger: str, *, tag: str | None = None, state: str | None = None,
-       reason: str | None = None, meter: list | None = None, evse: bool = True, **extra) -> tuple[str, dict]:
-    info = {"transactionId": tx_id}
-    if state:
-        info["chargingState"] = state
-    if reason:
-        info["stoppedReason"] = reason
-    event = {"eventType": kind, "timestamp": ts(), "triggerReason": trigger, "seqNo": seq, "transactionInfo": info,
-             **extra}
-    if evse:
-        event["evse"] = {"id": 1, "connectorId": 1}
-    if tag:
-        event["idToken"] = {"idToken": tag, "type": "ISO14443"}
-    if meter is not None:
-        event["meterValue"] = meter
-    return "TransactionEvent", event
-
-
-def reading(wh: float, context: str, signed: bool = False) -> list[dict]:
-    value = {"value": wh, "context": context, "measurand": "Energy.Active.Import.Register"}
-    if signed:
-        value["signedMeterValue"] = {"signedMeterData": "c2lnbmVk", "signingMethod": "ECDSA-secp256r1-SHA256",
-                                     "encodingMethod": "OCMF", "publicKey": "cHVibGlj"}
-    return [{"timestamp": ts(), "sampledValue": [value]}]
 
 
 # Each step: (action, payload, the answer's idTokenInfo.status or None when the answer must be {}).
@@ -809,13 +816,88 @@ async def test_authorization_case(server, case_id, token, answer):
         assert reply["idTokenInfo"]["status"] == answer
 
 
-async def test_tc_c_39_authorization_by_group_id(server):
+@pytest.mark.parametrize("case_id", ["TC_C_39", "TC_C_40", "TC_C_43"])
+async def test_authorization_by_group_id_case(server, case_id):
+    """Two tokens of one group (their parent id): the first starts, the second (C_43: after an
+    Authorize) stops; each answer is Accepted and names the group."""
     group = await server.add_tag()
-    member = await server.add_tag(parent_id_tag=group)
+    first, second = await server.add_tag(parent_id_tag=group), await server.add_tag(parent_id_tag=group)
+    tx_id = f"{case_id}-{unique()}"
     async with online(server) as (cp, st, api):
-        reply = await st.ok("Authorize", {"idToken": {"idToken": member, "type": "ISO14443"}})
-        assert reply["idTokenInfo"]["status"] == "Accepted"
-        assert reply["idTokenInfo"]["groupIdToken"]["idToken"] == group
+        await st.ok("TransactionEvent", tx(tx_id, "Started", 0, "CablePluggedIn", state="EVConnected")[1])
+        answers = [await st.ok("TransactionEvent", tx(tx_id, "Updated", 1, "Authorized", tag=first)[1])]
+        if case_id == "TC_C_43":
+            answers.append(await st.ok("Authorize", {"idToken": {"idToken": second, "type": "ISO14443"}}))
+        answers.append(await st.ok("TransactionEvent", tx(tx_id, "Updated", 2, "StopAuthorized", tag=second)[1]))
+        answers.append(await st.ok("TransactionEvent", tx(tx_id, "Ended", 3, "EVCommunicationLost",
+                                                          reason="Local")[1]))
+        for answer in answers[:-1]:
+            assert answer["idTokenInfo"]["status"] == "Accepted", answer
+            assert answer["idTokenInfo"]["groupIdToken"]["idToken"] == group, answer
+        (session,) = await sessions_of(api, cp)
+        assert (session["status"], session["id_tag"]) == ("finished", first)
+
+
+async def test_tc_h_19_reservation_with_a_group_used_by_another_member(server):
+    group = await server.add_tag()
+    holder, member = await server.add_tag(parent_id_tag=group), await server.add_tag(parent_id_tag=group)
+    async with online(server) as (cp, st, api):
+        http = await post(api, cp, "reserve-now", {"evse": 1, "id_tag": holder, "parent_id_tag": group,
+                                                   "expires_at": ts(3600)})
+        frame = await receive_call(st, http)
+        assert frame[3]["evseId"] == 1 and "connectorType" not in frame[3]
+        assert frame[3]["groupIdToken"]["idToken"] == group and frame[3]["idToken"]["idToken"] == holder
+        await st.answer(frame, {"status": "Accepted"})
+        assert (await http).status_code == 200
+        assert await st.ok(*status(1, "Reserved")) == {}
+        started = tx(f"H19-{cp}", "Started", 0, "Authorized", tag=member, reservationId=frame[3]["id"])[1]
+        answer = await st.ok("TransactionEvent", started)
+        assert answer["idTokenInfo"]["status"] == "Accepted"
+        assert answer["idTokenInfo"]["groupIdToken"]["idToken"] == group
+        r = await api.get(f"/api/v1/reservations/{frame[3]['id']}")
+        assert r.json()["status"] == "used", r.json()
+
+
+@pytest.mark.parametrize("case_id, event", [
+    ("TC_N_21", {"trigger": "Alerting", "actualValue": "true", "eventNotificationType": "HardWiredMonitor",
+                 "component": {"name": "ChargingStation"}, "variable": {"name": "Problem"}}),
+    ("TC_N_48", {"trigger": "Delta", "actualValue": "", "eventNotificationType": "CustomMonitor",
+                 "component": {"name": "SecurityCtrlr"}, "variable": {"name": "BasicAuthPassword"}}),
+    ("TC_N_49", {"trigger": "Alerting", "actualValue": "21000", "cleared": True,
+                 "eventNotificationType": "CustomMonitor", "component": {"name": "EVSE", "evse": {"id": 1}},
+                 "variable": {"name": "Power"}}),
+    ("TC_N_50", {"trigger": "Periodic", "actualValue": "7400", "eventNotificationType": "CustomMonitor",
+                 "component": {"name": "EVSE", "evse": {"id": 1}}, "variable": {"name": "Power"}}),
+])
+async def test_alert_event_case(sqlite_server, case_id, event):
+    async with online(sqlite_server) as (cp, st, api):
+        payload = {"generatedAt": ts(), "seqNo": 0, "eventData": [{"eventId": 7, "timestamp": ts(), **event}]}
+        assert await st.ok("NotifyEvent", payload) == {}
+        r = await api.get(f"/api/v1/charge-points/{cp}/events")
+        (kept,) = [e for e in r.json()["data"] if e["kind"] == "event"]
+        assert kept["data"]["trigger"] == event["trigger"], kept
+
+
+@pytest.mark.parametrize("case_id, body, trigger", [
+    ("TC_F_13", {"message": "TransactionEvent", "evse": 1}, {"requestedMessage": "TransactionEvent",
+                                                             "evse": {"id": 1}}),
+    ("TC_F_14", {"message": "TransactionEvent"}, {"requestedMessage": "TransactionEvent"}),
+])
+async def test_trigger_transaction_event_case(server, case_id, body, trigger):
+    tag = await server.add_tag()
+    tx_id = f"{case_id}-{unique()}"
+    async with online(server) as (cp, st, api):
+        await st.ok("TransactionEvent", tx(tx_id, "Started", 0, "Authorized", tag=tag, state="Charging",
+                                           meter=reading(1000, "Transaction.Begin"))[1])
+        http = await post(api, cp, "trigger-message", body)
+        frame = await receive_call(st, http)
+        assert frame[2:] == ["TriggerMessage", trigger]
+        await st.answer(frame, {"status": "Accepted"})
+        assert (await http).status_code == 200
+        assert await st.ok("TransactionEvent", tx(tx_id, "Updated", 1, "Trigger", state="Charging",
+                                                  meter=reading(1600, "Trigger"))[1]) == {}
+        (session,) = await sessions_of(api, cp)
+        assert (session["status"], session["energy_wh"]) == ("active", 600)
 
 
 # --- E: GetTransactionStatus of a known transaction; F_03/E_21 remote start/stop --------------------
