@@ -150,12 +150,24 @@ async def test_a_201_station_moves_from_profile_1_to_2(tls_server, pki):
 async def test_a_station_refusing_the_network_profile_keeps_its_profile(tls_server, pki):
     cp = await tls_server.add_station(security_profile=1, password=PASSWORD)
     async with tls_server.api() as api:
+        unknown = {"getVariableResult": [{"attributeStatus": "UnknownVariable", "component": {"name": "OCPPCommCtrlr"},
+                                          "variable": {"name": "NetworkConfigurationPriority"}}]}
         async with connected(tls_server.ws_url, cp, V201, headers=basic(cp, PASSWORD)) as st:
             assert await boot(st) == "Accepted"
+            # Its slots unknown, no slot is guessed: it might hold the profile the station falls back to.
+            request = asyncio.create_task(upgrade(api, cp, {"security_profile": 2}))
+            await answer(st, "GetVariables", unknown)
+            body = (await request).json()
+            assert (body["security_upgrade"], [cmd["action"] for cmd in body["commands"]]) == ("failed", ["GetVariables"])
+            assert "give configuration_slot" in body["security_upgrade_reason"]
+            # Nor the slot it uses now.
+            request = asyncio.create_task(upgrade(api, cp, {"security_profile": 2, "configuration_slot": 1}))
+            await answer(st, "GetVariables", {"getVariableResult": [{**unknown["getVariableResult"][0],
+                                                                     "attributeStatus": "Accepted", "attributeValue": "1"}]})
+            body = (await request).json()
+            assert body["security_upgrade_reason"] == "configuration slot 1 holds the network profile the station uses now"
             request = asyncio.create_task(upgrade(api, cp, {"security_profile": 2, "configuration_slot": 3}))
-            await answer(st, "GetVariables", {"getVariableResult": [{
-                "attributeStatus": "UnknownVariable", "component": {"name": "OCPPCommCtrlr"},
-                "variable": {"name": "NetworkConfigurationPriority"}}]})
+            await answer(st, "GetVariables", unknown)
             profile = await answer(st, "SetNetworkProfile", {"status": "Rejected"})
             assert profile["configurationSlot"] == 3
             r = await request

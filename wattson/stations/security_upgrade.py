@@ -169,7 +169,12 @@ class SecurityUpgrades:
                   sent: list) -> None:
         read = await self._send(station.id, "get-variables", {"variables": [PRIORITY]}, sent)
         priority = priority_read(read)
-        slot = free_slot(priority) if slot is None else slot
+        if slot is None and priority is None:  # a guess could overwrite the profile it falls back to
+            raise _Refused("the station did not report its NetworkConfigurationPriority: give configuration_slot")
+        if slot is None:
+            slot = free_slot(priority)
+        elif slots_of(priority)[:1] == [slot]:
+            raise _Refused(f"configuration slot {slot} holds the network profile the station uses now")
         if password is not None:
             await self._password(station.id, "set-variables", {"variables": [{**PASSWORD_VARIABLE, "value": password}]},
                                  password, sent)
