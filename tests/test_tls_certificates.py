@@ -3,7 +3,10 @@ OCPP names for TLS 1.2 (2.0.1 A00.FR.318, the 1.6 security whitepaper): real sta
 TLS on loopback, each restricted to what a station might offer; and the settings' checks."""
 
 import asyncio
+import os
 import ssl
+import subprocess
+import sys
 
 import orjson
 import pytest
@@ -153,3 +156,14 @@ def test_second_certificate_from_the_environment(pki, monkeypatch):
     monkeypatch.setenv("WATTSON_TLS_CERT_2", str(pki["rsa"].cert))
     monkeypatch.setenv("WATTSON_TLS_KEY_2", str(pki["rsa"].key))
     assert Settings().tls_key_2 == pki["rsa"].key and server_context(Settings()) is not None
+
+
+def test_serve_stops_at_two_certificates_of_one_key_type(pki, tmp_path):
+    env = {**os.environ, "WATTSON_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+           "WATTSON_TLS_CERT": str(pki["rsa"].cert), "WATTSON_TLS_KEY": str(pki["rsa"].key),
+           "WATTSON_TLS_CERT_2": str(pki["rsa"].cert), "WATTSON_TLS_KEY_2": str(pki["rsa"].key)}
+    result = subprocess.run([sys.executable, "-m", "wattson", "serve", "--port", "0"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("wattson: WATTSON_TLS_CERT and WATTSON_TLS_CERT_2 both hold an RSA key"), \
+        result.stderr
