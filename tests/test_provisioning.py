@@ -151,6 +151,7 @@ def test_parse_steps():
                           ('["reset"]', "entry 1: an object"),
                           ('[{"command": "reset", "extra": 1}]', "entry 1: an object"),
                           ('[{"command": "reboot"}]', "unknown command 'reboot'"),
+                          ('[{"command": "remote-start", "params": {"id_tag": "T"}}]', "not sent to a Pending station"),
                           ('[{"command": "clear-cache"}, {"command": "reset", "params": {"type": "warm"}}]',
                            "entry 2 (reset): invalid parameters for reset (type:")]:
         with pytest.raises(ValueError) as err:

@@ -25,6 +25,8 @@ from wattson.stations.models import ChargePoint, Command
 
 log = logging.getLogger("wattson.stations")
 VARIABLE = "WATTSON_PROVISIONING_FILE"
+#: not sent to a Pending station (1.6 section 4.2: RemoteStart/StopTransaction are not allowed then)
+NOT_WHILE_PENDING = frozenset({"remote-start", "remote-stop"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +49,8 @@ def parse_steps(text: str) -> list[Step]:
         if not isinstance(entry, dict) or not isinstance(entry.get("command"), str) or \
                 not isinstance(entry.get("params", {}), dict) or set(entry) - {"command", "params"}:
             raise ValueError(f"entry {n}: an object with a command name and optional params")
+        if entry["command"] in NOT_WHILE_PENDING:
+            raise ValueError(f"entry {n} ({entry['command']}): not sent to a Pending station")
         try:
             CommandService.parse(entry["command"], entry.get("params", {}))
         except WattsonError as error:
