@@ -105,3 +105,14 @@ def test_california_messages_follow_the_white_paper():
     assert price.message_id == "SetUserPrice"
     assert json.loads(price.data) == {"idToken": "TAG-1", "priceText": "0.40 EUR/kWh"}  # English first
     assert rules.user_price("TAG-1", {"currency": "EUR", "elements": []}, "EUR") is None
+
+
+def test_16_configuration_keys_become_device_model_values():
+    from wattson.ocpp.v16.protocol import configuration_values
+
+    values = configuration_values([{"key": rules.CALIFORNIA_KEY, "readonly": True, "value": "true"},
+                                   {"key": "K" * 60, "readonly": False}])
+    assert [(v.address.key, v.value, v.mutability) for v in values] == [
+        ("OCPP16Configuration||||CustomDisplayCostAndPrice||Actual", "true", "ReadOnly"),
+        (f"OCPP16Configuration||||{'K' * 50}||Actual", None, "ReadWrite")]
+    assert values[0].address.key in rules.WATCHED

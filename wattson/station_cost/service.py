@@ -22,10 +22,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError
 
 from wattson.background import Loop
 from wattson.bus import CommandBus
 from wattson.db import Database, utcnow
+from wattson.db.errors import log_failure
 from wattson.db.one_of import one_of
 from wattson.errors import CommandNotSupported, Invalid, StationOffline
 from wattson.sessions.models import ACTIVE, FINISHED, Cdr, Session
@@ -97,13 +99,18 @@ class StationCost:
         finals = await self._finals(now)
         gate = asyncio.Semaphore(CONCURRENCY)
 
-        async def bounded(job) -> int:
+        async def bounded(session_id: int, job) -> int:
             async with gate:
-                return await job
+                try:
+                    return await job
+                except Exception as error:  # noqa: BLE001 - one session's failure must not end the round
+                    log_failure(log, f"cost message for session {session_id} failed", error)
+                    return 0
 
-        jobs = [self._update(session, version, update, now) for session, version, update in running]
-        jobs += [self._final(session, cdr, now) for session, cdr in finals]
-        return sum(await asyncio.gather(*(bounded(job) for job in jobs)))
+        jobs = [bounded(session.id, self._update(session, version, update, now))
+                for session, version, update in running]
+        jobs += [bounded(session.id, self._final(session, cdr, now)) for session, cdr in finals]
+        return sum(await asyncio.gather(*jobs))
 
     # --- finding what is due ------------------------------------------------------------------
     async def _running(self, now: datetime) -> list[tuple[Session, str, CostUpdate | None]]:
@@ -136,8 +143,8 @@ class StationCost:
         """1.6 California sessions stopped within ``FINAL_WINDOW`` whose CDR exists and whose
         FinalCost has not gone."""
         async with self.db.session() as s:
-            sessions = list(await s.scalars(
-                select(Session)
+            rows = (await s.execute(
+                select(Session, DeviceVariable.value)
                 .join(ChargePoint, ChargePoint.id == Session.charge_point_id)
                 .join(DeviceVariable, and_(DeviceVariable.charge_point_id == Session.charge_point_id,
                                            DeviceVariable.key == _CALIFORNIA))
@@ -146,17 +153,16 @@ class StationCost:
                 .where(Session.stopped_at >= now - rules.FINAL_WINDOW, Session.status == FINISHED,
                        Session.tariff_snapshot.is_not(None), Session.transaction_id.is_not(None),
                        ChargePoint.network_status == ONLINE, ChargePoint.ocpp_version == "1.6",
-                       CostUpdate.final_sent_at.is_(None), CostRefusal.charge_point_id.is_(None))))
+                       CostUpdate.final_sent_at.is_(None), CostRefusal.charge_point_id.is_(None)))).all()
             found = []
-            for session in sessions:
+            for session, california in rows:
+                if not rules.listens("1.6", {rules.WATCHED[_CALIFORNIA]: california}):
+                    continue
                 cdr = await s.scalar(select(Cdr).where(Cdr.session_id == session.id)
                                      .order_by(Cdr.sequence.desc()).limit(1))
-                if cdr is not None and not cdr.credit and rules.listens("1.6", await self._watched_one(s, session)):
+                if cdr is not None and not cdr.credit:  # none yet: settling; the next round sends it
                     found.append((session, cdr))
         return found
-
-    async def _watched_one(self, s, session: Session) -> dict:
-        return (await self._watched(s, {session.charge_point_id})).get(session.charge_point_id, {})
 
     # --- sending -------------------------------------------------------------------------------
     async def _update(self, session: Session, version: str, update: CostUpdate | None, now: datetime) -> int:
@@ -214,12 +220,15 @@ class StationCost:
         return outcome
 
     async def _refused(self, charge_point_id: str, action: str, code: str, description: str | None) -> None:
-        async with self.db.session() as s:
-            if await s.get(CostRefusal, charge_point_id) is None:
-                s.add(CostRefusal(charge_point_id=charge_point_id, action=action, error_code=code))
-                s.add(StationEvent(charge_point_id=charge_point_id, kind="cost_updates_refused",
-                                   data={"action": action, "error_code": code, "description": description},
-                                   timestamp=utcnow()))
+        try:
+            async with self.db.session() as s:
+                if await s.get(CostRefusal, charge_point_id) is None:
+                    s.add(CostRefusal(charge_point_id=charge_point_id, action=action, error_code=code))
+                    s.add(StationEvent(charge_point_id=charge_point_id, kind="cost_updates_refused",
+                                       data={"action": action, "error_code": code, "description": description},
+                                       timestamp=utcnow()))
+        except IntegrityError:
+            return  # two of its sessions refused at once: the other one's record stands
         log.info("%s answered %s with %s: no more cost messages to it", charge_point_id, action, code)
 
     async def _remember(self, session_id: int, **fields) -> None:
