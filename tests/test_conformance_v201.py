@@ -838,6 +838,35 @@ async def test_authorization_by_group_id_case(server, case_id):
         assert (session["status"], session["id_tag"]) == ("finished", first)
 
 
+@pytest.mark.parametrize("case_id, evses", [("TC_C_47", [1, 2]), ("TC_C_48", [2]), ("TC_C_49", [1, 2])])
+async def test_stop_with_a_master_pass_case(server, case_id, evses):
+    """A master pass (a token of the station's MasterPassGroupId group) ends transactions it did not
+    start: Wattson answers its Authorize and the Ended events, and closes the sessions with reason MasterPass."""
+    master_group = await server.add_tag()
+    master = await server.add_tag(parent_id_tag=master_group)
+    drivers = [await server.add_tag(), await server.add_tag()]
+    async with online(server) as (cp, st, api):
+        for evse, driver in zip((1, 2), drivers):
+            started = tx(f"{case_id}-{evse}-{cp}", "Started", 0, "Authorized", tag=driver, state="Charging")[1]
+            started["evse"] = {"id": evse, "connectorId": 1}
+            assert (await st.ok("TransactionEvent", started))["idTokenInfo"]["status"] == "Accepted"
+        if case_id != "TC_C_49":  # a station with a UI asks first; one without just stops
+            answer = await st.ok("Authorize", {"idToken": {"idToken": master, "type": "ISO14443"}})
+            assert answer["idTokenInfo"]["status"] == "Accepted"
+            assert answer["idTokenInfo"]["groupIdToken"]["idToken"] == master_group
+        for evse in evses:
+            ended = tx(f"{case_id}-{evse}-{cp}", "Ended", 1, "StopAuthorized", tag=master, reason="MasterPass")[1]
+            ended["evse"] = {"id": evse, "connectorId": 1}
+            assert (await st.ok("TransactionEvent", ended))["idTokenInfo"]["status"] == "Accepted"
+        by_evse = {s["evse"]: s for s in await sessions_of(api, cp)}
+        for evse in (1, 2):
+            if evse in evses:
+                assert (by_evse[evse]["status"], by_evse[evse]["stop_reason"]) == ("finished", "MasterPass"), \
+                    by_evse[evse]
+            else:
+                assert by_evse[evse]["status"] == "active", by_evse[evse]
+
+
 async def test_tc_h_19_reservation_with_a_group_used_by_another_member(server):
     group = await server.add_tag()
     holder, member = await server.add_tag(parent_id_tag=group), await server.add_tag(parent_id_tag=group)
