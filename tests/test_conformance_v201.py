@@ -472,6 +472,17 @@ CSMS_CASES = [
          {"status": "Accepted"}),
     case("TC_M_21", "delete-certificate", NEUTRAL_HASH, "DeleteCertificate", {"certificateHashData": HASH},
          {"status": "Failed"}),
+    # O: display messages, sent as written (there is no neutral command)
+    case("TC_O_01", "ocpp/SetDisplayMessage", {"message": {"id": 5, "priority": "NormalCycle",
+                                                           "message": {"format": "UTF8", "content": "Welcome"}}},
+         "SetDisplayMessage", {"message": {"id": 5, "priority": "NormalCycle",
+                                           "message": {"format": "UTF8", "content": "Welcome"}}},
+         {"status": "Accepted"}),
+    case("TC_O_02", "ocpp/GetDisplayMessages", {"requestId": 51}, "GetDisplayMessages", {"requestId": 51},
+         {"status": "Accepted"},
+         [("NotifyDisplayMessages", {"requestId": 51, "tbc": False, "messageInfo": [
+             {"id": 5, "priority": "NormalCycle", "message": {"format": "UTF8", "content": "Welcome"}}]})],
+         expect={"event": "display_messages"}),
     # N: diagnostics, monitoring, customer information
     case("TC_N_01", "ocpp/GetMonitoringReport", {"requestId": 31, "monitoringCriteria": ["ThresholdMonitoring"]},
          "GetMonitoringReport", {"requestId": 31, "monitoringCriteria": ["ThresholdMonitoring"]},
