@@ -102,17 +102,19 @@ class Cluster:
                                  headers={"Authorization": f"Bearer {self.api_key}"})
 
 
-def _cluster(tmp: Path):
+def _cluster(tmp: Path, roles: tuple[str, ...] = ("gateway", "gateway", "api", "worker"), **settings: str):
+    """The processes of ``roles`` on a fresh database; ``settings`` as WATTSON_* for all of them."""
     _require_nats()
     name = f"wattson_test_{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "WATTSON_DATABASE_URL": _postgres_database(name), "WATTSON_BUS_URL": NATS_URL,
            "WATTSON_BUS_PREFIX": f"t{uuid.uuid4().hex[:10]}", "WATTSON_NODE_LEASE_S": str(LEASE_S),
-           "WATTSON_COMMAND_TIMEOUT": "5", "WATTSON_LOG_LEVEL": "info"}
+           "WATTSON_COMMAND_TIMEOUT": "5", "WATTSON_LOG_LEVEL": "info",
+           **{f"WATTSON_{k.upper()}": v for k, v in settings.items()}}
     cluster = None
     try:
         key = run_cli(env, "api-keys", "create", "--name", "tests", "--role", "admin").strip().splitlines()[-1]
         cluster = Cluster(env, tmp, key)
-        for role in ("gateway", "gateway", "api", "worker"):
+        for role in roles:
             cluster.start(role)
         yield cluster
     finally:

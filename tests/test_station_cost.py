@@ -242,3 +242,37 @@ async def test_cost_updated_is_a_command_for_2x_only(sqlite_cost_server):
             await st201.answer(call, {})
             r = await asked
             assert r.status_code == 200 and r.json()["state"] == "completed", r.text
+
+
+@pytest.fixture(scope="module")
+def cost_cluster(request, tmp_path_factory):
+    from test_cluster import _cluster
+    yield from started_once(request, _cluster(tmp_path_factory.mktemp("cost-cluster"), ("gateway", "api", "worker"),
+                                              cost_update_s="1"))
+
+
+async def test_in_a_cluster_the_worker_reaches_the_station_through_the_bus(cost_cluster):
+    from test_cluster import api_node, gateways, online
+    cluster = cost_cluster
+    tag, tariff, cp = unique("TAG"), unique("T"), unique("CL")
+    async with cluster.api(api_node(cluster)) as api:
+        assert (await api.post("/api/v1/charge-points", json={"id": cp})).status_code == 201
+        assert (await api.post("/api/v1/id-tokens", json={"uid": tag})).status_code == 201
+        assert (await api.post("/api/v1/tariffs", json=tariff_body(tariff))).status_code == 201
+        r = await api.post("/api/v1/tariff-assignments", json={"tariff_id": tariff, "charge_point_id": cp})
+        assert r.status_code == 201, r.text
+        async with station(gateways(cluster)[0].ws_url, cp, ("ocpp2.0.1",)) as st:
+            await st.ok("BootNotification", {"reason": "PowerUp", "chargingStation": {"vendorName": "V", "model": "M"}})
+            await online(api, cp)
+            await st.ok("TransactionEvent", tx_event("TXC", "Started", 0, "Authorized", 0,
+                                                     idToken={"idToken": tag, "type": "ISO14443"}))
+            await st.ok("TransactionEvent", tx_event("TXC", "Updated", 1, "MeterValuePeriodic", 5000))
+            while True:
+                call = await next_of(st, "CostUpdated")
+                await st.answer(call, {})
+                if call[3] == {"totalCost": 3.63, "transactionId": "TXC"}:
+                    break
+            ended = await st.ok("TransactionEvent", tx_event("TXC", "Ended", 2, "StopAuthorized", 8000))
+            assert ended["totalCost"] == 5.08
+        history = (await api.get(f"/api/v1/charge-points/{cp}/commands")).json()["data"]
+        assert [x for x in history if x["action"] == "CostUpdated"] == []  # not an operator's command
