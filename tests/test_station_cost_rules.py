@@ -116,3 +116,12 @@ def test_16_configuration_keys_become_device_model_values():
         ("OCPP16Configuration||||CustomDisplayCostAndPrice||Actual", "true", "ReadOnly"),
         (f"OCPP16Configuration||||{'K' * 50}||Actual", None, "ReadWrite")]
     assert values[0].address.key in rules.WATCHED
+
+
+def test_duration_boundaries_count_from_the_sessions_start_whatever_the_window():
+    tariff = {"currency": "EUR", "elements": [
+        {"price_components": [{"type": "TIME", "price": 2}], "restrictions": {"min_duration": 1800}},
+        {"price_components": [{"type": "TIME", "price": 1}]}]}
+    assert rate_changes(tariff, T0, at(20), at(40), "UTC")[0] == [at(30)]
+    assert rate_changes(tariff, T0, at(30), at(40), "UTC")[0] == []  # passed at the last update
+    assert rate_changes(tariff, T0, at(10), at(20), "UTC")[0] == []

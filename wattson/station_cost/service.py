@@ -243,9 +243,13 @@ class StationCost:
 
 def _is_due(session: Session, version: str | None, update: CostUpdate | None, now: datetime,
             interval_s: float) -> bool:
+    if interval_s <= 0:
+        return False
     if update is None and version == "1.6":
-        return interval_s > 0  # the white paper: the first RunningCost right after StartTransaction
+        return True  # the white paper: the first RunningCost right after StartTransaction
     since = update.sent_at if update is not None and update.sent_at is not None else session.created_at
+    if (now - since).total_seconds() >= interval_s:
+        return True  # due anyway: boundaries are looked for within one interval at most
     changes, bounds = rate_changes(session.tariff_snapshot, session.started_at, since, now,
                                    session.time_zone or "UTC")
     return rules.due(now, since, interval_s, changes, update.energy_wh if update is not None else 0,

@@ -14,7 +14,7 @@ a session priced in one piece or in many gives the same amounts.
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
@@ -180,12 +180,16 @@ def rate_changes(tariff: Mapping[str, Any], start: datetime, after: datetime, un
     """Where the price of a session started at ``start`` may change: the instants in
     (``after``, ``until``] at which a time, date, weekday or duration restriction may flip, and the
     energies so far (Wh) at which a kWh restriction may. A station showing a running cost is
-    told again at these (station_cost/)."""
+    told again at these (station_cost/). The work grows with ``until`` − ``after``, not with the
+    session's length."""
     elements = _parse_elements(tariff)
-    low, high = _us(start), _us(until) + 1
-    instants = [_EPOCH + timedelta(microseconds=us) for us in _cuts(elements, low, high, ZoneInfo(time_zone))
-                if us > _us(after)]
-    return instants, sorted({wh for e in elements for wh in e.restrictions.energy_bounds_wh()})
+    low, high = _us(after), _us(until) + 1
+    walls = _cuts([_Element(replace(e.restrictions, min_duration_us=None, max_duration_us=None), e.components)
+                   for e in elements], low, high, ZoneInfo(time_zone))
+    durations = {_us(start) + bound for e in elements for bound in e.restrictions.duration_bounds_us()}
+    instants = sorted({*walls, *(us for us in durations if low < us < high)})
+    return ([_EPOCH + timedelta(microseconds=us) for us in instants],
+            sorted({wh for e in elements for wh in e.restrictions.energy_bounds_wh()}))
 
 
 # --- the tariff ------------------------------------------------------------------------------
