@@ -276,3 +276,34 @@ async def test_in_a_cluster_the_worker_reaches_the_station_through_the_bus(cost_
             assert ended["totalCost"] == 5.08
         history = (await api.get(f"/api/v1/charge-points/{cp}/commands")).json()["data"]
         assert [x for x in history if x["action"] == "CostUpdated"] == []  # not an operator's command
+
+
+@pytest.fixture(scope="module")
+def hourly_cost_server(request, tmp_path_factory):
+    yield from started_once(request, start_server(tmp_path_factory.mktemp("cost-hourly"), "sqlite",
+                                                  cost_update_s="3600", command_timeout="3"))
+
+
+async def test_a_rate_change_brings_an_update_before_the_interval(hourly_cost_server):
+    """An hour between updates, but the price changes 3 s into the session (min_duration): the
+    station hears the cost at the change, then not again."""
+    server = hourly_cost_server
+    cp, tag = await server.add_station(), await server.add_tag()
+    tariff = unique("T")
+    async with server.api() as api:
+        r = await api.post("/api/v1/tariffs", json={"id": tariff, "currency": "EUR", "type": "REGULAR", "elements": [
+            {"price_components": [{"type": "ENERGY", "price": 0.50, "step_size": 1}],
+             "restrictions": {"min_duration": 3}},
+            {"price_components": [{"type": "ENERGY", "price": 0.40, "step_size": 1}]}]})
+        assert r.status_code == 201, r.text
+        r = await api.post("/api/v1/tariff-assignments", json={"tariff_id": tariff, "charge_point_id": cp})
+        assert r.status_code == 201, r.text
+    async with station(server.ws_url, cp, ("ocpp2.0.1",)) as st:
+        await st.ok("BootNotification", {"reason": "PowerUp", "chargingStation": {"vendorName": "V", "model": "M"}})
+        await st.ok("TransactionEvent", tx_event("TXR", "Started", 0, "Authorized", 0,
+                                                 idToken={"idToken": tag, "type": "ISO14443"}))
+        await st.ok("TransactionEvent", tx_event("TXR", "Updated", 1, "MeterValuePeriodic", 1000))
+        call = await next_of(st, "CostUpdated")
+        await st.answer(call, {})
+        assert call[3]["transactionId"] == "TXR"
+        await none_of(st, "CostUpdated")
