@@ -981,8 +981,6 @@ async def test_tc_e_21_stop_authorized_remote(server):
         assert (session["status"], session["stop_reason"]) == ("finished", "Remote")
 
 
-@pytest.mark.xfail(strict=True, reason="bug: remoteStartId is taken from Started events only "
-                   "(sessions/transactions.py apply_event), so F01's Updated/RemoteStart leaves it unrecorded")
 async def test_tc_f_01_remote_start_id_of_an_updated_event_is_recorded(sqlite_server):
     """Cable first (F01): the transaction started at plug-in; the remote start's id comes in an Updated event."""
     tag = await sqlite_server.add_tag()
@@ -999,6 +997,28 @@ async def test_tc_f_01_remote_start_id_of_an_updated_event_is_recorded(sqlite_se
         (session,) = await sessions_of(api, cp)
         assert session["id_tag"] == tag
         assert session["remote_start_id"] == frame[3]["remoteStartId"], session
+
+
+async def test_tc_f_01_an_updated_remote_start_without_its_token_means_the_commands(server):
+    """Cable first, and the Updated event names only the remoteStartId: the session takes the
+    command's token and id (not answered with idTokenInfo, no idToken was sent), and a later
+    event naming none keeps both."""
+    tag = await server.add_tag()
+    async with online(server) as (cp, st, api):
+        tx_id = f"F01n-{cp}"
+        await st.ok("TransactionEvent", tx(tx_id, "Started", 0, "CablePluggedIn", state="EVConnected")[1])
+        http = await post(api, cp, "remote-start", {"id_tag": tag, "evse": 1})
+        frame = await receive_call(st, http)
+        await st.answer(frame, {"status": "Accepted", "transactionId": tx_id})
+        assert (await http).status_code == 200
+        updated = tx(tx_id, "Updated", 1, "RemoteStart")[1]
+        updated["transactionInfo"]["remoteStartId"] = frame[3]["remoteStartId"]
+        assert await st.ok("TransactionEvent", updated) == {}
+        assert await st.ok("TransactionEvent", tx(tx_id, "Updated", 2, "ChargingStateChanged",
+                                                  state="Charging")[1]) == {}
+        (session,) = await sessions_of(api, cp)
+        assert (session["id_tag"], session["remote_start_id"], session["charging_state"]) == (
+            tag, frame[3]["remoteStartId"], "Charging"), session
 
 
 async def test_tc_f_03_remote_start_without_authorize_remote_start(server):

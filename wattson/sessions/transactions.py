@@ -9,8 +9,8 @@ Ended never came is closed when the next transaction starts on its EVSE.
 
 Most events are Updated events of a running transaction carrying meter values: those go through
 the group commit of ``meter_writer`` with other stations' messages, applying the same rules
-(``apply_event``). Everything else — Started, Ended, a token to answer, a reservation, an unknown
-or finished transaction — takes the careful path below, one event per transaction.
+(``apply_event``). Everything else — Started, Ended, a token to answer, a reservation, a remote start's id, an
+unknown or finished transaction — takes the careful path below, one event per transaction.
 """
 
 import logging
@@ -65,9 +65,13 @@ def apply_event(session: Session, event: TxEvent, auth: AuthResult | None) -> No
     """Move a session on by one event, whichever order the events arrive in."""
     if event.event_type == STARTED:
         session.started_at, session.start_reason = event.timestamp, event.trigger_reason
-        session.remote_start_id = event.remote_start_id if event.remote_start_id is not None else session.remote_start_id
     elif event.timestamp < session.started_at:  # the Started event is late or lost: begin earlier
         session.started_at = event.timestamp
+    # A remote start names its transaction in the Started event, or, when the cable came first
+    # (F01), in the Updated event of triggerReason RemoteStart: one id per transaction, so the
+    # Started event's counts, else the first one any event names, whatever the arrival order.
+    if event.remote_start_id is not None and (event.event_type == STARTED or session.remote_start_id is None):
+        session.remote_start_id = event.remote_start_id
     if event.reservation_id is not None:
         session.reservation_id = event.reservation_id
     if event.id_tag is not None:
@@ -145,7 +149,7 @@ class TransactionService:
     async def record(self, charge_point_id: str, event: TxEvent) -> AuthResult | None:
         """Apply one event; a repeat of an event already applied changes nothing and gets the
         same kind of answer. The token's answer is returned when the event names one."""
-        if event.event_type == STARTED and event.id_tag is None and event.remote_start_id is not None:
+        if event.event_type != ENDED and event.id_tag is None and event.remote_start_id is not None:
             async with self.db.session() as s:  # the token of Wattson's own RequestStartTransaction
                 event.id_tag = await remote_starts.token_of(s, charge_point_id, event.remote_start_id)
         if event.event_type == STARTED and event.evse:
@@ -157,7 +161,8 @@ class TransactionService:
                 log.info("session %s started on %s EVSE %s: transaction %s (%s)", session.id, charge_point_id,
                          event.evse, event.transaction_id, event.trigger_reason)
                 return auth
-        if event.event_type == UPDATED and event.id_tag is None and event.reservation_id is None:
+        if (event.event_type == UPDATED and event.id_tag is None and event.reservation_id is None
+                and event.remote_start_id is None):  # the batch's sessions carry no remote_start_id
             outcome = await self.sessions.meter_writer.write(MeterMessage(
                 charge_point_id, event.evse or 0, event.connector, event.transaction_id, event.samples, event))
             if outcome == REPEAT:
