@@ -1,0 +1,167 @@
+"""The charging profiles that enforce an allocation, without I/O (docs/smart-charging.md,
+"Profiles and fail-safe").
+
+A managed station gets two kinds of profile, both as the neutral ``set-charging-profile``
+command that each version's builder turns into its own SetChargingProfile:
+
+- a **fail-safe** TxDefaultProfile on EVSE 0: the station's share of its circuit when every EVSE
+  placed on it charges at once (``failsafe_shares``). It applies to every transaction that has
+  no TxProfile: one that starts while the station cannot reach Wattson. Not a
+  ChargePointMaxProfile: that caps the station as a whole, allocations included, and an EVSE may
+  be allocated more than its share while the others are idle.
+- a **live** TxProfile per charging EVSE (``tx_profile``): the allocated limit for ``hold_s``
+  seconds, then the fail-safe share. Wattson sends it again well before then; a station that
+  loses Wattson mid-session falls back to the safe limit by itself, however long it stays away.
+
+Limits are per phase in A, or in W (A × voltage × phases) for a 2.x station whose
+SmartChargingCtrlr.RateUnit takes only W (1.6: ChargingScheduleAllowedChargingRateUnit only
+Power). They are rounded down, to 0.1 A or 1 W: never above what was allocated.
+"""
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+from wattson.stations import commands as c
+from wattson.stations.device_model import V16_CONFIGURATION, VariableAddress
+
+A, W = "A", "W"
+#: an AC EV cannot charge below this: a share under it pauses the EVSE (IEC 61851-1)
+MIN_AC_A = 6.0
+VOLTAGE_V = 230.0
+#: Wattson's profiles sit at this stack level; a manual profile of the same purpose higher up
+#: takes precedence at the station (docs/smart-charging.md)
+STACK_LEVEL = 1
+#: the fail-safe's id; EVSE n's TxProfile is TX_PROFILE_ID + n (a profile of the same id replaces it)
+FAILSAFE_PROFILE_ID = 18_000
+TX_PROFILE_ID = 18_000
+#: where a station says which units its charging schedules take
+RATE_UNIT_V2 = VariableAddress("SmartChargingCtrlr", "RateUnit")
+RATE_UNIT_V16 = VariableAddress(V16_CONFIGURATION, "ChargingScheduleAllowedChargingRateUnit")
+
+
+def rate_unit(version: str | None, allowed: str | None) -> str:
+    """The unit to send: A unless the station says it takes only W. 2.x RateUnit is a member
+    list of ``A`` and ``W``; 1.6's key lists ``Current`` and ``Power``. Unknown: A, which both
+    versions' smart charging profiles define."""
+    if not allowed:
+        return A
+    members = {m.strip().lower() for m in allowed.split(",") if m.strip()}
+    current, power = ("current", "power") if version == "1.6" else ("a", "w")
+    return W if power in members and current not in members else A
+
+
+def rate_unit_key(version: str | None) -> str:
+    """The device model key ``rate_unit`` reads for a station of this version."""
+    return (RATE_UNIT_V16 if version == "1.6" else RATE_UNIT_V2).key
+
+
+def down(value: float, unit: str = A) -> float:
+    """``value`` rounded down to what a profile carries: 0.1 A (1.6's multipleOf, 2.0.1's one
+    digit) or 1 W. A tiny epsilon keeps 16.3 from becoming 16.2 through binary fractions."""
+    if unit == W:
+        return float(math.floor(value + 1e-6))
+    return math.floor(value * 10 + 1e-6) / 10
+
+
+def in_unit(limit_a: float, unit: str, phases: int, voltage_v: float = VOLTAGE_V) -> float:
+    """A per-phase current limit in the profile's unit, rounded down."""
+    return down(limit_a * voltage_v * phases, W) if unit == W else down(limit_a)
+
+
+def failsafe_shares(circuits: Sequence, placed: Mapping[int, Iterable]) -> dict[int, float]:
+    """Circuit id → the current (A per phase) each EVSE placed on it may draw when every EVSE on
+    the whole tree charges at once: for the circuit and each one above it, what it can carry
+    (``_capacity``) divided by the EVSEs placed below it; the lowest of these, rounded down, and 0
+    below ``MIN_AC_A`` (the EVSEs there are paused while they are cut off from Wattson).
+
+    ``circuits`` are allocation.CircuitNode; ``placed`` maps a circuit id to the (station, EVSE)
+    keys placed directly on it."""
+    by_id = {node.id: node for node in circuits}
+    below = {node.id: 0 for node in circuits}
+    unmanaged = {node.id: [0.0, 0.0, 0.0] for node in circuits}  # of the circuit and all below it
+    for node in circuits:
+        seen, above = set(), node
+        while above is not None and above.id not in seen:
+            seen.add(above.id)
+            unmanaged[above.id] = [u + v for u, v in zip(unmanaged[above.id], node.unmanaged_a)]
+            above = by_id.get(above.parent_id)
+    for circuit_id, keys in placed.items():
+        count = len(list(keys))
+        seen, node = set(), by_id.get(circuit_id)
+        while node is not None and node.id not in seen:  # every circuit on the path up counts them
+            seen.add(node.id)
+            below[node.id] += count
+            node = by_id.get(node.parent_id)
+    own = {node_id: _capacity(node, unmanaged[node_id]) / below[node_id] if below[node_id] else math.inf
+           for node_id, node in by_id.items()}
+    shares: dict[int, float] = {}
+    for node_id in by_id:
+        share, seen, node = math.inf, set(), by_id[node_id]
+        while node is not None and node.id not in seen:
+            seen.add(node.id)
+            share = min(share, own[node.id])
+            node = by_id.get(node.parent_id)
+        share = down(share) if math.isfinite(share) else 0.0
+        shares[node_id] = share if share >= MIN_AC_A else 0.0
+    return shares
+
+
+def _capacity(node, unmanaged_a: list[float]) -> float:
+    """What a circuit can carry per phase for the EVSEs below it (never negative): its limit less
+    its margin and the unmanaged load of its busiest phase; with a power cap, what is left of it
+    after all unmanaged load, spread over three phases (an EVSE may use all three)."""
+    phases = 1 if node.phases == 1 else 3
+    capacity = node.max_current_a - node.safety_margin_a - max(unmanaged_a[:phases])
+    if node.max_power_w is not None:
+        capacity = min(capacity, (node.max_power_w / node.voltage_v - sum(unmanaged_a[:phases])) / phases)
+    return max(capacity, 0.0)
+
+
+def failsafe_profile(share_a: float, unit: str = A, phases: int = 3,
+                     voltage_v: float = VOLTAGE_V) -> c.SetChargingProfile:
+    """The station-wide TxDefaultProfile (EVSE 0) holding every transaction without a TxProfile
+    to ``share_a`` per phase. Relative: it starts with each transaction and never ends. In W it
+    assumes ``phases``: pass the fewest the station's EVSEs use, so a single-phase EV is not
+    given three phases' power."""
+    schedule = c.ChargingSchedule(charging_rate_unit=unit, periods=[
+        c.SchedulePeriod(start_period=0, limit=in_unit(share_a, unit, phases, voltage_v))])
+    return c.SetChargingProfile(evse=0, profile=c.ChargingProfile(
+        id=FAILSAFE_PROFILE_ID, stack_level=STACK_LEVEL, purpose="TxDefaultProfile", kind="Relative",
+        schedule=schedule))
+
+
+def tx_profile(evse: int, transaction_id: str, limit_a: float, phases: int, failsafe_a: float, now: datetime,
+               hold_s: int, unit: str = A, voltage_v: float = VOLTAGE_V) -> c.SetChargingProfile:
+    """The running transaction's TxProfile: ``limit_a`` per phase on ``phases`` phases from
+    ``now`` for ``hold_s`` seconds, then ``failsafe_a`` unless Wattson has replaced it by then."""
+    periods = [c.SchedulePeriod(start_period=0, limit=in_unit(limit_a, unit, phases, voltage_v),
+                                number_phases=phases)]
+    if hold_s > 0:
+        periods.append(c.SchedulePeriod(start_period=hold_s, limit=in_unit(failsafe_a, unit, phases, voltage_v),
+                                        number_phases=phases))
+    schedule = c.ChargingSchedule(charging_rate_unit=unit, start_schedule=now, periods=periods)
+    return c.SetChargingProfile(evse=evse, profile=c.ChargingProfile(
+        id=TX_PROFILE_ID + evse, stack_level=STACK_LEVEL, purpose="TxProfile", kind="Absolute",
+        transaction_id=transaction_id, schedule=schedule))
+
+
+def composite_limit(response: Mapping | None) -> tuple[float, str] | None:
+    """The limit in force now, and its unit, from a GetCompositeSchedule answer of either version
+    (1.6 ``chargingSchedule``, 2.x ``schedule``); None when the station gave none."""
+    if not response or response.get("status") != "Accepted":
+        return None
+    schedule = response.get("chargingSchedule") or response.get("schedule") or {}
+    periods = schedule.get("chargingSchedulePeriod") or []
+    current = [p for p in periods if p.get("startPeriod", 0) <= 0]
+    if not current or "limit" not in current[-1]:
+        return None
+    return float(current[-1]["limit"]), schedule.get("chargingRateUnit", A)
+
+
+def verified(sent: float, unit: str, composite: tuple[float, str] | None) -> bool | None:
+    """Whether the station's composite schedule holds what was sent (within the rounding of one
+    step); None when it could not say, or said it in another unit."""
+    if composite is None or composite[1] != unit:
+        return None
+    return abs(composite[0] - sent) <= (1.0 if unit == W else 0.1) + 1e-6
