@@ -206,7 +206,7 @@ def _constraints(circuits: Sequence[CircuitNode], paths: dict[int, tuple[int, ..
     """One constraint per circuit and phase (phase ``None``: its power cap), numbered, with the
     capacity left after the unmanaged load of its subtree."""
     below = {node.id: [0.0] * PHASES for node in circuits}
-    for node in circuits:
+    for node in sorted(circuits, key=lambda node: node.id):  # the same sums whatever the input's order
         for circuit_id in paths[node.id]:
             for phase in range(PHASES):
                 below[circuit_id][phase] += node.unmanaged_a[phase]
