@@ -18,6 +18,7 @@ from pathlib import Path
 
 import orjson
 
+from wattson.db.errors import unavailable
 from wattson.errors import StationOffline, WattsonError
 from wattson.stations.agreement import refusal
 from wattson.stations.command_service import CommandService
@@ -122,8 +123,12 @@ class Provisioning:
             await self.accept(charge_point_id)
         except WattsonError as error:
             log.warning("%s: provisioning stopped: %s", charge_point_id, error.message)
-        except Exception:
-            log.exception("%s: provisioning failed", charge_point_id)
+        except Exception as error:
+            if not unavailable(error):
+                log.exception("%s: provisioning failed", charge_point_id)
+            else:  # one line, not a traceback: its next Pending boot tries again
+                log.warning("%s: provisioning stopped: database unavailable (%s)", charge_point_id,
+                            type(error).__name__)
 
     async def _run(self, charge_point_id: str) -> tuple[tuple[int, Step, str] | None, list[str]]:
         """Send the steps in order until one is refused: (step number, step, reason) of that one
