@@ -34,6 +34,7 @@ from wattson.stations.reservation_routes import router as reservations_router
 from wattson.stations.provisioning_routes import router as provisioning_router
 from wattson.stations.routes import router as stations_router
 from wattson.stations.security_upgrade_routes import router as security_upgrade_router
+from wattson.stations.password_routes import router as password_router
 from wattson.tariffs.routes import router as tariffs_router
 from wattson.web.page import router as driver_page_router, static as driver_static
 from wattson.webhooks import routes as webhook_routes
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None):
     api.include_router(diagnostics_router)  # connection diagnostics and the OCPP message log (diagnostics/)
     api.include_router(security_events_router)  # GET /api/v1/security-events (security_events/)
     api.include_router(security_upgrade_router)  # raising a station's security profile (stations/security_upgrade.py)
+    api.include_router(password_router)  # a new Basic password over OCPP (stations/password_update.py)
     api.include_router(provisioning_router)  # accepting a Pending station (stations/provisioning.py)
     api.include_router(certificates_router)  # station certificates: signing requests, renewal (pki/)
     api.include_router(event_stream_router)  # GET /api/v1/events/stream (webhooks/stream_routes.py)

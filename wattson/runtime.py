@@ -40,6 +40,7 @@ from wattson.stations.device_model import DeviceModelService
 from wattson.stations.provisioning import Provisioning, load_steps
 from wattson.stations.reservations import ReservationService
 from wattson.stations.security_upgrade import SecurityUpgrades
+from wattson.stations.password_update import PasswordUpdates
 from wattson.stations.service import StationService
 from wattson.tariffs.service import TariffService
 from wattson.webhooks.service import WebhookService
@@ -71,6 +72,7 @@ class Services:
     commands: CommandService | None = None
     certificates: CertificateService | None = None  # station certificates (pki/), set by Runtime
     security_upgrades: SecurityUpgrades | None = None  # raising security profiles, set by Runtime
+    password_updates: PasswordUpdates | None = None  # new Basic passwords over OCPP, set by Runtime
     provisioning: Provisioning | None = None  # Boot Pending provisioning and accepting, set by Runtime
     ocpi: Ocpi | None = None
     diagnostics: DiagnosticsService | None = None  # connection diagnostics (diagnostics/), set by Runtime
@@ -150,6 +152,8 @@ class Runtime:
         self.services.payments.commands = self.services.commands
         self.services.security_upgrades = SecurityUpgrades(self.services.db, self.services.stations,
                                                            self.services.commands, settings.public_ocpp_url_tls)
+        self.services.password_updates = PasswordUpdates(self.services.db, self.services.stations,
+                                                         self.services.commands)
         self.services.provisioning = Provisioning(self.services.stations, self.services.commands,
                                                   load_steps(settings.provisioning_file))
         self.services.stations.pending_boot = self.services.provisioning.booted_pending
