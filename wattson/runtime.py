@@ -28,6 +28,7 @@ from wattson.pki.signers import build_signer
 from wattson.pki.contracts import ContractCertificates, build_provider as build_contract_provider
 from wattson.pki.ocsp import OcspResponders
 from wattson.security_events.service import SecurityEventService
+from wattson.loadmgmt.service import LoadService
 from wattson.sessions.billing import BillingService
 from wattson.sessions.query import SessionQueryService
 from wattson.sessions.service import SessionService
@@ -81,6 +82,7 @@ class Services:
     ocsp: OcspResponders | None = None  # GetCertificateStatus for stations (pki/ocsp.py), set by build_services
     contracts: ContractCertificates | None = None  # Get15118EVCertificate (pki/contracts.py), set by build_services
     station_cost: StationCost | None = None  # running and final costs told to stations (station_cost/), set by Runtime
+    load: LoadService | None = None  # circuits and their snapshot (loadmgmt/), set by build_services
 
 
 def build_services(settings: Settings) -> Services:
@@ -103,7 +105,7 @@ def build_services(settings: Settings) -> Services:
                     device_model=DeviceModelService(db), tariffs=tariffs, billing=billing,
                     payments=payments, stale=StaleSessions(db, sessions, stale_policy(settings)),
                     operators=OperatorService(db, timedelta(hours=settings.dashboard_session_hours)),
-                    webhooks=WebhookService(db, settings), security_events=SecurityEventService(db),
+                    webhooks=WebhookService(db, settings), security_events=SecurityEventService(db), load=LoadService(db),
                     ocsp=OcspResponders(settings.ocsp_timeout_s, settings.ocsp_cache_s, settings.ocsp_allow_private),
                     contracts=ContractCertificates(build_contract_provider(settings),
                                                    settings.contract_cert_timeout_s))

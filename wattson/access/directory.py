@@ -45,8 +45,9 @@ class DirectoryService:
         self.db = db
 
     # --- driver groups --------------------------------------------------------------------
-    async def create_driver_group(self, name: str, external_id: str | None = None) -> DriverGroup:
-        row = DriverGroup(name=name, external_id=external_id)
+    async def create_driver_group(self, name: str, external_id: str | None = None,
+                                  charging_priority: int | None = None) -> DriverGroup:
+        row = DriverGroup(name=name, external_id=external_id, charging_priority=charging_priority)
         async with self.db.session() as s:
             s.add(row)
         return row

@@ -9,7 +9,7 @@ from wattson.access.directory import DriverFilter
 from wattson.api.types import MAX_ID, no_nul
 from wattson.access.schemas import (
     AccessRightCreate, AccessRightOut, AuthorizedDrivers, ChargerGroupOut, DriverCreate, DriverGroupOut,
-    DriverOut, DriverUpdate, GroupCreate, GroupUpdate,
+    DriverGroupCreate, DriverGroupUpdate, DriverOut, DriverUpdate, GroupCreate, GroupUpdate,
 )
 from wattson.api import auth, pagination
 from wattson.api.pagination import CursorParam, Limit, Page
@@ -43,9 +43,10 @@ def _no_content() -> Response:
 
 # --- driver groups ------------------------------------------------------------------------
 @router.post("/driver-groups", status_code=201, response_model=DriverGroupOut, dependencies=[auth.operator])
-async def create_driver_group(request: Request, body: GroupCreate):
-    """A group of drivers: the access rights of a driver are those of their home group."""
-    return await _directory(request).create_driver_group(body.name, body.external_id)
+async def create_driver_group(request: Request, body: DriverGroupCreate):
+    """A group of drivers: the access rights of a driver are those of their home group;
+    `charging_priority` orders their sessions on a circuit (docs/smart-charging.md)."""
+    return await _directory(request).create_driver_group(body.name, body.external_id, body.charging_priority)
 
 
 @router.get("/driver-groups", response_model=Page[DriverGroupOut], dependencies=[auth.viewer])
@@ -61,7 +62,7 @@ async def get_driver_group(request: Request, group_id: GroupId):
 
 
 @router.patch("/driver-groups/{group_id}", response_model=DriverGroupOut, dependencies=[auth.operator])
-async def update_driver_group(request: Request, group_id: GroupId, body: GroupUpdate):
+async def update_driver_group(request: Request, group_id: GroupId, body: DriverGroupUpdate):
     return await _directory(request).update_driver_group(group_id, body.model_dump(exclude_unset=True))
 
 

@@ -44,6 +44,7 @@ class DriverGroup(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     external_id: Mapped[str | None] = mapped_column(String(100))
+    charging_priority: Mapped[int | None]  # load management: its drivers' sessions, higher first (loadmgmt/)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

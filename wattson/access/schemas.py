@@ -125,12 +125,27 @@ class GroupUpdate(BaseModel):
     _required = field_validator("name")(_not_null)
 
 
+PRIORITY_DESCRIPTION = ("Load management: its drivers' sessions charge first under a circuit's priority strategy, "
+                        "higher first (a session's own charging_priority wins); null: 0.")
+
+
+class DriverGroupCreate(GroupCreate):
+    charging_priority: int | None = Field(None, ge=-1000, le=1000, description=PRIORITY_DESCRIPTION)
+
+
+class DriverGroupUpdate(GroupUpdate):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"name": "Staff"}, {"external_id": None}, {"charging_priority": 10}]})
+
+    charging_priority: int | None = Field(None, ge=-1000, le=1000, description=PRIORITY_DESCRIPTION)
+
+
 class GroupRef(Out):
     id: int
     name: str
 
 
-class DriverGroupOut(Out):
+class GroupOut(Out):
     id: int
     name: str
     external_id: str | None
@@ -138,7 +153,11 @@ class DriverGroupOut(Out):
     updated_at: datetime
 
 
-class ChargerGroupOut(DriverGroupOut):
+class DriverGroupOut(GroupOut):
+    charging_priority: int | None = Field(None, description=PRIORITY_DESCRIPTION)
+
+
+class ChargerGroupOut(GroupOut):
     charge_point_ids: list[str] = Field(description="The charge points in the group, in id order.")
 
 

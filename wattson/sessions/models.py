@@ -63,6 +63,7 @@ class Session(Base):
     tariff_snapshot: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     time_zone: Mapped[str | None] = mapped_column(String(64))
     cost: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # PricedSession.to_json(), once final
+    charging_priority: Mapped[int | None]  # load management: overrides the driver group's (loadmgmt/)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

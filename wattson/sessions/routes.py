@@ -17,7 +17,7 @@ from wattson.sessions.meter import ENERGY_REGISTER
 from wattson.sessions.periods import POWER, charging_periods, power_summary
 from wattson.sessions.query import BASE_FIELDS, EXPORT_MAX_ROWS, ITEM_FIELDS, SessionCriteria
 from wattson.sessions.schemas import (ChargingPeriodOut, PowerOut, SessionDetail, SessionOut, SessionQuery,
-                                      SessionQueryPage, TransactionEventOut, UtcTime)
+                                      SessionQueryPage, SessionUpdate, TransactionEventOut, UtcTime)
 from wattson.sessions.service import SessionFilter
 from wattson.tariffs.schemas import CostOut
 
@@ -111,6 +111,13 @@ async def get_session(request: Request, session_id: int = Path(ge=1, le=MAX_ID))
                                                energy_wh=p.energy_wh, duration_s=p.duration_s,
                                                average_power_w=p.average_power_w) for p in periods],
         "power": PowerOut.model_validate(power) if power else None})
+
+
+@router.patch("/sessions/{session_id}", response_model=SessionOut, dependencies=[auth.operator])
+async def update_session(request: Request, body: SessionUpdate, session_id: int = Path(ge=1, le=MAX_ID)):
+    """Set a session's `charging_priority` for load management (docs/smart-charging.md); null
+    falls back to its driver group's."""
+    return await request.app.state.services.load.set_session_priority(session_id, body.charging_priority)
 
 
 @router.get("/sessions/{session_id}/transaction-events", response_model=list[TransactionEventOut],

@@ -85,6 +85,18 @@ class SessionOut(Out):
                                                     "start the station accepted within 10 minutes is taken as its.")
     tariff_id: str | None = Field(description="The tariff chosen when the session started (its copy prices the "
                                               "session; later edits of the tariff do not).")
+    charging_priority: int | None = Field(None, description="Load management: its priority on its circuit (higher "
+                                                            "first); null: its driver group's, else 0.")
+
+
+class SessionUpdate(BaseModel):
+    """What an operator may change on a session: its priority for load management."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"charging_priority": 10},
+                                                                              {"charging_priority": None}]})
+
+    charging_priority: int | None = Field(ge=-1000, le=1000, description="Higher charges first under the priority "
+                                                                        "strategy; null: its driver group's.")
 
 
 class TransactionEventOut(Out):

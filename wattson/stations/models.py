@@ -18,6 +18,8 @@ class ChargePoint(Base):
     id: Mapped[str] = mapped_column(String(48), primary_key=True)  # the OCPP identity
     name: Mapped[str | None] = mapped_column(String(255))
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"), index=True)
+    # the circuit it hangs on (loadmgmt/): its EVSEs' sessions share that circuit's limit
+    circuit_id: Mapped[int | None] = mapped_column(ForeignKey("circuits.id", ondelete="SET NULL"), index=True)
     registration_status: Mapped[str] = mapped_column(String(16), default="Accepted")
     admin_status: Mapped[str] = mapped_column(String(16), default="enabled")  # enabled|disabled|out_of_order
     security_profile: Mapped[int] = mapped_column(default=0)  # 0: none, 1: HTTP Basic auth
@@ -69,6 +71,10 @@ class Evse(Base):
     max_voltage_v: Mapped[int | None]
     max_amperage_a: Mapped[int | None]
     phases: Mapped[int | None]
+    # load management (loadmgmt/): a circuit of its own instead of its charge point's, and how its
+    # phases L1, L2, L3 are wired to the circuit's (OCPP PhaseRotation; null: RST)
+    circuit_id: Mapped[int | None] = mapped_column(ForeignKey("circuits.id", ondelete="SET NULL"), index=True)
+    phase_rotation: Mapped[str | None] = mapped_column(String(3))
     admin_status: Mapped[str] = mapped_column(String(16), default="enabled")  # enabled|disabled|out_of_order
     allows_reservation: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

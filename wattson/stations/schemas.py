@@ -48,6 +48,9 @@ ConnectorStandard = Literal[
 ConnectorFormat = Literal["SOCKET", "CABLE"]
 #: OCPI 2.2.1 PowerType.
 PowerType = Literal["AC_1_PHASE", "AC_2_PHASE", "AC_2_PHASE_SPLIT", "AC_3_PHASE", "DC"]
+#: OCPP PhaseRotation: which circuit phase (R, S, T) each of the EVSE's L1, L2, L3 is wired to.
+PhaseRotation = Literal["RST", "RTS", "SRT", "STR", "TRS", "TSR"]
+CIRCUIT_DESCRIPTION = "The circuit it is placed on for load management (must exist); null takes it off."
 
 PASSWORD_FIELD = Field(None, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX, repr=False,
                        json_schema_extra={"writeOnly": True},
@@ -120,6 +123,7 @@ class ChargePointUpdate(BaseModel):
 
     name: Text(255) | None = None
     location_id: DbId | None = Field(None, description="The location it stands at (must exist); null detaches it.")
+    circuit_id: DbId | None = Field(None, description=CIRCUIT_DESCRIPTION)
     registration_status: RegistrationStatus = Field(None, description="What the next BootNotification is "
                                                                       "answered with.")
     admin_status: AdminStatus = None
@@ -154,6 +158,8 @@ class EvseOut(Out):
     max_voltage_v: int | None
     max_amperage_a: int | None
     phases: int | None
+    circuit_id: int | None = Field(None, description="The circuit it is placed on itself; null: its charge point's.")
+    phase_rotation: str | None = Field(None, description="OCPP PhaseRotation of its wiring; null: RST.")
     admin_status: str = Field(description="enabled, disabled or out_of_order.")
     allows_reservation: bool
     connectors: list[ConnectorOut]
@@ -170,6 +176,7 @@ class ChargePointOut(Out):
     id: str
     name: str | None
     location_id: int | None
+    circuit_id: int | None = Field(None, description="The circuit it is placed on for load management.")
     registration_status: str
     admin_status: str = Field(description="enabled, disabled or out_of_order.")
     security_profile: int
@@ -232,6 +239,10 @@ class _EvseFields(BaseModel):
     max_voltage_v: int | None = Field(None, ge=1, le=10_000)
     max_amperage_a: int | None = Field(None, ge=1, le=10_000)
     phases: Literal[1, 3] | None = None
+    circuit_id: DbId | None = Field(None, description="A circuit of its own for load management (must exist), "
+                                                      "instead of its charge point's; null: its charge point's.")
+    phase_rotation: PhaseRotation | None = Field(None, description="OCPP PhaseRotation: the circuit phases (R, S, T) "
+                                                                   "its L1, L2, L3 are wired to; null: RST.")
 
     _evse_id = field_validator("evse_id")(_check_evse_id)
 

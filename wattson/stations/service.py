@@ -15,6 +15,8 @@ from wattson.db import Database, utcnow
 from wattson.db.errors import unavailable
 from wattson.db.lookup import get_or_404
 from wattson.errors import Conflict, Invalid, NotFound
+from wattson.loadmgmt.models import Circuit
+from wattson.loadmgmt.rules import PHASE_ROTATIONS
 from wattson.locations.models import Location
 from wattson.security_events.service import record_security_changes
 from wattson.sessions.models import ACTIVE as ACTIVE_SESSION, MeterValue, Session
@@ -30,9 +32,9 @@ from wattson.webhooks.outbox import emit
 log = logging.getLogger("wattson.stations")
 ADMIN_STATUSES = ("enabled", "disabled", "out_of_order")
 SECURITY_PROFILES = (0, 1, 2, 3)
-STATION_FIELDS = {"name", "location_id", "registration_status", "admin_status"}
+STATION_FIELDS = {"name", "location_id", "circuit_id", "registration_status", "admin_status"}
 EVSE_FIELDS = {"evse_id", "physical_reference", "label", "current_type", "max_power_w", "max_voltage_v",
-               "max_amperage_a", "phases", "admin_status", "allows_reservation"}
+               "max_amperage_a", "phases", "circuit_id", "phase_rotation", "admin_status", "allows_reservation"}
 CONNECTOR_FIELDS = {"standard", "format", "power_type"}
 EVSE_RACE = "a change saved at the same time took this EVSE number or EVSE ID, or deleted the charge point"
 
@@ -138,6 +140,7 @@ class StationService:
                 cp = await get_or_404(s, ChargePoint, id, "charge point")
                 if changes.get("location_id") is not None:
                     await _check_location(s, changes["location_id"])
+                await _check_circuit(s, changes.get("circuit_id"))
                 for name, value in changes.items():
                     setattr(cp, name, value)
                 old_profile, had_password = cp.security_profile, cp.password_hash is not None
@@ -234,6 +237,7 @@ class StationService:
                 if existing is not None:
                     raise Conflict(f"charge point {charge_point_id!r} already has EVSE number {number} "
                                    f"(EVSE {existing})", {"evse": existing})
+                await _check_circuit(s, fields.get("circuit_id"))
                 evse = Evse(charge_point_id=charge_point_id, number=number,
                             **{k: v for k, v in fields.items() if v is not None})
                 await _set_evse_id(s, evse, fields.get("evse_id"))
@@ -269,6 +273,7 @@ class StationService:
         async with self._lost_race(EVSE_RACE):
             async with self.db.session() as s:
                 evse = await get_or_404(s, Evse, id, "EVSE")
+                await _check_circuit(s, changes.get("circuit_id"))
                 if "evse_id" in changes:
                     await _set_evse_id(s, evse, changes.pop("evse_id"))
                 for name, value in changes.items():
@@ -527,6 +532,11 @@ async def _check_location(s: AsyncSession, location_id: int | None) -> None:
         raise _invalid("location_id", f"location {location_id} does not exist")
 
 
+async def _check_circuit(s: AsyncSession, circuit_id: int | None) -> None:
+    if circuit_id is not None and await s.get(Circuit, circuit_id) is None:
+        raise _invalid("circuit_id", f"circuit {circuit_id} does not exist")
+
+
 def credentials_problem(profile: int, password_hash: str | None, given: Credentials) -> str | None:
     """Why ``given`` falls short of security ``profile``, or None when it does not. The stored
     profile alone decides, so a station cannot connect below it (no downgrade): 1 needs the
@@ -582,6 +592,8 @@ def _check_evse_fields(fields: dict, partial: bool = False) -> None:
             raise _invalid(required, f"{required} cannot be null")
     if fields.get("admin_status") is not None and fields["admin_status"] not in ADMIN_STATUSES:
         raise _invalid("admin_status", f"admin_status must be one of {', '.join(ADMIN_STATUSES)}")
+    if fields.get("phase_rotation") is not None and fields["phase_rotation"] not in PHASE_ROTATIONS:
+        raise _invalid("phase_rotation", f"phase_rotation must be one of {', '.join(PHASE_ROTATIONS)}")
 
 
 async def _set_evse_id(s: AsyncSession, evse: Evse, evse_id: str | None) -> None:
