@@ -32,7 +32,8 @@ MORE_PARAMS = {
     "trigger-message": [{"message": "Heartbeat"}, {"message": "MeterValues", "evse": 1, "connector": 1}],
     "data-transfer": [{"vendor_id": "com.acme"}],
     "reserve-now": [{"evse": 0, "id_tag": "T", "expires_at": "2030-01-01T00:00:00Z", "reservation_id": 9,
-                     "parent_id_tag": "FLEET", "id_token_type": "KeyCode"}],
+                     "parent_id_tag": "FLEET", "id_token_type": "KeyCode"},
+                    {"id_tag": "T", "expires_at": "2030-01-01T00:00:00Z", "connector_type": "cType2"}],
     "send-local-list": [{"version": 1, "update_type": "differential", "entries": [
         {"id_tag": "A", "status": "Blocked", "expires_at": "2030-01-01T00:00:00Z", "parent_id_tag": "P"},
         {"id_tag": "B"}]}, {"version": 2}],
@@ -86,6 +87,7 @@ REFUSED = {
     ("get-installed-certificate-ids", "1.6", 1): "one certificate type",
     ("get-installed-certificate-ids", "1.6", 2): "one certificate type",
     ("certificate-signed", "1.6", 1): "V2GCertificate",
+    ("reserve-now", "1.6", 2): "no connector type",
 }
 
 

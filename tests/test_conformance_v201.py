@@ -357,6 +357,9 @@ CSMS_CASES = [
     case("TC_H_14", "reserve-now", {"id_tag": "H14", "expires_at": ts(3600)}, "ReserveNow",
          {"idToken": {"idToken": "H14", "type": "ISO14443"}}, {"status": "Occupied"},
          expect={"reservation": "rejected"}),
+    case("TC_H_15", "reserve-now", {"id_tag": "H15", "expires_at": ts(3600), "connector_type": "cType2"},
+         "ReserveNow", {"connectorType": "cType2", "evseId": None, "idToken": {"idToken": "H15", "type": "ISO14443"}},
+         {"status": "Accepted"}, expect={"reservation": "active"}),
     case("TC_H_20", "reserve-now", {"evse": 1, "id_tag": "H20", "expires_at": ts(3600)}, "ReserveNow",
          {"evseId": 1}, {"status": "Accepted"},
          [status(1, "Reserved"), status(1, "Faulted"),
@@ -1019,6 +1022,34 @@ async def test_tc_f_01_an_updated_remote_start_without_its_token_means_the_comma
         (session,) = await sessions_of(api, cp)
         assert (session["id_tag"], session["remote_start_id"], session["charging_state"]) == (
             tag, frame[3]["remoteStartId"], "Charging"), session
+
+
+async def test_tc_h_15_a_connector_type_through_the_reservations_api_and_where_it_cannot_go(sqlite_server):
+    """TC_H_15 by POST /reservations: the 2.0.1 ReserveNow names the type, the reservation is kept; a
+    type 2.0.1 does not know, or any type for a 1.6 station (which reserves by connector), is a 422
+    and nothing is sent."""
+    expires = ts(3600)
+    async with online(sqlite_server) as (cp, st, api):
+        http = asyncio.create_task(api.post(f"/api/v1/charge-points/{cp}/reservations", json={
+            "id_tag": "H15", "expires_at": expires, "connector_type": "cCCS2"}))
+        frame = await receive_call(st, http)
+        assert (frame[2], frame[3]["connectorType"], "evseId" in frame[3]) == ("ReserveNow", "cCCS2", False)
+        await st.answer(frame, {"status": "Accepted"})
+        r = await http
+        assert (r.status_code, r.json()["status"]) == (201, "active"), r.text
+        r = await api.post(f"/api/v1/charge-points/{cp}/commands/reserve-now", json={
+            "id_tag": "H15", "expires_at": expires, "connector_type": "cNoSuchPlug"})
+        assert r.status_code == 422, r.text
+        await no_call(st, 0.2)
+    cp16 = await sqlite_server.add_station()
+    async with station(sqlite_server.ws_url, cp16) as st16, sqlite_server.api() as api:
+        await st16.boot()
+        for path in ("reservations", "commands/reserve-now"):
+            r = await api.post(f"/api/v1/charge-points/{cp16}/{path}", json={
+                "evse": 1, "id_tag": "H15", "expires_at": expires, "connector_type": "cType2"})
+            assert (r.status_code, r.json()["error"]["code"]) == (422, "command_not_supported"), r.text
+            assert "connector type" in r.json()["error"]["message"]
+        await no_call(st16, 0.2)
 
 
 async def test_tc_f_03_remote_start_without_authorize_remote_start(server):

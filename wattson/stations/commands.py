@@ -167,6 +167,10 @@ class ReserveNow(TokenParams):
     expires_at: UtcTime
     reservation_id: int | None = generated("The OCPP reservation id")
     parent_id_tag: Text | None = Field(None, max_length=36)
+    connector_type: Text | None = Field(
+        None, min_length=1, max_length=20,
+        description="OCPP 2.x: reserve a connector of this type (2.0.1 ConnectorEnumType: cType2, cCCS2, sType2, "
+                    "...; 2.1 its own list). OCPP 1.6 reserves by connector only: refused there.")
 
 
 class CancelReservation(Params):

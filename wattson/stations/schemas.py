@@ -335,6 +335,9 @@ class ReservationCreate(BaseModel):
     expires_at: UtcTime = Field(description="When the station lets the reservation go; must be in the future. "
                                             "Without a zone it is UTC.")
     parent_id_tag: IdTag | None = Field(None, description="A parent token that may also use the reservation.")
+    connector_type: str | None = Field(None, min_length=1, max_length=20,
+                                       description="OCPP 2.x: a connector of this type (cType2, cCCS2, ...); "
+                                                   "refused for an OCPP 1.6 station, which reserves by connector.")
 
     @field_validator("expires_at")
     @classmethod

@@ -56,6 +56,15 @@ def reset(p: c.Reset):
     return "Reset", {"type": p.type.capitalize()}
 
 
+def reserve_now(p: c.ReserveNow):
+    if p.connector_type is not None:  # refused rather than dropped: the station would hold any connector
+        raise CommandNotSupported("OCPP 1.6 ReserveNow has no connector type: omit connector_type and name the "
+                                  "connector (evse) instead")
+    return "ReserveNow", drop_none({
+        "connectorId": p.evse, "expiryDate": format_time(p.expires_at), "idTag": p.id_tag,
+        "reservationId": p.reservation_id, "parentIdTag": p.parent_id_tag})
+
+
 def unlock(p: c.Unlock):
     _one_connector(p.connector)
     return "UnlockConnector", {"connectorId": p.evse}
@@ -142,9 +151,7 @@ TABLE = {
     "trigger-message": trigger_message,
     "data-transfer": lambda p: ("DataTransfer", drop_none({"vendorId": p.vendor_id, "messageId": p.message_id,
                                                            "data": p.data})),
-    "reserve-now": lambda p: ("ReserveNow", drop_none({
-        "connectorId": p.evse, "expiryDate": format_time(p.expires_at), "idTag": p.id_tag,
-        "reservationId": p.reservation_id, "parentIdTag": p.parent_id_tag})),
+    "reserve-now": reserve_now,
     "cancel-reservation": lambda p: ("CancelReservation", {"reservationId": p.reservation_id}),
     "send-local-list": send_local_list,
     "get-local-list-version": lambda p: ("GetLocalListVersion", {}),

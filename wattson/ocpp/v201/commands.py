@@ -164,7 +164,7 @@ def reserve_now(p: c.ReserveNow):
     return "ReserveNow", drop_none({
         "id": p.reservation_id, "expiryDateTime": format_time(p.expires_at),
         "idToken": id_token(p.id_tag, p.id_token_type), "evseId": p.evse or None,
-        "groupIdToken": group_token(p.parent_id_tag)})
+        "groupIdToken": group_token(p.parent_id_tag), "connectorType": p.connector_type})
 
 
 def local_list_entry(e: c.LocalListEntry) -> dict:
