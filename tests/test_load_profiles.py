@@ -119,7 +119,7 @@ def test_a_tx_profile_without_hold_has_one_period_and_a_pause_is_a_zero_limit():
 
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1", "2.1"])
-def test_the_fail_safe_is_a_station_wide_default_profile(version):
+def test_the_fail_safe_is_a_station_wide_default_profile_that_waits_one_hold(version):
     params = profiles.failsafe_profile(8.5)
     action, payload = built(version, params)
     valid(version, action, payload)
@@ -130,6 +130,10 @@ def test_the_fail_safe_is_a_station_wide_default_profile(version):
     assert profile["chargingProfileKind"] == "Relative" and "startSchedule" not in schedule
     assert "transactionId" not in profile
     assert schedule["chargingSchedulePeriod"] == [{"startPeriod": 0, "limit": 8.5}]
+    waiting = profiles.failsafe_profile(8.5, wait_s=600)
+    action, payload = built(version, waiting)
+    valid(version, action, payload)
+    assert [(p.start_period, p.limit) for p in waiting.profile.schedule.periods] == [(0, 0.0), (600, 8.5)]
     watts = profiles.failsafe_profile(8.5, "W", 1)
     action, payload = built(version, watts)
     valid(version, action, payload)

@@ -35,6 +35,7 @@ from wattson.sessions.service import SessionService
 from wattson.sessions.stale import StalePolicy, StaleSessions
 from wattson.sessions.transactions import TransactionService
 from wattson.settings import Settings
+from wattson.loadmgmt.controller import LoadController
 from wattson.station_cost.service import StationCost
 from wattson.stations.command_service import CommandService
 from wattson.stations.device_model import DeviceModelService
@@ -82,6 +83,7 @@ class Services:
     ocsp: OcspResponders | None = None  # GetCertificateStatus for stations (pki/ocsp.py), set by build_services
     contracts: ContractCertificates | None = None  # Get15118EVCertificate (pki/contracts.py), set by build_services
     station_cost: StationCost | None = None  # running and final costs told to stations (station_cost/), set by Runtime
+    load_controller: LoadController | None = None  # charging profiles to managed stations (loadmgmt/), set by Runtime
     load: LoadService | None = None  # circuits and their snapshot (loadmgmt/), set by build_services
 
 
@@ -148,6 +150,9 @@ class Runtime:
                                                 self.services.reservations, settings.command_timeout)
         self.services.station_cost = StationCost(self.services.db, self.services.billing, settings.cost_update_s,
                                                  settings.command_timeout, self.services.commands.bus)
+        self.services.load_controller = LoadController(
+            self.services.db, self.services.load, self.services.commands.bus, settings.loadmgmt_interval_s,
+            settings.loadmgmt_threshold_a, settings.loadmgmt_hold_s, settings.command_timeout)
         self.services.certificates = CertificateService(self.services.db, self.services.stations,
                                                         self.services.commands, build_signer(settings), settings)
         self.services.ocpi = Ocpi(self.services)
@@ -209,8 +214,10 @@ class Runtime:
         self.services.certificates.start()  # renews station certificates about to expire (pki/service.py)
         self.services.webhooks.deliverer.start()  # fan-out, signed deliveries, pruning (webhooks/delivery.py)
         self.services.station_cost.start()  # running costs to stations, 1.6 final costs (station_cost/)
+        self.services.load_controller.start()  # charging profiles to managed stations (loadmgmt/controller.py)
 
     async def _stop_jobs(self) -> None:
+        await self.services.load_controller.stop()
         await self.services.station_cost.stop()
         await self.services.webhooks.deliverer.stop()
         await self.services.stale.stop()

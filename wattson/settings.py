@@ -63,6 +63,14 @@ class Settings(BaseSettings):
                                                          "for one priced transaction (2.x CostUpdated, 1.6 "
                                                          "California RunningCost), sooner when its rate may "
                                                          "change; 0: none (docs/station-cost.md).")
+    # Load management: the controller (docs/smart-charging.md, "Profiles and fail-safe").
+    loadmgmt_interval_s: float = Field(60.0, gt=0, description="Seconds between two full re-allocations of every "
+                                                               "circuit; starts, stops and draws re-allocate sooner.")
+    loadmgmt_threshold_a: float = Field(1.0, ge=0, description="A new limit goes to a station only when it differs "
+                                                               "from the one in force by at least this (A per phase).")
+    loadmgmt_hold_s: int = Field(600, ge=0, description="Seconds a live TxProfile holds its allocated limit before "
+                                                        "it falls to the fail-safe share; refreshed at half of it. "
+                                                        "0: it holds until replaced.")
     boot_retry_interval: int = Field(60, ge=1, description="Seconds a Pending or Rejected station waits before booting again.")
     api_key_attempts: int = Field(20, ge=1, description="Wrong API keys one client address may send (within 10 "
                                                         "minutes of each other) before it is answered 429.")

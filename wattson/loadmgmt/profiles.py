@@ -5,8 +5,9 @@ A managed station gets two kinds of profile, both as the neutral ``set-charging-
 command that each version's builder turns into its own SetChargingProfile:
 
 - a **fail-safe** TxDefaultProfile on EVSE 0: the station's share of its circuit when every EVSE
-  placed on it charges at once (``failsafe_shares``). It applies to every transaction that has
-  no TxProfile: one that starts while the station cannot reach Wattson. Not a
+  placed on it charges at once (``failsafe_shares``), after a wait of one hold. It applies to
+  every transaction that has no TxProfile: one that starts while the station cannot reach
+  Wattson, or in the moment before its TxProfile arrives. Not a
   ChargePointMaxProfile: that caps the station as a whole, allocations included, and an EVSE may
   be allocated more than its share while the others are idle.
 - a **live** TxProfile per charging EVSE (``tx_profile``): the allocated limit for ``hold_s``
@@ -118,14 +119,22 @@ def _capacity(node, unmanaged_a: list[float]) -> float:
     return max(capacity, 0.0)
 
 
-def failsafe_profile(share_a: float, unit: str = A, phases: int = 3,
-                     voltage_v: float = VOLTAGE_V) -> c.SetChargingProfile:
-    """The station-wide TxDefaultProfile (EVSE 0) holding every transaction without a TxProfile
-    to ``share_a`` per phase. Relative: it starts with each transaction and never ends. In W it
-    assumes ``phases``: pass the fewest the station's EVSEs use, so a single-phase EV is not
-    given three phases' power."""
-    schedule = c.ChargingSchedule(charging_rate_unit=unit, periods=[
-        c.SchedulePeriod(start_period=0, limit=in_unit(share_a, unit, phases, voltage_v))])
+def failsafe_profile(share_a: float, unit: str = A, phases: int = 3, voltage_v: float = VOLTAGE_V,
+                     wait_s: int = 0) -> c.SetChargingProfile:
+    """The station-wide TxDefaultProfile (EVSE 0) for every transaction without a TxProfile:
+    nothing for its first ``wait_s`` seconds (pass the hold), then ``share_a`` per phase.
+    Relative: it starts with each transaction and never ends.
+
+    The wait is what keeps a new session safe: while Wattson is reachable its TxProfile comes
+    within a second or two and replaces this; while it is not, the other sessions' TxProfiles
+    still hold their allocations for up to the hold, and only after it are they all at their
+    shares, so only then may the new one take its own. In W it assumes ``phases``: pass the
+    fewest the station's EVSEs use, so a single-phase EV is not given three phases' power."""
+    periods = [c.SchedulePeriod(start_period=0, limit=in_unit(share_a, unit, phases, voltage_v))]
+    if wait_s > 0:
+        periods = [c.SchedulePeriod(start_period=0, limit=0.0),
+                   c.SchedulePeriod(start_period=wait_s, limit=periods[0].limit)]
+    schedule = c.ChargingSchedule(charging_rate_unit=unit, periods=periods)
     return c.SetChargingProfile(evse=0, profile=c.ChargingProfile(
         id=FAILSAFE_PROFILE_ID, stack_level=STACK_LEVEL, purpose="TxDefaultProfile", kind="Relative",
         schedule=schedule))

@@ -1,0 +1,438 @@
+"""The load controller: keeps every managed station's charging profiles at what the allocation says
+(docs/smart-charging.md, "Profiles and fail-safe").
+
+It runs in the worker (one per cluster: ``Runtime._start_jobs``) and looks once a second at what
+changed, in the database, so it works the same in one process and in a cluster: the outbox's
+``session.started`` / ``session.ended`` (re-allocate now), ``charge_point.connected`` /
+``charge_point.booted`` (that station's profiles are sent again: it may have lost them), the
+newest meter value's id (draws moved: re-allocate, at most every ``DRAW_EVERY_S``), a TxProfile
+about to fall back to its fail-safe tail (refresh it), and every ``interval_s`` a full round.
+
+A round takes the load service's snapshot, runs ``allocate`` per circuit tree and sends, through
+the command bus (the neutral ``set-charging-profile``, built and checked by the gateway holding
+the station), only what changed: a fail-safe share that moved, a limit that moved by at least
+``threshold_a`` (or paused, or resumed), a session that has no TxProfile yet. Decreases go
+first, increases only once every decrease is answered: a circuit is never over its limit because
+one EVSE was raised before another was lowered. No command rows: one per session per change
+would bury the operators' own commands; ``charging_limits`` keeps each profile and its answer.
+
+A station that answers Rejected or a CALLERROR is recorded and its EVSE counted at its maximum
+(``managed=False``) for the rest of the session; one that does not answer (or is offline) is
+counted at the limit it last accepted, else its maximum, and tried again at the next round.
+Each accepted change is checked with GetCompositeSchedule; a mismatch is recorded, not acted on.
+
+What was sent is kept in memory and starts empty, so a restarted controller (a new worker, a
+restarted Wattson) sends every online station its fail-safe and every session its limit again.
+"""
+
+import asyncio
+import logging
+import math
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from wattson.background import Loop
+from wattson.bus import CommandBus
+from wattson.db import Database, utcnow
+from wattson.db.errors import log_failure
+from wattson.db.one_of import one_of
+from wattson.errors import CommandNotSupported, Invalid, StationOffline
+from wattson.loadmgmt import profiles
+from wattson.loadmgmt.allocation import allocate
+from wattson.loadmgmt.limits import ACCEPTED, FAILED, REJECTED, ChargingLimit
+from wattson.sessions.models import ACTIVE, MeterValue, Session
+from wattson.stations import commands as c
+from wattson.stations.models import ChargePoint, DeviceVariable
+from wattson.stations.status import ONLINE
+from wattson.webhooks.models import WebhookEvent
+
+log = logging.getLogger("wattson.loadmgmt")
+
+#: stations sent to at once: a station slow to answer holds up only its own messages
+CONCURRENCY = 20
+#: how often the controller looks for what changed
+TICK_S = 1.0
+#: the shortest time between two rounds started by meter values alone
+DRAW_EVERY_S = 5.0
+#: the window GetCompositeSchedule is asked for (the first period is what counts)
+COMPOSITE_S = 60
+SESSION_EVENTS = ("session.started", "session.ended")
+STATION_EVENTS = ("charge_point.connected", "charge_point.booted")
+
+
+@dataclass(slots=True)
+class Sent:
+    """The TxProfile a station accepted for a session's EVSE."""
+
+    session_id: int
+    limit_a: float
+    limit: float
+    unit: str
+    at: datetime
+    row_id: int
+
+
+@dataclass(slots=True)
+class Message:
+    """One profile to send in a round, and what to remember of it."""
+
+    params: c.SetChargingProfile
+    key: tuple[str, int]
+    limit_a: float
+    phases: int | None
+    unit: str
+    session_id: int | None = None
+    refresh_of: Sent | None = None  # the same limit again, before its hold runs out
+    verify: bool = False
+
+
+@dataclass(slots=True)
+class Plan:
+    """What one round sends: per station, decreases (and fail-safes) first, then increases."""
+
+    first: dict[str, list[Message]] = field(default_factory=lambda: defaultdict(list))
+    then: dict[str, list[Message]] = field(default_factory=lambda: defaultdict(list))
+
+
+class LoadController:
+    def __init__(self, db: Database, load, bus: CommandBus, interval_s: float, threshold_a: float, hold_s: int,
+                 timeout: float):
+        self.db = db
+        self.load = load  # LoadService: the snapshot of circuits and demands
+        self.bus = bus
+        self.interval_s = interval_s
+        self.threshold_a = threshold_a
+        self.hold_s = hold_s
+        self.timeout = timeout
+        self._loop = Loop("load-controller")
+        self._sent: dict[tuple[str, int], Sent] = {}
+        self._failsafe: dict[str, tuple[float, str]] = {}  # station → (limit, unit) it accepted
+        self._failsafe_refused: dict[str, tuple[float, str]] = {}  # … it refused: not sent again
+        self._refused: set[int] = set()  # sessions whose station refused a TxProfile
+        self._failed: set[tuple[str, int]] = set()  # EVSEs whose last TxProfile got no answer
+        self._cursor: int | None = None
+        self._meter: int | None = None
+
+    def start(self) -> None:
+        self._loop.start(self._run)
+
+    async def stop(self) -> None:
+        await self._loop.stop()
+
+    async def _run(self) -> None:
+        next_full, next_draw, again = 0.0, 0.0, True  # the first round at once: restore after a restart
+        while True:
+            try:
+                if self._cursor is None:
+                    await self._begin()
+                sessions_moved, draws_moved = await self._look()
+                now = time.monotonic()
+                full = now >= next_full
+                if (again or full or sessions_moved or self._refresh_due() or (draws_moved and now >= next_draw)):
+                    if full:
+                        next_full = now + self.interval_s
+                    next_draw = now + DRAW_EVERY_S
+                    again = await self.round(full=full) is False
+            except Exception as error:  # noqa: BLE001 - the loop must outlive any one round
+                log_failure(log, "load controller round failed", error)
+                again = True
+            if not await self._loop.pause(TICK_S):
+                return
+
+    async def _begin(self) -> None:
+        """Where the outbox and the meter values stand, and which running sessions' stations
+        refused their profiles (remembered across restarts: they are not asked again)."""
+        async with self.db.session() as s:
+            self._cursor = await s.scalar(select(func.max(WebhookEvent.id))) or 0
+            self._meter = await s.scalar(select(func.max(MeterValue.id)))
+            self._refused = set(await s.scalars(
+                select(ChargingLimit.session_id).join(Session, Session.id == ChargingLimit.session_id)
+                .where(Session.status == ACTIVE, ChargingLimit.status == REJECTED)))
+
+    async def _look(self) -> tuple[bool, bool]:
+        """Whether sessions started or ended, and whether meter values came, since the last look;
+        stations that (re)connected or booted lose what they were sent, so the round sends it again."""
+        async with self.db.session() as s:
+            events = (await s.execute(
+                select(WebhookEvent.id, WebhookEvent.type, WebhookEvent.charge_point_id)
+                .where(WebhookEvent.id > self._cursor, WebhookEvent.type.in_(SESSION_EVENTS + STATION_EVENTS))
+                .order_by(WebhookEvent.id))).all()
+            meter = await s.scalar(select(func.max(MeterValue.id)))
+        sessions_moved = False
+        for event_id, event_type, charge_point_id in events:
+            self._cursor = max(self._cursor, event_id)
+            if event_type in STATION_EVENTS:
+                self.forget(charge_point_id)
+            sessions_moved = True  # a station back is sent its profiles now, too
+        draws_moved, self._meter = meter != self._meter, meter
+        return sessions_moved, draws_moved
+
+    def forget(self, charge_point_id: str | None) -> None:
+        """A station (re)connected: what it accepted before may be gone."""
+        self._failsafe.pop(charge_point_id, None)
+        self._failsafe_refused.pop(charge_point_id, None)
+        for key in [key for key in self._sent if key[0] == charge_point_id]:
+            del self._sent[key]
+
+    def _refresh_due(self) -> bool:
+        if self.hold_s <= 0 or not self._sent:
+            return False
+        oldest = min(sent.at for sent in self._sent.values())
+        return (utcnow() - oldest).total_seconds() >= self.hold_s / 2
+
+    # --- a round ---------------------------------------------------------------------------------
+    async def round(self, now: datetime | None = None, full: bool = True) -> bool:
+        """Allocate every circuit tree and send what changed. False when a decrease was refused
+        or got no answer: the increases wait for a new allocation, at the next look. A full round
+        (every interval) tries again the EVSEs whose profile got no answer; until then they are
+        counted at what they last accepted."""
+        now = now or utcnow()
+        if full:
+            self._failed.clear()
+        snapshot = await self.load.snapshot(now=now)
+        if not snapshot.circuits:
+            return True
+        stations = {key[0] for keys in snapshot.placed.values() for key in keys}
+        stations |= {d.key[0] for d in snapshot.demands}
+        online, units = await self._stations(stations)
+        sessions = await self._transactions(snapshot.sessions)
+        shares = profiles.failsafe_shares(snapshot.circuits, snapshot.placed)
+        station_share = _station_shares(snapshot.placed, shares)
+        demands = [self._effective(d, sessions.get(d.key), online, station_share) for d in snapshot.demands]
+        allocation = _allocate_trees(snapshot.circuits, demands, snapshot.strategies, now)
+        voltage = {node.id: node.voltage_v for node in snapshot.circuits}
+        plan = Plan()
+        for charge_point_id, share in station_share.items():
+            if charge_point_id not in online:
+                continue
+            phases = min((d.phases for d in demands if d.key[0] == charge_point_id), key=len, default=())
+            unit = profiles.rate_unit(snapshot.versions.get(charge_point_id), units.get(charge_point_id))
+            message = self._failsafe_message(charge_point_id, share, unit, len(phases),
+                                             _station_voltage(snapshot.placed, charge_point_id, voltage))
+            if message is not None:
+                plan.first[charge_point_id].append(message)
+        for demand in demands:
+            session = sessions.get(demand.key)
+            cp = demand.key[0]
+            if session is None or cp not in online or not demand.managed or demand.key not in allocation:
+                continue
+            unit = profiles.rate_unit(snapshot.versions.get(cp), units.get(cp))
+            message, lower = self._tx_message(demand, session, allocation[demand.key], unit,
+                                              station_share.get(cp, 0.0), voltage.get(demand.circuit_id,
+                                                                                      profiles.VOLTAGE_V), now)
+            if message is not None:
+                (plan.first if lower else plan.then)[cp].append(message)
+        if not await self._send_all(plan.first, now):
+            return False
+        return await self._send_all(plan.then, now)
+
+    def _effective(self, demand, session: tuple[int, str] | None, online: set[str], station_share: dict):
+        """The demand as the allocation must see it: a refused one at its maximum; one that cannot
+        be reached at what it obeys (its last accepted limit), else at its maximum."""
+        if session is None:
+            return demand
+        if session[0] in self._refused:
+            return replace(demand, managed=False)
+        if demand.key[0] not in online or demand.key in self._failed:
+            sent = self._sent.get(demand.key)
+            held = sent.limit_a if sent is not None and sent.session_id == session[0] else demand.max_a
+            return replace(demand, managed=False, max_a=held)
+        return demand
+
+    def _failsafe_message(self, charge_point_id: str, share: float, unit: str, phases: int,
+                          voltage_v: float) -> Message | None:
+        phases = phases or (3 if unit == profiles.A else 1)  # in W without a known EV: one phase, the safe side
+        params = profiles.failsafe_profile(share, unit, phases, voltage_v, self.hold_s)
+        limit = params.profile.schedule.periods[-1].limit
+        if (limit, unit) in (self._failsafe.get(charge_point_id), self._failsafe_refused.get(charge_point_id)):
+            return None
+        return Message(params, (charge_point_id, 0), share, None, unit)
+
+    def _tx_message(self, demand, session: tuple[int, str], allocated, unit: str, share: float, voltage_v: float,
+                    now: datetime) -> tuple[Message | None, bool]:
+        """The TxProfile to send for a demand, if any, and whether it lowers the EVSE's limit."""
+        session_id, transaction_id = session
+        limit_a = profiles.down(allocated.limit_a)
+        params = profiles.tx_profile(demand.key[1], transaction_id, limit_a, allocated.phases, share, now,
+                                     self.hold_s, unit, voltage_v)
+        limit = params.profile.schedule.periods[0].limit
+        message = Message(params, demand.key, limit_a, allocated.phases, unit, session_id, verify=True)
+        sent = self._sent.get(demand.key)
+        if sent is None or sent.session_id != session_id or sent.unit != unit:
+            # a new session obeys the fail-safe until then: 0 while it waits, else its share; and
+            # nothing if the station did not take it
+            before = demand.max_a if not self._failsafe.get(demand.key[0]) else 0.0 if self.hold_s > 0 else share
+            return message, limit_a <= before
+        moved = abs(limit_a - sent.limit_a) >= self.threshold_a or (limit_a == 0) != (sent.limit_a == 0)
+        if moved:
+            return message, limit_a < sent.limit_a
+        if self.hold_s > 0 and (now - sent.at).total_seconds() >= self.hold_s / 2:
+            params = profiles.tx_profile(demand.key[1], transaction_id, sent.limit_a, allocated.phases, share, now,
+                                         self.hold_s, unit, voltage_v)
+            return Message(params, demand.key, sent.limit_a, allocated.phases, unit, session_id, refresh_of=sent), True
+        return None, False
+
+    # --- sending ---------------------------------------------------------------------------------
+    async def _send_all(self, plan: dict[str, list[Message]], now: datetime) -> bool:
+        gate = asyncio.Semaphore(CONCURRENCY)
+
+        async def station(charge_point_id: str, messages: list[Message]) -> bool:
+            async with gate:
+                ok = True
+                for message in messages:
+                    try:
+                        ok = await self._send(charge_point_id, message, now) and ok
+                    except Exception as error:  # noqa: BLE001 - one station's failure must not end the round
+                        log_failure(log, f"{charge_point_id}: charging profile not sent", error)
+                        ok = False
+                return ok
+
+        results = await asyncio.gather(*(station(cp, messages) for cp, messages in plan.items() if messages))
+        return all(results)
+
+    async def _send(self, charge_point_id: str, message: Message, now: datetime) -> bool:
+        """Send one profile and record the answer; whether the station accepted it."""
+        periods = message.params.profile.schedule.periods
+        limit = periods[-1 if message.key[1] == 0 else 0].limit  # the fail-safe's after its wait
+        try:
+            action, payload = await self.bus.prepare(charge_point_id, "set-charging-profile", message.params)
+        except (StationOffline, CommandNotSupported, Invalid) as error:
+            status, reason = (FAILED if isinstance(error, StationOffline) else REJECTED), str(error)
+        else:
+            outcome = await self.bus.send(charge_point_id, action, payload, self.timeout)
+            status, reason = _judged(outcome)
+        if status == ACCEPTED and message.refresh_of is not None:
+            message.refresh_of.at = now
+            await self._refreshed(message.refresh_of.row_id, now)
+            return True
+        row_id = await self._record(charge_point_id, message, limit, now, status, reason)
+        evse = message.key[1]
+        if status == ACCEPTED:
+            self._failed.discard(message.key)
+            if evse == 0:
+                self._failsafe[charge_point_id] = (limit, message.unit)
+            else:
+                self._sent[message.key] = Sent(message.session_id, message.limit_a, limit, message.unit, now, row_id)
+                if message.verify:
+                    await self._verify(charge_point_id, evse, limit, message.unit, row_id)
+            return True
+        log.info("%s: %s for EVSE %s %s (%s)", charge_point_id, message.params.profile.purpose, evse, status, reason)
+        if evse == 0:
+            self._failsafe.pop(charge_point_id, None)
+            if status == REJECTED:
+                self._failsafe_refused[charge_point_id] = (limit, message.unit)
+        elif status == REJECTED and message.session_id is not None:
+            self._refused.add(message.session_id)
+        else:
+            self._failed.add(message.key)
+        return False
+
+    async def _verify(self, charge_point_id: str, evse: int, limit: float, unit: str, row_id: int) -> None:
+        """Ask the station what it will do now and record whether that is what it was sent."""
+        try:
+            action, payload = await self.bus.prepare(charge_point_id, "get-composite-schedule", c.GetCompositeSchedule(
+                evse=evse, duration=COMPOSITE_S, charging_rate_unit=unit))
+        except (StationOffline, CommandNotSupported, Invalid) as error:
+            log.info("%s: composite schedule not asked: %s", charge_point_id, error)
+            return
+        outcome = await self.bus.send(charge_point_id, action, payload, self.timeout)
+        composite = profiles.composite_limit(outcome.response if outcome.state == c.COMPLETED else None)
+        verified = profiles.verified(limit, unit, composite)
+        if verified is False:
+            log.warning("%s: EVSE %s composite schedule %s %s, not the %s %s sent", charge_point_id, evse,
+                        composite[0], composite[1], limit, unit)
+        async with self.db.session() as s:
+            await s.execute(update(ChargingLimit).where(ChargingLimit.id == row_id).values(
+                composite_limit=None if composite is None else composite[0], verified=verified))
+
+    # --- the database ----------------------------------------------------------------------------
+    async def _stations(self, charge_point_ids: set[str]) -> tuple[set[str], dict[str, str]]:
+        """The online ones, and each one's stated rate units (device model)."""
+        if not charge_point_ids:
+            return set(), {}
+        keys = {profiles.RATE_UNIT_V2.key, profiles.RATE_UNIT_V16.key}
+        async with self.db.session() as s:
+            online = set(await s.scalars(select(ChargePoint.id).where(
+                one_of(s, ChargePoint.id, charge_point_ids), ChargePoint.network_status == ONLINE)))
+            units = dict((await s.execute(select(DeviceVariable.charge_point_id, DeviceVariable.value).where(
+                one_of(s, DeviceVariable.charge_point_id, charge_point_ids),
+                one_of(s, DeviceVariable.key, keys)))).all())
+        return online, units
+
+    async def _transactions(self, sessions: dict[tuple[str, int], int]) -> dict[tuple[str, int], tuple[int, str]]:
+        """(station, EVSE) → (session id, transaction id) of the snapshot's active sessions."""
+        if not sessions:
+            return {}
+        async with self.db.session() as s:
+            ids = dict((await s.execute(select(Session.id, Session.transaction_id).where(
+                one_of(s, Session.id, set(sessions.values())), Session.transaction_id.is_not(None)))).all())
+        return {key: (session_id, ids[session_id]) for key, session_id in sessions.items() if session_id in ids}
+
+    async def _record(self, charge_point_id: str, message: Message, limit: float, now: datetime, status: str,
+                      reason: str | None) -> int:
+        profile = message.params.profile
+        row = ChargingLimit(charge_point_id=charge_point_id, evse=message.key[1], session_id=message.session_id,
+                            purpose=profile.purpose, profile_id=profile.id, limit_a=message.limit_a,
+                            phases=message.phases, limit=limit, unit=message.unit, sent_at=now, status=status,
+                            reason=reason)
+        async with self.db.session() as s:
+            s.add(row)
+            await s.flush()
+            return row.id
+
+    async def _refreshed(self, row_id: int, now: datetime) -> None:
+        async with self.db.session() as s:
+            await s.execute(update(ChargingLimit).where(ChargingLimit.id == row_id).values(refreshed_at=now))
+
+
+def _judged(outcome: c.Outcome) -> tuple[str, str | None]:
+    """accepted, rejected (Rejected or a CALLERROR) or failed (no answer), with the reason."""
+    if outcome.state == c.COMPLETED:
+        if outcome.status == "Accepted":
+            return ACCEPTED, None
+        return REJECTED, f"station answered {outcome.status}"
+    if outcome.error_code:
+        return REJECTED, f"{outcome.error_code}: {outcome.error_description or ''}".rstrip(": ")
+    return FAILED, outcome.error_description or outcome.state
+
+
+def _station_shares(placed: dict, shares: dict[int, float]) -> dict[str, float]:
+    """Station → its fail-safe share: the lowest of its placed EVSEs' circuits'."""
+    result: dict[str, float] = {}
+    for circuit_id, keys in placed.items():
+        for charge_point_id, _ in keys:
+            result[charge_point_id] = min(result.get(charge_point_id, math.inf), shares.get(circuit_id, 0.0))
+    return result
+
+
+def _station_voltage(placed: dict, charge_point_id: str, voltage: dict[int, float]) -> float:
+    return min((voltage.get(circuit_id, profiles.VOLTAGE_V) for circuit_id, keys in placed.items()
+                if any(cp == charge_point_id for cp, _ in keys)), default=profiles.VOLTAGE_V)
+
+
+def _allocate_trees(circuits, demands, strategies: dict[int, str], now: datetime) -> dict:
+    """``allocate`` per circuit tree, each with its root's strategy."""
+    by_id = {node.id: node for node in circuits}
+
+    def root(node_id):
+        seen = set()
+        while by_id[node_id].parent_id in by_id and node_id not in seen:
+            seen.add(node_id)
+            node_id = by_id[node_id].parent_id
+        return node_id
+
+    trees: dict[int, tuple[list, list]] = {}
+    for node in circuits:
+        trees.setdefault(root(node.id), ([], []))[0].append(node)
+    for demand in demands:
+        if demand.circuit_id in by_id:
+            trees[root(demand.circuit_id)][1].append(demand)
+    result = {}
+    for root_id, (nodes, tree_demands) in trees.items():
+        if tree_demands:
+            result.update(allocate(nodes, tree_demands, strategies.get(root_id, "equal"), now))
+    return result
