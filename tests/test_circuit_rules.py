@@ -134,3 +134,8 @@ def test_subtree():
     assert rules.subtree(1, parents) == {1, 2, 3, 4}
     assert rules.subtree(2, parents) == {2, 3}
     assert rules.subtree(5, parents) == {5}
+
+
+def test_top_of():
+    parents = {1: None, 2: 1, 3: 2, 5: None}
+    assert (rules.top_of(3, parents), rules.top_of(1, parents), rules.top_of(5, parents)) == (1, 1, 5)

@@ -31,6 +31,15 @@ def cycle_through(circuit_id: int, new_parent_id: int | None, parents: Mapping[i
     return None
 
 
+def top_of(circuit_id: int, parents: Mapping[int, int | None]) -> int:
+    """The grid connection (the circuit without a parent) above ``circuit_id``, or itself."""
+    at, seen = circuit_id, set()
+    while parents.get(at) is not None and at not in seen:
+        seen.add(at)
+        at = parents[at]
+    return at
+
+
 def subtree(root_id: int, parents: Mapping[int, int | None]) -> set[int]:
     """``root_id`` and every circuit below it."""
     children: dict[int, list[int]] = {}

@@ -17,7 +17,7 @@ Current = Annotated[float, Field(ge=0, le=MAX_CURRENT_A)]
 HOUR_MINUTE = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 
 MAX_CURRENT = Field(gt=0, le=MAX_CURRENT_A, description="The limit per phase, A: more than 0, at most 10,000.")
-STRATEGY_DESCRIPTION = ("How the allocation shares what is left: equal (equal shares), priority (higher "
+STRATEGY_DESCRIPTION = ("How the allocation shares what is left (a grid connection's applies to its whole tree): equal (equal shares), priority (higher "
                         "charging_priority first) or departure (the EV that must leave soonest first, where the EV "
                         "says; ISO 15118 / OCPP 2.x).")
 SCHEDULE_DESCRIPTION = ("Daily unmanaged load in the circuit's time_zone: entries {from, to, current_a}; to may be "
@@ -187,7 +187,7 @@ class EvseLoad(BaseModel):
 class CircuitLoad(BaseModel):
     circuit_id: int
     at: datetime
-    strategy: str
+    strategy: str = Field(description="The strategy its tree is allocated by: its grid connection's.")
     unmanaged_stale: bool = Field(description="A meter or posted reading configured for it is stale and left out.")
     phases: list[PhaseLoad]
     evses: list[EvseLoad]

@@ -151,13 +151,15 @@ class LoadService:
 
     # --- the snapshot -----------------------------------------------------------------------
     async def snapshot(self, circuit_root_id: int | None = None, now: datetime | None = None) -> LoadSnapshot:
-        """Every circuit (or the tree under ``circuit_root_id``) with its unmanaged load resolved
-        for ``now``, and the demand of every EVSE on them with an active session."""
+        """Every circuit (or the whole tree ``circuit_root_id`` is part of: a sub-circuit's limits
+        depend on those above it) with its unmanaged load resolved for ``now``, and the demand of
+        every EVSE on them with an active session."""
         now = now or utcnow()
         async with self.db.session() as s:
             circuit_rows = (await s.execute(_circuits_query())).all()
             parents = {row.Circuit.id: row.Circuit.parent_id for row in circuit_rows}
-            wanted = set(parents) if circuit_root_id is None else rules.subtree(circuit_root_id, parents)
+            wanted = set(parents) if circuit_root_id is None else rules.subtree(
+                rules.top_of(circuit_root_id, parents), parents)
             circuits = {row.Circuit.id: row.Circuit for row in circuit_rows if row.Circuit.id in wanted}
             effective = func.coalesce(Evse.circuit_id, ChargePoint.circuit_id)
             placed_rows = (await s.execute(
@@ -232,25 +234,32 @@ class LoadService:
         async with self.db.session() as s:
             circuit = await get_or_404(s, Circuit, id, "circuit")
         snapshot = await self.snapshot(id, now)
-        nodes = {node.id: node for node in snapshot.circuits}
-        allocations = allocate(snapshot.circuits, snapshot.demands, circuit.strategy, now) if snapshot.demands else {}
+        parents = {node.id: node.parent_id for node in snapshot.circuits}
+        strategy = snapshot.strategies.get(rules.top_of(id, parents), circuit.strategy)  # its tree's
+        allocations = {}
+        if snapshot.demands:  # computed on the whole tree, shown for the circuit and below it
+            allocations = allocate(snapshot.circuits, snapshot.demands, strategy, now)
         in_force = await self._in_force(snapshot)
         allocations.update(in_force)
+        below = rules.subtree(id, parents)
+        nodes = [node for node in snapshot.circuits if node.id in below]
+        demands = [d for d in snapshot.demands if d.circuit_id in below]
+        stale = bool(snapshot.stale & below)
         phases = []
         for phase in range(circuit.phases):
             allocated = sum(allocations[d.key].limit_a if d.managed else d.max_a
-                            for d in snapshot.demands if phase in d.phases and d.key in allocations)
-            drawn = sum(snapshot.drawn.get(d.key, (0.0, 0.0, 0.0))[phase] for d in snapshot.demands)
+                            for d in demands if phase in d.phases and d.key in allocations)
+            drawn = sum(snapshot.drawn.get(d.key, (0.0, 0.0, 0.0))[phase] for d in demands)
             phases.append({"phase": phase + 1, "limit_a": circuit.max_current_a - circuit.safety_margin_a,
-                           "unmanaged_a": round(sum(node.unmanaged_a[phase] for node in nodes.values()), 3),
+                           "unmanaged_a": round(sum(node.unmanaged_a[phase] for node in nodes), 3),
                            "allocated_a": round(allocated, 3), "drawn_a": round(drawn, 3)})
         evses = [{"charge_point_id": d.key[0], "evse": d.key[1], "circuit_id": d.circuit_id,
                   "phases": [p + 1 for p in d.phases],
                   "limit_a": round(allocations[d.key].limit_a, 3) if d.key in allocations else 0.0,
                   "drawn_a": d.drawn_a, "max_a": d.max_a, "priority": d.priority, "managed": d.managed,
                   "source": "controller" if d.key in in_force else "computed"}
-                 for d in snapshot.demands]
-        return {"circuit_id": id, "at": now, "strategy": circuit.strategy, "unmanaged_stale": bool(snapshot.stale),
+                 for d in demands]
+        return {"circuit_id": id, "at": now, "strategy": strategy, "unmanaged_stale": stale,
                 "phases": phases, "evses": evses}
 
     async def _in_force(self, snapshot: LoadSnapshot) -> dict[tuple[str, int], Allocation]:
