@@ -17,6 +17,8 @@ REPORT, GET, SET = "report", "get", "set"
 #: ChangeConfigurations) are kept as the variables of this one component, named by key
 V16_CONFIGURATION = "OCPP16Configuration"
 LIMITS_COMPONENT = "DeviceDataCtrlr"  # where a station says how much one message may hold
+#: the actions whose limits another component holds (OCPP 2.0.1 part 2, MonitoringCtrlr)
+LIMITS_COMPONENTS = {"SetVariableMonitoring": "MonitoringCtrlr", "ClearVariableMonitoring": "MonitoringCtrlr"}
 _CHUNK = 500  # keys per look-up: well under every database's bound-parameter limit
 
 
@@ -80,11 +82,13 @@ class DeviceModelService:
                     _apply(row, latest[key], source)
 
     async def message_limits(self, charge_point_id: str, action: str) -> tuple[str | None, str | None]:
-        """The values the station gave for DeviceDataCtrlr.ItemsPerMessage and BytesPerMessage of
-        ``action`` (GetVariables, SetVariables, GetReport): how much one such message may hold.
+        """The values the station gave for ItemsPerMessage and BytesPerMessage of ``action``: how
+        much one such message may hold. DeviceDataCtrlr's for GetVariables, SetVariables and
+        GetReport, MonitoringCtrlr's for SetVariableMonitoring and ClearVariableMonitoring.
         One look-up by the unique index, per command: cheap beside the round trip to the station,
         and never stale, whichever process stored the values."""
-        keys = {VariableAddress(LIMITS_COMPONENT, name, variable_instance=action).key: name
+        component = LIMITS_COMPONENTS.get(action, LIMITS_COMPONENT)
+        keys = {VariableAddress(component, name, variable_instance=action).key: name
                 for name in ("ItemsPerMessage", "BytesPerMessage")}
         async with self.db.session() as s:
             found = dict((await s.execute(select(DeviceVariable.key, DeviceVariable.value).where(

@@ -2,8 +2,10 @@
 
 An OCPP 2.x station says in its device model how many entries and how many bytes it takes in one
 GetVariables, SetVariables or GetReport (DeviceDataCtrlr.ItemsPerMessage and BytesPerMessage,
-instance = the action); the CSMS must stay within them (B06.FR.05; a station may answer a longer
-one with CALLERROR: B05.FR.11, B06.FR.16/17, B08.FR.17). An operator's request for more becomes
+instance = the action) and in one SetVariableMonitoring or ClearVariableMonitoring (the same
+variables of MonitoringCtrlr); the CSMS must stay within them (B06.FR.05; for monitors N04 and
+N06.FR.04; a station may answer a longer one with CALLERROR: B05.FR.11, B06.FR.16/17,
+B08.FR.17). An operator's request for more becomes
 several calls, sent one after another, and one answer (docs/ocpp.md, "Batching to the station's
 limits").
 
@@ -21,7 +23,9 @@ from wattson.stations import commands as c
 #: action -> (the request's list, the response's list of results; None: no results per entry)
 LISTS = {"GetVariables": ("getVariableData", "getVariableResult"),
          "SetVariables": ("setVariableData", "setVariableResult"),
-         "GetReport": ("componentVariable", None)}
+         "GetReport": ("componentVariable", None),
+         "SetVariableMonitoring": ("setMonitoringData", "setMonitoringResult"),
+         "ClearVariableMonitoring": ("id", "clearMonitoringResult")}
 CALL_ID = "0" * 36  # the longest unique id OCPP-J allows, standing in for the real one
 MAX_REQUEST_ID = 2**31 - 1
 #: attributeStatusInfo.reasonCode of an entry the station never answered (at most 20 characters)
@@ -163,13 +167,22 @@ def _results(plan: Plan, outcomes: list[c.Outcome]) -> list[dict]:
             continue
         reason = TOO_LARGE if outcome.error_code == TOO_LARGE else (
             NOT_SENT if outcome.error_code == NOT_SENT else NOT_ANSWERED)
-        info = _info(outcome)
-        for entry in chunk.payload[request]:
-            merged.append({"attributeStatus": "Rejected", "component": entry["component"],
-                           "variable": entry["variable"],
-                           **({"attributeType": entry["attributeType"]} if "attributeType" in entry else {}),
-                           "attributeStatusInfo": {"reasonCode": reason, "additionalInfo": info}})
+        info = {"reasonCode": reason, "additionalInfo": _info(outcome)}
+        merged.extend(_unanswered(plan.action, entry, info) for entry in chunk.payload[request])
     return merged
+
+
+def _unanswered(action: str, entry, info: dict) -> dict:
+    """The result standing in for an entry the station did not answer: Rejected, saying why."""
+    if action == "ClearVariableMonitoring":  # the entries are the monitors' ids
+        return {"id": entry, "status": "Rejected", "statusInfo": info}
+    if action == "SetVariableMonitoring":
+        return {**({"id": entry["id"]} if "id" in entry else {}), "status": "Rejected", "type": entry["type"],
+                "severity": entry["severity"], "component": entry["component"], "variable": entry["variable"],
+                "statusInfo": info}
+    return {"attributeStatus": "Rejected", "component": entry["component"], "variable": entry["variable"],
+            **({"attributeType": entry["attributeType"]} if "attributeType" in entry else {}),
+            "attributeStatusInfo": info}
 
 
 def _report(plan: Plan, outcomes: list[c.Outcome]) -> tuple[dict, str | None]:

@@ -113,8 +113,9 @@ class Ocpp201(Protocol):
             await self.services.device_model.store(conn.charge_point_id, learnt, source)
 
     async def batches(self, conn, action: str, payload: dict) -> batching.Plan | None:
-        """GetVariables, SetVariables and GetReport cut to what the station said one message may
-        hold (DeviceDataCtrlr.ItemsPerMessage / BytesPerMessage), else to the configured defaults."""
+        """GetVariables, SetVariables, GetReport, Set- and ClearVariableMonitoring cut to what the
+        station said one message may hold (DeviceDataCtrlr's or MonitoringCtrlr's ItemsPerMessage /
+        BytesPerMessage), else to the configured defaults."""
         if action not in batching.LISTS:
             return None
         try:
