@@ -57,7 +57,7 @@ class LoadService:
 
     def __init__(self, db: Database):
         self.db = db
-        self._limits_table: bool | None = None  # whether the controller's charging_limits exists
+        self._tables: dict[str, bool] = {}  # whether the controller's and EV needs' tables exist
 
     # --- circuits ---------------------------------------------------------------------------
     async def create(self, **fields) -> Circuit:
@@ -180,14 +180,14 @@ class LoadService:
                 snapshot.versions[cp_id] = version
                 if number is not None:
                     snapshot.placed.setdefault(circuit_id, []).append((cp_id, number))
-        keys = []
+        keys, rotations = [], {}
         for row in session_rows:
             circuit = circuits.get(row.circuit_id)
             if circuit is None or (row.charge_point_id, row.evse) in snapshot.sessions:
                 continue  # outside the tree asked for; a second active session on one EVSE: the newest counts
             key = (row.charge_point_id, row.evse)
             keys.append(key)
-            snapshot.sessions[key] = row.id
+            snapshot.sessions[key], rotations[key] = row.id, (row.phase_rotation, circuit.phases)
             phases = rules.evse_phases(row.evse_phases, row.phase_rotation, circuit.phases)
             meter = rules.phase_currents(row.samples or (), row.evse_phases or 3)
             drawn = None
@@ -199,13 +199,38 @@ class LoadService:
                 key=key, circuit_id=circuit.id, phases=phases, min_a=AC_MIN_A,
                 max_a=_max_a(row.max_amperage_a, row.max_power_w, circuit.voltage_v, len(phases)),
                 drawn_a=drawn, priority=priority or 0, since=row.started_at))
+        await self._apply_needs(snapshot, rotations)
         await self._apply_limits(snapshot, keys)
         return snapshot
+
+    async def _apply_needs(self, snapshot: LoadSnapshot, rotations: dict) -> None:
+        """What ISO 15118 EVs said they need (NotifyEVChargingNeeds, ``charging_needs.py``): the
+        departure and energy for the departure strategy, an AC EV's own current range and its phases
+        (a single-phase EV on a three-phase EVSE draws on the EVSE's first phase only)."""
+        if not snapshot.demands or not await self._has_table("ev_charging_needs"):
+            return
+        from wattson.loadmgmt import charging_needs  # the ISO 15118 record (migration 0026)
+        needs = await charging_needs.latest_for_sessions(self.db, snapshot.sessions.values())
+        demands = []
+        for demand in snapshot.demands:
+            need = needs.get(snapshot.sessions[demand.key])
+            if need is not None:
+                changes = {"departure": need.departure, "energy_needed_wh": need.energy_wh}
+                if need.phases is not None:  # AC: its currents are per phase
+                    rotation, circuit_phases = rotations[demand.key]
+                    if need.phases == 1 and len(demand.phases) > 1:
+                        changes["phases"] = rules.evse_phases(1, rotation, circuit_phases)
+                    max_a = min(demand.max_a, need.max_current_a) if need.max_current_a else demand.max_a
+                    min_a = max(demand.min_a, need.min_current_a or 0.0)
+                    changes["max_a"], changes["min_a"] = max_a, min(min_a, max_a)
+                demand = replace(demand, **changes)
+            demands.append(demand)
+        snapshot.demands = demands
 
     async def _apply_limits(self, snapshot: LoadSnapshot, keys: list[tuple[str, int]]) -> None:
         """The limits the controller has in force (``limits.py``, once its table exists): what was
         offered, and EVSEs whose station refused their session's profile are unmanaged."""
-        if not keys or not await self._has_limits_table():
+        if not keys or not await self._has_table("charging_limits"):
             return
         from wattson.loadmgmt import limits  # the controller's record (migration 0025)
         in_force = await limits.latest(self.db, keys)
@@ -220,11 +245,12 @@ class LoadService:
             demands.append(demand)
         snapshot.demands = demands
 
-    async def _has_limits_table(self) -> bool:
-        if self._limits_table is None:
+    async def _has_table(self, name: str) -> bool:
+        """Whether another part's table exists (its migration ran): looked up once per process."""
+        if name not in self._tables:
             async with self.db.engine.connect() as conn:
-                self._limits_table = await conn.run_sync(lambda c: inspect(c).has_table("charging_limits"))
-        return self._limits_table
+                self._tables[name] = await conn.run_sync(lambda c: inspect(c).has_table(name))
+        return self._tables[name]
 
     async def load(self, id: int, now: datetime | None = None) -> dict:
         """The live view of a circuit: per phase its limit, unmanaged load, allocated and drawn
@@ -264,7 +290,7 @@ class LoadService:
 
     async def _in_force(self, snapshot: LoadSnapshot) -> dict[tuple[str, int], Allocation]:
         """The controller's accepted limits of the snapshot's sessions, as allocations."""
-        if not snapshot.demands or not await self._has_limits_table():
+        if not snapshot.demands or not await self._has_table("charging_limits"):
             return {}
         from wattson.loadmgmt import limits
         rows = await limits.latest(self.db, [d.key for d in snapshot.demands])
