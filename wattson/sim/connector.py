@@ -50,6 +50,7 @@ class Transaction:
     id: int | str | None = None  # 1.6: known once the CSMS answered StartTransaction; 2.x: the station's UUID
     seq_no: int = 0  # 2.x: the seqNo of the next TransactionEvent
     charging_state: str | None = None  # 2.x: the chargingState last reported
+    iso15118: bool = False  # 2.x: the EV told its charging needs (NotifyEVChargingNeeds) and negotiates schedules
     stop_reason: str | None = None  # in the station's words; each version's message layer translates it
     stopped: asyncio.Event = field(default_factory=asyncio.Event)  # asked to stop
     ended: asyncio.Event = field(default_factory=asyncio.Event)  # StopTransaction is queued

@@ -13,6 +13,7 @@ RAMP_SECONDS = 10.0
 TAPER_FROM_SOC = 80.0
 NOISE = 0.015
 
+PHASES = ("L1", "L2", "L3")
 MEASURANDS = ("Energy.Active.Import.Register", "Power.Active.Import", "Current.Import", "Voltage", "SoC")
 
 
@@ -68,14 +69,17 @@ class Reading:
     phase: str | None = None
 
 
-def readings(measurands: list[str], register_wh: float, ev: Ev | None) -> list[Reading]:
-    """One meter reading of the measurands configured (those the meter has, in the order asked)."""
+def readings(measurands: list[str], register_wh: float, ev: Ev | None, phases: int = 1) -> list[Reading]:
+    """One meter reading of the measurands configured (those the meter has, in the order asked).
+    Current.Import comes per phase the outlet has (``phases``: L1, or L1 to L3), as a CSMS
+    balancing a circuit needs it; the EV draws the same on each."""
+    current = ev.current_a if ev else 0.0
     known = {
-        "Energy.Active.Import.Register": Reading("Energy.Active.Import.Register", register_wh, "Wh", 0),
-        "Power.Active.Import": Reading("Power.Active.Import", ev.power_w if ev else 0.0, "W", 0),
-        "Current.Import": Reading("Current.Import", ev.current_a if ev else 0.0, "A", 1, phase="L1"),
-        "Voltage": Reading("Voltage", ev.voltage if ev else VOLTAGE, "V", 1, phase="L1-N"),
+        "Energy.Active.Import.Register": [Reading("Energy.Active.Import.Register", register_wh, "Wh", 0)],
+        "Power.Active.Import": [Reading("Power.Active.Import", ev.power_w if ev else 0.0, "W", 0)],
+        "Current.Import": [Reading("Current.Import", current, "A", 1, phase=phase) for phase in PHASES[:phases]],
+        "Voltage": [Reading("Voltage", ev.voltage if ev else VOLTAGE, "V", 1, phase="L1-N")],
     }
     if ev is not None:
-        known["SoC"] = Reading("SoC", ev.soc, "Percent", 0, location="EV")
-    return [known[name] for name in measurands if name in known]
+        known["SoC"] = [Reading("SoC", ev.soc, "Percent", 0, location="EV")]
+    return [reading for name in measurands for reading in known.get(name, ())]

@@ -19,6 +19,7 @@ from wattson.sim.wire import parse_iso, utc_now
 
 RECURRENCE_SECONDS = {"Daily": 86_400, "Weekly": 604_800}
 MAX_INSTALLED = 10  # the MaxChargingProfilesInstalled the station reports
+MIN_CURRENT_A = 6.0  # IEC 61851: an AC EV cannot charge on less per phase, it pauses instead
 #: purposes: the station's maximum (1.6 ChargePointMaxProfile, 2.x ChargingStationMaxProfile), TxDefault, Tx
 STATION_MAX, TX_DEFAULT, TX = "StationMax", "TxDefault", "Tx"
 
@@ -209,6 +210,11 @@ class ChargingProfiles:
                 limit, unit, phases = found
                 return limit if unit == "W" else limit * (phases or self._phases) * VOLTAGE
         return None
+
+
+def usable_w(limit_w: float, phases: int) -> float:
+    """What an EV can take under ``limit_w``: nothing when that is below MIN_CURRENT_A per phase."""
+    return 0.0 if limit_w < MIN_CURRENT_A * phases * VOLTAGE - 1e-6 else limit_w
 
 
 def _replaced_by(installed: Installed, connector_id: int, profile: Profile) -> bool:

@@ -25,7 +25,7 @@ from wattson.sim.connector import Connector, Reservation, SessionRequest, Transa
 from wattson.sim.meter import Ev, phases_for
 from wattson.sim.operations import Progress
 from wattson.sim.outbox import Outbox
-from wattson.sim.profiles import ChargingProfiles
+from wattson.sim.profiles import ChargingProfiles, usable_w
 from wattson.sim.versions import PROTOCOLS, SUPPORTED_OCPP
 from wattson.sim.wire import (CALL, CALLERROR, CALLRESULT, CallError, Offline, call_frame, error_frame, result_frame,
                               utc_now)
@@ -73,6 +73,9 @@ class StationConfig:
     authorize_remote_tx: bool = False  # Authorize remote starts too (AuthorizeRemoteTxRequests, AuthorizeRemoteStart)
     call_timeout: float = 30.0
     reconnect_delay: tuple[float, float] = (0.5, 30.0)  # first and longest pause between connection attempts
+    #: 2.x, ISO 15118-like: (departure in seconds after the start, energy in Wh) told the CSMS in a
+    #: NotifyEVChargingNeeds once each transaction has started; None: the EV says nothing (basic charging)
+    charging_needs: tuple[float, float] | None = None
 
     def __post_init__(self):
         if self.ocpp not in SUPPORTED_OCPP:
@@ -83,6 +86,12 @@ class StationConfig:
             low, high = getattr(self, name)
             if not 0 <= low <= high:
                 raise ValueError(f"{name} must be (min, max) with 0 <= min <= max, not {(low, high)}")
+        if self.charging_needs is not None:
+            if self.ocpp == "1.6":
+                raise ValueError("charging needs (NotifyEVChargingNeeds) are OCPP 2.x: 1.6 has no such message")
+            departure_s, energy_wh = self.charging_needs
+            if departure_s <= 0 or energy_wh <= 0:
+                raise ValueError(f"charging_needs must be (departure s > 0, energy Wh > 0), not {self.charging_needs}")
 
 
 class SimStation:
@@ -495,7 +504,8 @@ class SimStation:
             wake_at = min(deadline, next_sample) if interval > 0 else deadline
             await _wait(tx.stopped, max(0.0, wake_at - loop.time()))
             now = loop.time()
-            limit = self.profiles.limit_w(connector.id, utc_now(), tx.started_at, in_transaction=True)
+            limit = usable_w(self.profiles.limit_w(connector.id, utc_now(), tx.started_at, in_transaction=True),
+                             self.phases)
             connector.register_wh += tx.ev.advance(now - last, limit)
             last = now
             if tx.stopped.is_set():

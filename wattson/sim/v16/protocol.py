@@ -67,11 +67,12 @@ class Ocpp16(StationProtocol):
                    "idTag": tx.id_tag}
         measurands = self.station.configuration.items("StopTxnSampledData")
         if measurands:
+            phases = self.station.phases
             payload["transactionData"] = [
-                {"timestamp": iso(tx.started_at),
-                 "sampledValue": sampled_values(readings(measurands, tx.meter_start, None), "Transaction.Begin")},
-                {"timestamp": iso(stopped_at),
-                 "sampledValue": sampled_values(readings(measurands, meter_stop, tx.ev), "Transaction.End")},
+                {"timestamp": iso(tx.started_at), "sampledValue": sampled_values(
+                    readings(measurands, tx.meter_start, None, phases), "Transaction.Begin")},
+                {"timestamp": iso(stopped_at), "sampledValue": sampled_values(
+                    readings(measurands, meter_stop, tx.ev, phases), "Transaction.End")},
             ]
         self.station.send("StopTransaction", payload, durable=True, tx=tx)
 
@@ -79,7 +80,7 @@ class Ocpp16(StationProtocol):
         """MeterValues of a connector; ``durable`` ones belong to its transaction and survive a lost connection."""
         tx = connector.transaction
         values = sampled_values(readings(self.station.configuration.items("MeterValuesSampledData"),
-                                         connector.register_wh, tx.ev if tx else None), context)
+                                         connector.register_wh, tx.ev if tx else None, self.station.phases), context)
         if not values:
             return
         payload = {"connectorId": connector.id, "meterValue": [{"timestamp": iso(utc_now()), "sampledValue": values}]}

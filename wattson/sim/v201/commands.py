@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from wattson.sim import operations
 from wattson.sim.connector import Reservation, SessionRequest
+from wattson.sim.profiles import TX
 from wattson.sim.protocol import Handler
 from wattson.sim.v201.device_model import REPORT_ITEMS, Variable
 from wattson.sim.v201.shapes import CONNECTOR, PURPOSES, profile_of
@@ -223,7 +224,12 @@ def set_charging_profile(station: SimStation, p: dict) -> dict:
     profile = profile_of(p["chargingProfile"])
     if profile is None:
         return _status(False)
-    return {"status": operations.install_profile(station, p["evseId"], profile)}
+    status = operations.install_profile(station, p["evseId"], profile)
+    connector = station.connectors.get(p["evseId"])
+    tx = connector.transaction if connector else None
+    if status == "Accepted" and profile.purpose == TX and tx is not None and tx.iso15118:
+        station.after_reply(_v2(station).ev_schedule, tx, profile)  # K16: the EV renegotiates
+    return {"status": status}
 
 
 def clear_charging_profile(station: SimStation, p: dict) -> dict:

@@ -6,12 +6,14 @@ Each of the station's connectors is an EVSE with one connector (connectorId 1), 
 """
 
 import asyncio
+import math
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from wattson.sim.connector import Connector, Reservation, Transaction
-from wattson.sim.meter import readings
+from wattson.sim.meter import VOLTAGE, readings
+from wattson.sim.profiles import MIN_CURRENT_A, Profile
 from wattson.sim.protocol import StationProtocol
 from wattson.sim.v201 import commands
 from wattson.sim.v201.certificates import CertificateStore
@@ -20,6 +22,8 @@ from wattson.sim.v201.shapes import CONNECTOR, id_token, sampled_values, shown_s
 from wattson.sim.wire import iso, utc_now
 
 ENERGY = "Energy.Active.Import.Register"
+MAX_SCHEDULE_TUPLES = 24  # the periods the EV takes in one schedule (maxScheduleTuples)
+EV_MAX_VOLTAGE = 400  # V, the EV's evMaxVoltage
 CHARGING_STATES = {"Charging": "Charging", "SuspendedEV": "SuspendedEV", "SuspendedEVSE": "SuspendedEVSE"}
 #: why a transaction ended -> the Ended event's triggerReason
 ENDED_BY = {"Local": "StopAuthorized", "Remote": "RemoteStop", "EVDisconnected": "EVCommunicationLost",
@@ -87,7 +91,42 @@ class Ocpp201(StationProtocol):
         status = reply.get("idTokenInfo", {}).get("status", "Accepted")
         if status != "Accepted":
             tx.request_stop("DeAuthorized")
+        elif self.station.config.charging_needs is not None and not tx.stopped.is_set():
+            tx.iso15118 = True
+            self.station.send("NotifyEVChargingNeeds", self.charging_needs(tx))
         self.station.notify()
+
+    # --- ISO 15118 as the station relays it (K15–K17) ---------------------------------------------
+    def charging_needs(self, tx: Transaction) -> dict:
+        """NotifyEVChargingNeeds (K15.FR.01): the configured departure and energy, and the EV's
+        AC limits (its on-board charger, within the station's maximum)."""
+        departure_s, energy_wh = self.station.config.charging_needs
+        phases = tx.ev.phases
+        return {"evseId": tx.connector_id, "maxScheduleTuples": MAX_SCHEDULE_TUPLES, "chargingNeeds": {
+            "requestedEnergyTransfer": "AC_three_phase" if phases == 3 else "AC_single_phase",
+            "departureTime": iso(tx.started_at + timedelta(seconds=departure_s)),
+            "acChargingParameters": {"energyAmount": round(energy_wh), "evMinCurrent": round(MIN_CURRENT_A),
+                                     "evMaxCurrent": math.floor(self.ev_max_w(tx) / (phases * VOLTAGE)),
+                                     "evMaxVoltage": EV_MAX_VOLTAGE}}}
+
+    def ev_max_w(self, tx: Transaction) -> float:
+        return min(tx.ev.onboard_max_w, self.station.config.max_power_w)
+
+    def ev_schedule(self, tx: Transaction, profile: Profile) -> None:
+        """K16.FR.04/05: the EV's own schedule within the TxProfile just installed (its limits,
+        capped by what the EV can take), as NotifyEVChargingSchedule."""
+        schedule = profile.schedule
+        unit = schedule["chargingRateUnit"]
+        phases = tx.ev.phases
+        most = self.ev_max_w(tx) if unit == "W" else math.floor(self.ev_max_w(tx) / (phases * VOLTAGE))
+        periods = [{"startPeriod": p["startPeriod"], "limit": min(float(p["limit"]), most),
+                    **({"numberPhases": p["numberPhases"]} if "numberPhases" in p else {})}
+                   for p in schedule["chargingSchedulePeriod"]]
+        time_base = schedule.get("startSchedule") or iso(utc_now())
+        ev = {"id": schedule.get("id", profile.id), "chargingRateUnit": unit, "chargingSchedulePeriod": periods,
+              **({"duration": schedule["duration"]} if "duration" in schedule else {})}
+        self.station.send("NotifyEVChargingSchedule", {"timeBase": time_base, "evseId": tx.connector_id,
+                                                       "chargingSchedule": ev})
 
     def transaction_sampled(self, connector: Connector, tx: Transaction) -> None:
         self.transaction_meter_values(connector, tx, "MeterValuePeriodic", "Sample.Periodic")
@@ -95,7 +134,7 @@ class Ocpp201(StationProtocol):
     def transaction_meter_values(self, connector: Connector, tx: Transaction, trigger: str, context: str) -> None:
         """An Updated event with a meter reading (MeterValuePeriodic, or Trigger)."""
         values = sampled_values(readings(self.station.configuration.items("MeterValuesSampledData"),
-                                         connector.register_wh, tx.ev), context)
+                                         connector.register_wh, tx.ev, self.station.phases), context)
         now = utc_now()
         extra = {"meterValue": [{"timestamp": iso(now), "sampledValue": values}]} if values else {}
         self._event("Updated", tx, trigger, now, {"chargingState": tx.charging_state}, extra)
@@ -114,7 +153,7 @@ class Ocpp201(StationProtocol):
         extra = {"evse": {"id": connector.id, "connectorId": CONNECTOR}}
         if measurands:
             extra["meterValue"] = [{"timestamp": iso(stopped_at), "sampledValue": sampled_values(
-                readings(measurands, meter_stop, tx.ev), "Transaction.End")}]
+                readings(measurands, meter_stop, tx.ev, self.station.phases), "Transaction.End")}]
         trigger = ENDED_BY.get(reason, "AbnormalCondition")
         if trigger == "StopAuthorized":  # the driver presented the tag again
             extra["idToken"] = id_token(tx.id_tag, tx.token_type)
@@ -135,7 +174,7 @@ class Ocpp201(StationProtocol):
         """MeterValues of an EVSE outside any transaction event (a triggered reading)."""
         tx = connector.transaction
         values = sampled_values(readings(self.station.configuration.items("MeterValuesSampledData"),
-                                         connector.register_wh, tx.ev if tx else None), context)
+                                         connector.register_wh, tx.ev if tx else None, self.station.phases), context)
         if values:
             self.station.send("MeterValues", {"evseId": connector.id,
                                               "meterValue": [{"timestamp": iso(utc_now()), "sampledValue": values}]})
