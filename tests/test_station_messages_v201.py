@@ -262,7 +262,8 @@ async def test_notifications_are_kept_as_station_events(server):
         assert await st.ok("NotifyChargingLimit", {"chargingLimit": {"chargingLimitSource": "EMS"}, "evseId": 1}) == {}
         assert await st.ok("ClearedChargingLimit", {"chargingLimitSource": "EMS"}) == {}
         assert await st.ok("NotifyEVChargingNeeds", {"evseId": 1, "chargingNeeds": {
-            "requestedEnergyTransfer": "AC_three_phase"}}) == {"status": "Rejected"}
+            "requestedEnergyTransfer": "AC_three_phase"}}) == {"status": "Rejected", "statusInfo": {
+                "reasonCode": "NoTransaction", "additionalInfo": "no transaction runs on EVSE 1: a TxProfile needs one"}}
         assert (await st.ok("GetCertificateStatus", {"ocspRequestData": {
             "hashAlgorithm": "SHA256", "issuerNameHash": "a" * 64, "issuerKeyHash": "b" * 64, "serialNumber": "01",
             "responderURL": "http://127.0.0.1:9/"}}))["status"] == "Failed"  # loopback: refused, never asked
@@ -284,7 +285,7 @@ async def test_2_1_answers_ev_charging_needs_with_its_own_status(server):
         await st.ok("BootNotification", BOOT)
         reply = await st.ok("NotifyEVChargingNeeds", {"evseId": 1, "chargingNeeds": {
             "requestedEnergyTransfer": "AC_three_phase"}})
-    assert reply == {"status": "NoChargingProfile"}
+    assert (reply["status"], reply["statusInfo"]["reasonCode"]) == ("NoChargingProfile", "NoTransaction")
 
 
 async def test_meter_values_outside_a_transaction(server, subprotocol):

@@ -36,6 +36,7 @@ from wattson.sessions.stale import StalePolicy, StaleSessions
 from wattson.sessions.transactions import TransactionService
 from wattson.settings import Settings
 from wattson.loadmgmt.controller import LoadController
+from wattson.loadmgmt.needs_service import EvNeedsService
 from wattson.station_cost.service import StationCost
 from wattson.stations.command_service import CommandService
 from wattson.stations.device_model import DeviceModelService
@@ -85,6 +86,7 @@ class Services:
     station_cost: StationCost | None = None  # running and final costs told to stations (station_cost/), set by Runtime
     load_controller: LoadController | None = None  # charging profiles to managed stations (loadmgmt/), set by Runtime
     load: LoadService | None = None  # circuits and their snapshot (loadmgmt/), set by build_services
+    ev_needs: EvNeedsService | None = None  # ISO 15118 charging needs, K15-K17 (loadmgmt/), set by Runtime
 
 
 def build_services(settings: Settings) -> Services:
@@ -150,6 +152,7 @@ class Runtime:
                                                 self.services.reservations, settings.command_timeout)
         self.services.station_cost = StationCost(self.services.db, self.services.billing, settings.cost_update_s,
                                                  settings.command_timeout, self.services.commands.bus)
+        self.services.ev_needs = EvNeedsService(self.services.db, self.services.commands)
         self.services.load_controller = LoadController(
             self.services.db, self.services.load, self.services.commands.bus, settings.loadmgmt_interval_s,
             settings.loadmgmt_threshold_a, settings.loadmgmt_hold_s, settings.command_timeout)
@@ -230,6 +233,7 @@ class Runtime:
         await self.worker_lock.stop()
         await self.gateway.close_all()
         await self.services.certificates.drain()  # signings under way, then their CertificateSigned
+        await self.services.ev_needs.drain()  # schedules for EVs' charging needs under way
         await self.services.commands.drain()
         await self.services.provisioning.drain()
         await self.services.ocpi.stop()

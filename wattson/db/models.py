@@ -6,6 +6,7 @@ from wattson.db.base import Base
 from wattson.diagnostics import models as diagnostics  # noqa: F401
 from wattson.loadmgmt import models as loadmgmt  # noqa: F401
 from wattson.loadmgmt import limits as charging_limits  # noqa: F401
+from wattson.loadmgmt import charging_needs as ev_charging_needs  # noqa: F401
 from wattson.locations import models as locations  # noqa: F401
 from wattson.operators import models as operators  # noqa: F401
 from wattson.ocpi import models as ocpi  # noqa: F401

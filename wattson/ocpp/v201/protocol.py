@@ -14,6 +14,7 @@ from wattson.ocpp.datatransfer import answer_data_transfer
 from wattson.ocpp.protocol import Protocol
 from wattson.ocpp.readings import report_dropped
 from wattson.ocpp.v201 import batching, commands
+from wattson.ocpp.v201.charging_needs import ev_schedule_of, needs_answer, needs_of
 from wattson.ocpp.v201.convert import (id_tag_of, id_token_info, read_values, reported_values, samples_of,
                                        tx_event, written_values)
 from wattson.pki.contracts import ContractAnswer, ContractRequest
@@ -62,7 +63,7 @@ class Ocpp201(Protocol):
     }
     triggered_actions = {"SignChargingStationCertificate": "SignCertificate", "SignV2GCertificate": "SignCertificate",
                          "SignCombinedCertificate": "SignCertificate"}
-    #: NotifyEVChargingNeeds: Wattson computes no schedules (2.1 has a status that says exactly so)
+    #: NotifyEVChargingNeeds with nothing to plan a schedule by (2.1 has a status that says exactly so)
     no_schedule_status = "Rejected"
     #: longest ocspResult / exiResponse / additionalInfo the version's response schema allows
     ocsp_result_max, exi_response_max, info_max = 5500, 7500, 512
@@ -88,8 +89,8 @@ class Ocpp201(Protocol):
             "NotifyChargingLimit": record("charging_limit"),
             "ClearedChargingLimit": record("charging_limit_cleared"),
             "ReportChargingProfiles": record("charging_profiles"),
-            "NotifyEVChargingNeeds": record("ev_charging_needs", {"status": self.no_schedule_status}),
-            "NotifyEVChargingSchedule": record("ev_charging_schedule", {"status": "Accepted"}),
+            "NotifyEVChargingNeeds": self.ev_charging_needs,
+            "NotifyEVChargingSchedule": self.ev_charging_schedule,
             "NotifyCustomerInformation": record("customer_information"),
             "NotifyDisplayMessages": record("display_messages"),
             "PublishFirmwareStatusNotification": record("publish_firmware_status"),
@@ -209,6 +210,24 @@ class Ocpp201(Protocol):
         await self.services.reservations.station_update(conn.charge_point_id, p["reservationId"], status)
         await self.services.stations.record_event(conn.charge_point_id, "reservation_status", p)
         return {}
+
+    # --- ISO 15118 charging needs and schedules (loadmgmt/needs_service.py) ----------------------
+    async def ev_charging_needs(self, conn, p: dict) -> dict:
+        """K15/K17: Accepted when Wattson can plan (a circuit or a tariff), the schedule following
+        as a TxProfile; otherwise the version's refusal and why."""
+        await self.services.stations.record_event(conn.charge_point_id, "ev_charging_needs", p)
+        answer = await self.services.ev_needs.received(conn.charge_point_id, p["evseId"], needs_of(p),
+                                                       self.no_schedule_status)
+        return needs_answer(answer.status, answer.code, answer.reason and answer.reason[:self.info_max])
+
+    async def ev_charging_schedule(self, conn, p: dict) -> dict:
+        """K16.FR.06/07: Accepted when the EV's schedule keeps within what it was offered."""
+        await self.services.stations.record_event(conn.charge_point_id, "ev_charging_schedule", p)
+        time_base, unit, periods, duration = ev_schedule_of(p)
+        within = await self.services.ev_needs.ev_schedule(conn.charge_point_id, p["evseId"], time_base, unit,
+                                                          periods, duration)
+        return {"status": "Accepted"} if within else {"status": "Rejected", "statusInfo": {
+            "reasonCode": "OutOfLimits", "additionalInfo": "the EV's schedule exceeds the charging schedule sent"}}
 
     # --- certificates: OCSP and ISO 15118 contract certificates (pki/) ---------------------------
     async def certificate_status(self, conn, p: dict) -> dict:

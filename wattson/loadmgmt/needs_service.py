@@ -1,0 +1,233 @@
+"""ISO 15118 charging needs (OCPP 2.x K15–K17): answer them, plan the schedule, send it, check
+the EV's own schedule against it (docs/smart-charging.md "ISO 15118 charging needs").
+
+The v2.x adapter reads the messages into ``EvNeeds`` and calls ``received`` / ``ev_schedule``; the
+plan itself is ``ev_needs.plan``, the prices ``ev_needs.energy_prices``. Wattson can offer a
+schedule when it has something to plan by: the EVSE is on a circuit (its allocation bounds the
+offer) or the session has a tariff (its cheap hours shape it). Otherwise the answer stays
+Rejected (2.1: NoChargingProfile) with that reason, as before.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from wattson.db import Database, utcnow
+from wattson.db.errors import log_failure
+from wattson.errors import WattsonError
+from wattson.loadmgmt import ev_needs
+from wattson.loadmgmt.charging_needs import EvChargingNeeds
+from wattson.loadmgmt.ev_needs import EvNeeds, Period, Plan
+from wattson.loadmgmt.limits import ACCEPTED, ChargingLimit
+from wattson.loadmgmt.profiles import STACK_LEVEL, TX_PROFILE_ID
+from wattson.sessions.models import ACTIVE, Session
+from wattson.stations.models import ChargePoint, Evse
+
+log = logging.getLogger("wattson.loadmgmt")
+
+ACCEPT, REJECT = "Accepted", "Rejected"
+NO_PLAN = "NoPlan"  # the reason code when there is nothing to plan by
+DEFAULT_EVSE_A = 32.0  # an EVSE whose maximum nobody entered: the most a type 2 socket carries
+PLAN_HORIZON = timedelta(days=2)  # the furthest departure a plan looks at prices for
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What NotifyEVChargingNeeds is answered: ``status``, and when not Accepted a reason code
+    and why."""
+
+    status: str
+    code: str | None = None
+    reason: str | None = None
+
+    @property
+    def planned(self) -> bool:
+        return self.status == ACCEPT
+
+
+class EvNeedsService:
+    def __init__(self, db: Database, commands):
+        self.db = db
+        self.commands = commands  # stations/command_service.py: the schedule goes as set-charging-profile
+        self._sending: set[asyncio.Task] = set()
+
+    async def received(self, charge_point_id: str, evse: int, needs: EvNeeds, no_plan_status: str = REJECT
+                       ) -> Answer:
+        """K15/K17: keep the needs with the EVSE's running session and say whether a schedule
+        follows (K15.FR.03/04); when it does, it is planned and sent once this answer has gone
+        (K15.FR.07). ``no_plan_status``: the version's word for "no schedule will come"."""
+        async with self.db.session() as s:
+            session = await s.scalar(select(Session).where(
+                Session.charge_point_id == charge_point_id, Session.evse == evse, Session.status == ACTIVE,
+                Session.transaction_id.is_not(None)).order_by(Session.started_at.desc()).limit(1))
+            circuit = await _circuit_of(s, charge_point_id, evse)
+            if session is None:
+                answer = Answer(no_plan_status, "NoTransaction",
+                                f"no transaction runs on EVSE {evse}: a TxProfile needs one")
+            elif circuit is None and not session.tariff_snapshot:
+                answer = Answer(no_plan_status, NO_PLAN, f"EVSE {evse} is on no circuit and its session has no "
+                                                         "tariff: Wattson has nothing to plan a schedule by")
+            else:
+                answer = Answer(ACCEPT)
+            row = EvChargingNeeds(charge_point_id=charge_point_id, evse=evse,
+                                  session_id=session.id if session else None, received_at=utcnow(),
+                                  transfer_mode=needs.transfer_mode, departure_at=needs.departure,
+                                  energy_wh=needs.energy_wh, min_current_a=needs.min_current_a,
+                                  max_current_a=needs.max_current_a, max_voltage_v=needs.max_voltage_v,
+                                  max_power_w=needs.max_power_w, max_periods=needs.max_periods,
+                                  status=answer.status, reason=answer.reason)
+            s.add(row)
+        if answer.planned:
+            self._spawn(self._plan_and_send(row.id), f"ev-needs-{row.id}")
+        else:
+            log.info("%s EVSE %s charging needs: %s", charge_point_id, evse, answer.reason)
+        return answer
+
+    async def ev_schedule(self, charge_point_id: str, evse: int, time_base: datetime, unit: str,
+                          periods: list[Period], duration: int | None) -> bool:
+        """K16.FR.06/07: whether the EV's schedule keeps within what was offered (Wattson's plan,
+        else the load controller's TxProfile limit); recorded with the needs. Outside it, a new
+        offer goes once this answer has (K16.FR.08)."""
+        async with self.db.session() as s:
+            row = await s.scalar(select(EvChargingNeeds).where(
+                EvChargingNeeds.charge_point_id == charge_point_id, EvChargingNeeds.evse == evse)
+                .order_by(EvChargingNeeds.id.desc()).limit(1))
+            session = await s.scalar(select(Session).where(
+                Session.charge_point_id == charge_point_id, Session.evse == evse, Session.status == ACTIVE)
+                .order_by(Session.started_at.desc()).limit(1))
+            if row is not None and session is not None and row.session_id != session.id:
+                row = None  # needs of an earlier session
+            offer = stored_plan(row.plan) if row is not None and row.plan else None
+            if offer is None and session is not None:
+                offer = await _controller_offer(s, session.id)
+            within = offer is None or ev_needs.schedule_within(time_base, unit, periods, offer, duration)
+            if row is not None:
+                row.ev_schedule = {"time_base": time_base.isoformat(), "unit": unit, "duration": duration,
+                                   "periods": [{"start_s": p.start_s, "limit": p.limit} for p in periods]}
+                row.ev_schedule_status = ACCEPT if within else REJECT
+                row.ev_schedule_at = utcnow()
+        if not within:
+            log.info("%s EVSE %s: the EV's schedule exceeds the offer: a new one goes", charge_point_id, evse)
+            if row is not None and row.plan:
+                self._spawn(self._plan_and_send(row.id), f"ev-renegotiate-{row.id}")
+        return within
+
+    async def drain(self) -> None:
+        """Let schedules under way go (or time out) before shutting down."""
+        if self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
+
+    def _spawn(self, coroutine, name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _plan_and_send(self, row_id: int) -> None:
+        try:
+            await self._send(row_id)
+        except WattsonError as error:  # offline, or a command the station's version cannot take
+            log.warning("charging needs %s: the schedule did not go: %s", row_id, error)
+            await self._failed(row_id, type(error).__name__)
+        except Exception as error:  # noqa: BLE001 - a background task: nothing above it to tell
+            log_failure(log, f"charging needs {row_id}: the schedule", error)
+
+    async def _failed(self, row_id: int, why: str) -> None:
+        try:
+            async with self.db.session() as s:
+                (await s.get(EvChargingNeeds, row_id)).profile_status = why[:20]
+        except Exception as error:  # noqa: BLE001 - as above
+            log_failure(log, f"charging needs {row_id}: recording the failure", error)
+
+    async def _send(self, row_id: int) -> None:
+        now = utcnow()
+        async with self.db.session() as s:
+            row = await s.get(EvChargingNeeds, row_id)
+            session = await s.get(Session, row.session_id)
+            evse = await s.scalar(select(Evse).where(Evse.charge_point_id == row.charge_point_id,
+                                                     Evse.number == row.evse))
+            allocated = await _allocated_a(s, session.id)
+        needs = row.needs()
+        evse_a = _evse_max_a(evse)
+        if allocated is not None:
+            evse_a = min(evse_a, allocated)
+        limit = ev_needs.limit_of(needs, evse_a, evse.max_power_w if evse and evse.max_power_w else None)
+        prices = []
+        if session.tariff_snapshot and needs.departure is not None and needs.departure > now:
+            power_kw = _power_kw(needs, limit)
+            prices = ev_needs.energy_prices(session.tariff_snapshot, session.time_zone or "UTC", session.started_at,
+                                            now, min(needs.departure, now + PLAN_HORIZON), power_kw)
+        offer = ev_needs.plan(needs, now, limit, prices)
+        async with self.db.session() as s:  # before it goes: the EV's schedule may follow at once (K16)
+            (await s.get(EvChargingNeeds, row_id)).plan = offer.to_json()
+        record = await self.commands.submit(row.charge_point_id, "set-charging-profile",
+                                            _profile(row.evse, session.transaction_id, offer), wait=True)
+        async with self.db.session() as s:
+            stored = await s.get(EvChargingNeeds, row_id)
+            stored.command_id = record.id
+            stored.profile_status = ((record.status if record.state == "completed" else None) or record.state)[:20]
+        log.info("%s EVSE %s: schedule for the EV's needs sent (%d periods, %s): %s", row.charge_point_id,
+                 row.evse, len(offer.periods), "feasible" if offer.feasible else "not feasible by the departure",
+                 stored.profile_status)
+
+
+def stored_plan(data: dict) -> Plan:
+    """A plan as stored (``Plan.to_json``)."""
+    return Plan(start=datetime.fromisoformat(data["start"]), unit=data["unit"], phases=data["phases"],
+                periods=tuple(Period(p["start_s"], p["limit"]) for p in data["periods"]),
+                deliverable_wh=data["deliverable_wh"], feasible=data["feasible"])
+
+
+def _profile(evse: int, transaction_id: str, offer: Plan) -> dict:
+    """The neutral set-charging-profile: the EVSE's TxProfile (the load controller's id and stack
+    level, so the station keeps one TxProfile per EVSE and the latest word wins)."""
+    periods = [{"start_period": p.start_s, "limit": p.limit,
+                **({"number_phases": offer.phases} if offer.phases else {})} for p in offer.periods]
+    return {"evse": evse, "profile": {
+        "id": TX_PROFILE_ID + evse, "stack_level": STACK_LEVEL, "purpose": "TxProfile", "kind": "Absolute",
+        "transaction_id": transaction_id,
+        "schedule": {"charging_rate_unit": offer.unit, "start_schedule": offer.start.isoformat(),
+                     "periods": periods}}}
+
+
+async def _circuit_of(s, charge_point_id: str, evse: int) -> int | None:
+    """The circuit an EVSE hangs on: its own, else its charge point's."""
+    own = await s.scalar(select(Evse.circuit_id).where(Evse.charge_point_id == charge_point_id,
+                                                       Evse.number == evse))
+    if own is not None:
+        return own
+    return await s.scalar(select(ChargePoint.circuit_id).where(ChargePoint.id == charge_point_id))
+
+
+async def _allocated_a(s, session_id: int) -> float | None:
+    """What the load controller last had the station accept for this session, A per phase."""
+    return await s.scalar(select(ChargingLimit.limit_a).where(
+        ChargingLimit.session_id == session_id, ChargingLimit.status == ACCEPTED)
+        .order_by(ChargingLimit.id.desc()).limit(1))
+
+
+async def _controller_offer(s, session_id: int) -> Plan | None:
+    """The load controller's latest accepted TxProfile for the session as a flat offer."""
+    limit = await s.scalar(select(ChargingLimit).where(
+        ChargingLimit.session_id == session_id, ChargingLimit.status == ACCEPTED, ChargingLimit.evse > 0)
+        .order_by(ChargingLimit.id.desc()).limit(1))
+    if limit is None:
+        return None
+    return Plan(limit.sent_at, limit.unit, limit.phases, (Period(0, limit.limit),), None, True)
+
+
+def _evse_max_a(evse: Evse | None) -> float:
+    if evse is None:
+        return DEFAULT_EVSE_A
+    if evse.max_amperage_a:
+        return float(evse.max_amperage_a)
+    if evse.max_power_w:
+        return evse.max_power_w / (ev_needs.VOLTAGE_V * (evse.phases or 3))
+    return DEFAULT_EVSE_A
+
+
+def _power_kw(needs: EvNeeds, limit: float) -> float:
+    watts = limit * needs.phases * ev_needs.VOLTAGE_V if needs.phases else limit
+    return max(watts, 1.0) / 1000
