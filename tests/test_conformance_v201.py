@@ -18,6 +18,7 @@ from conftest import READY_BOUND_S, until, unique
 from ocpp_client import RawStation, station
 from test_commands import no_call, receive_call
 from test_commands_v201 import BOOT, online
+from test_protocol_answers import assert_error, csms_call
 
 PASSWORD = "conformance-Pa55word"
 NEW_PASSWORD = "conformance-N3w-Pa55word"
@@ -1066,6 +1067,45 @@ async def test_tc_f_03_remote_start_without_authorize_remote_start(server):
         assert (await st.ok("TransactionEvent", started))["idTokenInfo"]["status"] == "Accepted"
         (session,) = await sessions_of(api, cp)
         assert (session["remote_start_id"], session["id_tag"]) == (frame[3]["remoteStartId"], tag)
+
+
+# --- B02.FR.09: a Pending station reports on what it was asked to do -----------------------------
+PENDING_FOLLOW_UPS = [
+    pytest.param("UpdateFirmware", {"requestId": 21, "firmware": {"location": "https://fw.example/P.bin",
+                                                                  "retrieveDateTime": ts()}},
+                 lambda: firmware("Downloading", 21), id="UpdateFirmware"),
+    pytest.param("GetLog", {"logType": "DiagnosticsLog", "requestId": 22,
+                            "log": {"remoteLocation": "https://logs.example/upload"}},
+                 lambda: log_status("Uploading", 22), id="GetLog"),
+    pytest.param("GetMonitoringReport", {"requestId": 23}, lambda: monitoring_report(23), id="GetMonitoringReport"),
+    pytest.param("CustomerInformation", {"requestId": 24, "report": True, "clear": False,
+                                         "customerIdentifier": "customer-24"},
+                 lambda: customer_data(24, "customer-24: no data"), id="CustomerInformation"),
+    pytest.param("PublishFirmware", {"location": "https://fw.example/P.bin", "checksum": CHECKSUM, "requestId": 25},
+                 lambda: publish("Downloading", 25), id="PublishFirmware"),
+]
+
+
+@pytest.mark.parametrize("action, payload, follow_up", PENDING_FOLLOW_UPS)
+async def test_a_pending_station_may_send_the_follow_ups_of_what_it_was_asked(sqlite_server, action, payload,
+                                                                              follow_up):
+    """While Pending (B02.FR.09) the follow-up is a SecurityError until Wattson asked for it; then
+    it is answered, as often as the station reports, and the other follow-ups are still refused;
+    a new connection starts uninvited again."""
+    cp = await sqlite_server.add_station(registration_status="Pending")
+    others = [p.values[2]() for p in PENDING_FOLLOW_UPS if p.values[0] != action]
+    async with station(sqlite_server.ws_url, cp, ("ocpp2.0.1",)) as st:
+        assert (await st.ok("BootNotification", BOOT))["status"] == "Pending"
+        assert_error(await st.call(*follow_up()), "SecurityError")
+        out = await csms_call(sqlite_server, st, cp, action, payload, {"status": "Accepted"})
+        assert (out["state"], out["status"]) == ("completed", "Accepted")
+        assert await st.ok(*follow_up()) == {}
+        assert await st.ok(*follow_up()) == {}
+        for other in others:
+            assert_error(await st.call(*other), "SecurityError")
+    async with station(sqlite_server.ws_url, cp, ("ocpp2.0.1",)) as st:
+        assert (await st.ok("BootNotification", BOOT))["status"] == "Pending"
+        assert_error(await st.call(*follow_up()), "SecurityError")
 
 
 # --- G: availability with a transaction; B: reset with a transaction --------------------------------
