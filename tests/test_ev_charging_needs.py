@@ -173,6 +173,33 @@ async def next_profile(st) -> list:
         await st.answer(call, {} if call[2] == "CostUpdated" else {"status": "Accepted"})
 
 
+async def test_on_a_circuit_the_offer_stays_within_the_allocation(sqlite_server):
+    server = sqlite_server
+    tag = await server.add_tag()
+    async with server.api() as api:
+        cp = await priced_station(api, None)  # no tariff: the circuit alone makes a schedule possible
+        r = await api.post("/api/v1/circuits", json={"name": unique("garage"), "max_current_a": 9})
+        assert r.status_code == 201, r.text
+        r = await api.patch(f"/api/v1/charge-points/{cp}", json={"circuit_id": r.json()["id"]})
+        assert r.status_code == 200, r.text
+        sim, session = await simulated(server, api, cp, tag, (2 * 3600, 8_000))
+        try:
+            (answer, *_) = await until(lambda: answers(api, cp, "NotifyEVChargingNeeds"), "the needs answered")
+            assert answer == {"status": "Accepted"}
+            (sent, *_) = await until(lambda: profiles_sent(api, cp), "the schedule sent")
+            limits = [p["limit"] for p in sent["params"]["profile"]["schedule"]["periods"]]
+            assert limits and all(0 < limit <= 9 for limit in limits)  # the circuit's 9 A, never the EVSE's 32
+
+            async def within_circuit():
+                currents = await reported_amperes(api, session["id"])
+                return currents if currents and len(currents) == 3 and \
+                    all(abs(c - 9) <= TOLERANCE_A for c in currents) else None
+
+            await until(within_circuit, "the station charging at the circuit's 9 A")
+        finally:
+            await sim.stop()
+
+
 def raw_needs(energy_wh: int, hours: float = 4) -> dict:
     departure = (datetime.now(timezone.utc) + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
     return {"evseId": 1, "maxScheduleTuples": 10, "chargingNeeds": {

@@ -19,6 +19,7 @@ from wattson.db import Database, utcnow
 from wattson.db.errors import log_failure
 from wattson.errors import WattsonError
 from wattson.loadmgmt import ev_needs
+from wattson.loadmgmt.allocation import allocate
 from wattson.loadmgmt.charging_needs import EvChargingNeeds
 from wattson.loadmgmt.ev_needs import EvNeeds, Period, Plan
 from wattson.loadmgmt.limits import ACCEPTED, ChargingLimit
@@ -49,9 +50,10 @@ class Answer:
 
 
 class EvNeedsService:
-    def __init__(self, db: Database, commands):
+    def __init__(self, db: Database, commands, load=None):
         self.db = db
         self.commands = commands  # stations/command_service.py: the schedule goes as set-charging-profile
+        self.load = load  # loadmgmt/service.py LoadService: the circuits' snapshot, for the allocation
         self._sending: set[asyncio.Task] = set()
 
     async def received(self, charge_point_id: str, evse: int, needs: EvNeeds, no_plan_status: str = REJECT
@@ -120,6 +122,22 @@ class EvNeedsService:
         if self._sending:
             await asyncio.gather(*self._sending, return_exceptions=True)
 
+    async def _allocation_a(self, circuit: int | None, key: tuple[str, int], now: datetime) -> float | None:
+        """The EVSE's share of its circuit now, as the load controller would allocate it (its
+        tree's strategy); None off a circuit. Never more than the controller's own limit either:
+        whichever of the two is lower bounds the offer."""
+        if circuit is None or self.load is None:
+            return None
+        snapshot = await self.load.snapshot(now=now)
+        parents = {node.id: node.parent_id for node in snapshot.circuits}
+        root, seen = circuit, set()
+        while parents.get(root) is not None and root not in seen:
+            seen.add(root)
+            root = parents[root]
+        allocations = allocate(snapshot.circuits, snapshot.demands, snapshot.strategies.get(root, "equal"), now)
+        found = allocations.get(key)
+        return None if found is None else found.limit_a
+
     def _spawn(self, coroutine, name: str) -> None:
         task = asyncio.create_task(coroutine, name=name)
         self._sending.add(task)
@@ -148,11 +166,13 @@ class EvNeedsService:
             session = await s.get(Session, row.session_id)
             evse = await s.scalar(select(Evse).where(Evse.charge_point_id == row.charge_point_id,
                                                      Evse.number == row.evse))
-            allocated = await _allocated_a(s, session.id)
+            circuit = await _circuit_of(s, row.charge_point_id, row.evse)
+            accepted = await _allocated_a(s, session.id)
         needs = row.needs()
         evse_a = _evse_max_a(evse)
-        if allocated is not None:
-            evse_a = min(evse_a, allocated)
+        for bound in (accepted, await self._allocation_a(circuit, (row.charge_point_id, row.evse), now)):
+            if bound is not None:
+                evse_a = min(evse_a, bound)
         limit = ev_needs.limit_of(needs, evse_a, evse.max_power_w if evse and evse.max_power_w else None)
         prices = []
         if session.tariff_snapshot and needs.departure is not None and needs.departure > now:
