@@ -9,6 +9,7 @@ beyond the offer is Rejected and a new offer follows (K16.FR.07/08), new needs g
 """
 
 import asyncio
+import sys
 from datetime import datetime, timedelta, timezone
 
 import orjson
@@ -198,6 +199,37 @@ async def test_on_a_circuit_the_offer_stays_within_the_allocation(sqlite_server)
             await until(within_circuit, "the station charging at the circuit's 9 A")
         finally:
             await sim.stop()
+
+
+async def test_wattson_simulate_shows_the_k15_flow(sqlite_server):
+    """The demo's way: `wattson simulate --charging-needs HOURS,KWH` against a priced station."""
+    server = sqlite_server
+    tag = await server.add_tag()
+    async with server.api() as api:
+        prefix = unique("K15") + "-"
+        cp = f"{prefix}0001"
+        assert (await api.post("/api/v1/charge-points", json={"id": cp})).status_code == 201
+        tariff = flat_tariff(unique("T"))
+        assert (await api.post("/api/v1/tariffs", json=tariff)).status_code == 201
+        await api.post("/api/v1/tariff-assignments", json={"tariff_id": tariff["id"], "charge_point_id": cp})
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "wattson", "simulate", "--url", server.ws_url, "--ocpp", "2.0.1", "--prefix", prefix,
+            "--connectors", "1", "--meter-interval", "1", "--id-tag", tag, "--charging-needs", "4,10", "--quiet",
+            env=server.env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        try:
+            (answer, *_) = await until(lambda: answers(api, cp, "NotifyEVChargingNeeds"), "the needs answered")
+            assert answer == {"status": "Accepted"}
+            (sent, *_) = await until(lambda: profiles_sent(api, cp), "the schedule sent")
+            assert await until(lambda: _completed(api, sent["id"]), "the schedule answered") == "Accepted"
+        finally:
+            proc.terminate()
+            _, errors = await proc.communicate()
+        assert b"Traceback" not in errors, errors.decode()
+
+
+async def _completed(api, command_id: str) -> str | None:
+    command = (await api.get(f"/api/v1/commands/{command_id}")).json()
+    return command["status"] if command["state"] == "completed" else None
 
 
 def raw_needs(energy_wh: int, hours: float = 4) -> dict:

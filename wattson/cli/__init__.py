@@ -76,6 +76,9 @@ def _servers(sub) -> None:
     sim.add_argument("--no-auto-sessions", action="store_true",
                      help="no sessions of the stations' own: they wait for a remote start (no ConcurrentTx "
                           "with a tag they are charging with already)")
+    sim.add_argument("--charging-needs", type=_charging_needs, metavar="HOURS,KWH",
+                     help="2.x stations' EVs tell ISO 15118 charging needs at each start (NotifyEVChargingNeeds): "
+                          "leaving HOURS after it with KWH to charge, e.g. 8,20 (1.6 stations: none)")
     sim.add_argument("--quiet", action="store_true", help="print nothing but errors")
     sim.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
                      help="how often the progress line is printed when the output is not a terminal")
@@ -215,6 +218,17 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
+
+
+def _charging_needs(text: str) -> tuple[float, float]:
+    """``HOURS,KWH`` as the simulator's (departure in seconds, energy in Wh)."""
+    try:
+        hours, kwh = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not HOURS,KWH (e.g. 8,20): {text!r}") from None
+    if hours <= 0 or kwh <= 0:
+        raise argparse.ArgumentTypeError(f"hours and kWh must be above 0, not {text!r}")
+    return hours * 3600, kwh * 1000
 
 
 def _ocpp_versions(text: str) -> list[str]:

@@ -17,13 +17,15 @@ STAGGER_TOTAL = 5.0  # ... but all of them connected within this
 async def run_stations(url: str, count: int, *, prefix: str = "SIM-", ocpp: str | Sequence[str] = "1.6",
                        id_tags: Sequence[str] | None = None, meter_interval: float = 10.0, connectors: int = 2,
                        session_gap: tuple[float, float] = (5, 20), session_duration: tuple[float, float] = (60, 300),
+                       charging_needs: tuple[float, float] | None = None,
                        stop_event: asyncio.Event | None = None, report: TextIO | None = None,
                        report_every: float = 10.0) -> None:
     """Run ``count`` stations ``{prefix}0001``... against ``url`` until ``stop_event`` is set or the
     task is cancelled, then stop them all. Several ``ocpp`` versions make a mixed fleet: station
     N speaks the ((N-1) mod len)-th, round-robin. Empty ``id_tags``: no sessions of their own (they
     charge when the CSMS starts one). With ``report``, what they do is written there
-    (sim/report.py)."""
+    (sim/report.py). ``charging_needs`` (departure s, energy Wh): the 2.x stations' EVs tell them
+    at each start (NotifyEVChargingNeeds); 1.6 has no such message."""
     versions = [ocpp] if isinstance(ocpp, str) else list(ocpp)
     unknown = [v for v in versions if v not in SUPPORTED_OCPP]
     if not versions or unknown:
@@ -33,7 +35,8 @@ async def run_stations(url: str, count: int, *, prefix: str = "SIM-", ocpp: str 
     tags = list(id_tags) if id_tags is not None else default_id_tags(5)
     configs = [StationConfig(f"{prefix}{i:04d}", url, ocpp=versions[(i - 1) % len(versions)], connectors=connectors,
                              id_tags=tags, meter_interval=meter_interval, session_gap=tuple(session_gap),
-                             session_duration=tuple(session_duration))
+                             session_duration=tuple(session_duration),
+                             charging_needs=None if versions[(i - 1) % len(versions)] == "1.6" else charging_needs)
                for i in range(1, count + 1)]
     await run_fleet(configs, stop_event=stop_event, report=report, report_every=report_every)
 
