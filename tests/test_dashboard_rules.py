@@ -36,11 +36,12 @@ def test_the_axis_maximum_is_round_and_never_below_the_data():
 
 
 def test_the_stream_names_the_kinds_whose_stamps_moved():
-    before = (1, 2, 3, 4, 5, 6, 7, 8, 9)
-    assert live.changed(None, before) == ["stations", "sessions", "commands", "connections"]
+    before = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+    assert live.changed(None, before) == ["stations", "sessions", "commands", "connections", "circuits"]
     assert live.changed(before, before) == []
-    assert live.changed(before, (1, 2, 3, 4, 50, 6, 7, 8, 9)) == ["sessions"]
-    assert live.changed(before, (1, 20, 3, 4, 5, 6, 70, 8, 90)) == ["stations", "commands", "connections"]
+    assert live.changed(before, (1, 2, 3, 4, 50, 6, 7, 8, 9, 10, 11)) == ["sessions"]
+    assert live.changed(before, (1, 20, 3, 4, 5, 6, 70, 8, 90, 10, 11)) == ["stations", "commands", "connections"]
+    assert live.changed(before, (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12)) == ["circuits"]  # a profile was sent
 
 
 @pytest.mark.parametrize("target, expected", [

@@ -190,7 +190,7 @@ async def test_an_active_session_is_live_and_an_operator_stops_it(sqlite_server,
     async with logged_in(sqlite_server, "viewer") as viewer:
         r = await viewer.get(f"/sessions/{place['active']}")
         assert r.status_code == 200 and "active" in r.text and "Stop the session" not in r.text
-        assert 'data-live="sessions"' in r.text and "Cost so far" in r.text
+        assert 'data-live="sessions circuits"' in r.text and "Cost so far" in r.text
         live = await viewer.get(f"/sessions/{place['active']}", params={"fragment": "live"})
         assert "<html" not in live.text and "Power and energy" in live.text
         r = await viewer.post(f"/sessions/{place['active']}/stop", data={"csrf": viewer.csrf})

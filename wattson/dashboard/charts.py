@@ -69,3 +69,28 @@ def lines(title: str, series: Sequence[tuple[str, Sequence[tuple[datetime, float
     body.append(f"<text x='{PAD_LEFT}' y='{HEIGHT - PAD_BOTTOM + 14}' class='axis'>{start:%H:%M}</text>"
                 f"<text x='{WIDTH}' y='{HEIGHT - PAD_BOTTOM + 14}' class='axis' text-anchor='end'>{end:%H:%M}</text>")
     return _frame(title, "".join(body), top, unit)
+
+
+BAR_W, BAR_H = 240, 18
+
+
+def phase_bar(limit_a: float, unmanaged_a: float, allocated_a: float, drawn_a: float, label: str = "") -> str:
+    """One circuit phase as a horizontal bar: unmanaged load from the left, the EVSEs' allocation
+    after it, what they draw as a thinner bar inside, and the limit as a line (docs/dashboard.md,
+    "Circuits"). The scale fits whichever is largest, so an overload shows past the line."""
+    values = [max(v, 0.0) for v in (limit_a, unmanaged_a, allocated_a, drawn_a)]
+    limit_a, unmanaged_a, allocated_a, drawn_a = values
+    top = max(limit_a, unmanaged_a + allocated_a, unmanaged_a + drawn_a) or 1.0
+    x = lambda amps: BAR_W * amps / top  # noqa: E731
+    line = min(x(limit_a), BAR_W - 1.0)  # the limit's line stays whole at the right edge
+    over = " over" if unmanaged_a + max(allocated_a, drawn_a) > limit_a + 1e-6 else ""
+    title = (f"{label + ': ' if label else ''}limit {_number(limit_a)} A, unmanaged {_number(unmanaged_a)} A, "
+             f"allocated {_number(allocated_a)} A, drawn {_number(drawn_a)} A")
+    return (f"<svg class='phase-bar{over}' viewBox='0 0 {BAR_W} {BAR_H}' role='img' aria-label='{escape(title)}'>"
+            f"<title>{escape(title)}</title>"
+            f"<rect x='0' y='0' width='{BAR_W}' height='{BAR_H}' class='free'/>"
+            f"<rect x='0' y='0' width='{x(unmanaged_a):.1f}' height='{BAR_H}' class='unmanaged'/>"
+            f"<rect x='{x(unmanaged_a):.1f}' y='0' width='{x(allocated_a):.1f}' height='{BAR_H}' class='allocated'/>"
+            f"<rect x='{x(unmanaged_a):.1f}' y='{BAR_H * 0.3:.1f}' width='{x(drawn_a):.1f}' height='{BAR_H * 0.4:.1f}' "
+            f"class='drawn'/>"
+            f"<line x1='{line:.1f}' x2='{line:.1f}' y1='0' y2='{BAR_H}' class='limit'/></svg>")

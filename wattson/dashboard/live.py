@@ -1,6 +1,7 @@
 """Live updates: one query a second tells what changed (stations, sessions, commands, connection
-attempts), and every open dashboard hears it through Server-Sent Events; the page then re-fetches
-only the parts that show that kind of thing. Reading the database, not the bus, works the same in one process and in a
+attempts, circuits and the charging profiles sent for them), and every open dashboard hears it
+through Server-Sent Events; the page then re-fetches only the parts that show that kind of
+thing. Reading the database, not the bus, works the same in one process and in a
 cluster, and costs one cheap query per second per API process however many operators watch."""
 
 import asyncio
@@ -12,6 +13,8 @@ from sqlalchemy import func, select
 
 from wattson.db import Database
 from wattson.diagnostics.models import ConnectionEvent
+from wattson.loadmgmt.limits import ChargingLimit
+from wattson.loadmgmt.models import Circuit
 from wattson.sessions.models import MeterValue, Session
 from wattson.stations.models import ChargePoint, Command, StationEvent, StatusEvent
 
@@ -32,10 +35,13 @@ def _stamps():
         scalar(select(func.count()).select_from(Command)),
         scalar(select(func.max(ConnectionEvent.last_at))),
         scalar(select(func.max(ConnectionEvent.id))),
+        scalar(select(func.max(Circuit.updated_at))),  # a handful of rows
+        scalar(select(func.max(ChargingLimit.id))),  # the primary key: profiles the load controller sent
     )
 
 
-KINDS = (("stations", (0, 1, 2)), ("sessions", (3, 4)), ("commands", (5, 6)), ("connections", (7, 8)))
+KINDS = (("stations", (0, 1, 2)), ("sessions", (3, 4)), ("commands", (5, 6)), ("connections", (7, 8)),
+         ("circuits", (9, 10)))
 
 
 def changed(before: tuple | None, after: tuple) -> list[str]:

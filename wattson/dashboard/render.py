@@ -18,8 +18,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 #: The menu: (path, label, lowest role that sees it).
 NAV = (("/", "Overview", "viewer"), ("/stations", "Stations", "viewer"), ("/diagnostics", "Connections", "viewer"),
        ("/sessions", "Sessions", "viewer"), ("/tariffs", "Tariffs", "viewer"), ("/drivers", "Drivers", "viewer"),
-       ("/locations", "Locations", "viewer"), ("/payments", "Payments", "viewer"), ("/partners", "OCPI", "viewer"),
-       ("/webhooks", "Webhooks", "operator"), ("/admin", "Admin", "admin"))
+       ("/locations", "Locations", "viewer"), ("/circuits", "Circuits", "viewer"), ("/payments", "Payments", "viewer"),
+       ("/partners", "OCPI", "viewer"), ("/webhooks", "Webhooks", "operator"), ("/admin", "Admin", "admin"))
 
 
 def when(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:

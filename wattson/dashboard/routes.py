@@ -14,7 +14,7 @@ from wattson.dashboard.render import TEMPLATES, render
 from wattson.dashboard.service import DashboardQueries
 from wattson.dashboard.connections import router as connections_router
 from wattson.dashboard.stations import router as stations_router
-from wattson.dashboard import admin, partners, payments, people, places, webhooks
+from wattson.dashboard import admin, circuits, partners, payments, people, places, webhooks
 from wattson.dashboard.sessions import router as sessions_router
 from wattson.dashboard.tariffs import router as tariffs_router
 from wattson.errors import WattsonError
@@ -25,6 +25,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(stations_router)
 router.include_router(people.router)
 router.include_router(places.router)
+router.include_router(circuits.router)
 router.include_router(payments.router)
 router.include_router(partners.router)
 router.include_router(webhooks.router)

@@ -17,6 +17,7 @@ from wattson.dashboard import auth, charts
 from wattson.dashboard.render import render
 from wattson.db import utcnow
 from wattson.errors import Conflict, NotFound
+from wattson.loadmgmt import limits
 from wattson.sessions import cdr_routes
 from wattson.sessions.meter import Sample
 from wattson.sessions.models import ACTIVE
@@ -198,7 +199,9 @@ async def _session_view(request: Request, session_id: int) -> dict:
     cdrs = await services.billing.find_cdrs(20, session_id=session_id)
     driver = await _unless_gone(services.directory.get_driver(session.driver_id)) if session.driver_id else None
     site = await _unless_gone(services.locations.get(session.location_id)) if session.location_id else None
+    profiles = await limits.history(services.db, session_id)  # what the load controller sent (loadmgmt/)
     return dict(s=session, driver_name=driver and driver["name"], site_name=site and site.name, periods=periods,
+                profiles=profiles,
                 summary=power_summary(samples), cost=cost, cdrs=cdrs, running=session.status == ACTIVE,
                 power_chart=charts.lines("Power", [("Power, kW", power)], "kW"),
                 energy_chart=charts.lines("Energy", [("Energy, kWh", energy_points(charging_periods(

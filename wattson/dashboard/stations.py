@@ -48,6 +48,12 @@ async def station_list(request: Request, _=auth.viewer_page,
 @router.get("/stations/{charge_point_id}", response_class=HTMLResponse)
 async def station_page(request: Request, charge_point_id: str, _=auth.viewer_page,
                        action: str | None = Query(None, max_length=64)):
+    return await show_station(request, charge_point_id, action)
+
+
+async def show_station(request: Request, charge_point_id: str, action: str | None = None, status_code: int = 200,
+                       circuit_errors: dict | None = None):
+    """The station page; ``circuit_errors``: why the circuit form was refused (circuits.py)."""
     services = request.app.state.services
     cp = await services.stations.get(charge_point_id)
     timeline = await services.stations.status_history(charge_point_id, 30)
@@ -56,9 +62,10 @@ async def station_page(request: Request, charge_point_id: str, _=auth.viewer_pag
     frames = await _frames(request, charge_point_id, action)
     refusals = await _refusals(request, charge_point_id)
     active = [s for s in sessions if s.stopped_at is None]
-    return render(request, "station.html", cp=cp, timeline=timeline, commands=commands, sessions=sessions,
-                  active=active, frames=frames, refusals=refusals, action=action or "", buttons=BUTTONS,
-                  evse_status=evse_status)
+    circuits = await services.load.find(500) if services.load is not None else []
+    return render(request, "station.html", status_code=status_code, cp=cp, timeline=timeline, commands=commands,
+                  sessions=sessions, active=active, frames=frames, refusals=refusals, action=action or "",
+                  buttons=BUTTONS, evse_status=evse_status, circuits=circuits, circuit_errors=circuit_errors or {})
 
 
 async def _frames(request: Request, charge_point_id: str, action: str | None):
