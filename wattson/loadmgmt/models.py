@@ -8,10 +8,15 @@ circuit with sub-circuits cannot be deleted).
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String, literal_column
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wattson.db import Base, utcnow
+from wattson.sessions.models import Session
+
+#: The status of the sessions a snapshot reads, as a literal: a partial index is used only when the
+#: query's condition is its own, not a parameter.
+ACTIVE_STATUS = literal_column("'active'")
 
 
 class Circuit(Base):
@@ -41,3 +46,9 @@ class Circuit(Base):
     unmanaged_posted_valid_s: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+#: The active sessions, without reading the finished ones (millions, in time): every snapshot of the
+#: circuits starts from them.
+Index("ix_sessions_active", Session.charge_point_id, Session.evse,
+      sqlite_where=Session.status == ACTIVE_STATUS, postgresql_where=Session.status == ACTIVE_STATUS)

@@ -20,9 +20,9 @@ from wattson.db.lookup import get_or_404
 from wattson.errors import Conflict, Invalid
 from wattson.loadmgmt import rules
 from wattson.loadmgmt.allocation import Allocation, CircuitNode, Demand, allocate
-from wattson.loadmgmt.models import Circuit
+from wattson.loadmgmt.models import ACTIVE_STATUS, Circuit
 from wattson.locations.models import Location
-from wattson.sessions.models import ACTIVE, MeterValue, Session
+from wattson.sessions.models import MeterValue, Session
 from wattson.stations.models import ChargePoint, Evse
 
 FIELDS = {"name", "parent_id", "location_id", "max_current_a", "max_power_w", "phases", "voltage_v",
@@ -325,7 +325,7 @@ def _sessions_query(effective):
             .outerjoin(Evse, and_(Evse.charge_point_id == Session.charge_point_id, Evse.number == Session.evse))
             .outerjoin(Driver, Driver.id == Session.driver_id)
             .outerjoin(DriverGroup, DriverGroup.id == Driver.home_group_id)
-            .where(Session.status == ACTIVE, effective.is_not(None))
+            .where(Session.status == ACTIVE_STATUS, effective.is_not(None))
             .order_by(Session.started_at.desc(), Session.id.desc()))
 
 

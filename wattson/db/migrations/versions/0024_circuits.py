@@ -1,6 +1,7 @@
 """circuits (load management, issue 18): the electrical tree with its limits per phase and its
 unmanaged load; charge_points.circuit_id and evses.circuit_id place stations on it, evses.phase_rotation
-says how an EVSE is wired; sessions.charging_priority and driver_groups.charging_priority (loadmgmt/)
+says how an EVSE is wired; sessions.charging_priority and driver_groups.charging_priority; a partial index
+of the active sessions (loadmgmt/)
 
 Revision ID: 0024
 Revises: 0023
@@ -67,11 +68,15 @@ def upgrade() -> None:
         op.create_index(op.f(f'ix_{table}_{column}'), table, [column])
     op.add_column('evses', sa.Column('phase_rotation', sa.String(length=3), nullable=True))
     op.add_column('sessions', sa.Column('charging_priority', sa.Integer(), nullable=True))
+    active = sa.text("status = 'active'")  # every snapshot of the circuits starts from the active sessions
+    op.create_index('ix_sessions_active', 'sessions', ['charge_point_id', 'evse'], sqlite_where=active,
+                    postgresql_where=active)
     op.add_column('driver_groups', sa.Column('charging_priority', sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
     sqlite = op.get_bind().dialect.name == 'sqlite'
+    op.drop_index('ix_sessions_active', table_name='sessions')
     for table in ('driver_groups', 'sessions', 'evses'):
         op.execute(f"ALTER TABLE {table} DROP COLUMN {'phase_rotation' if table == 'evses' else 'charging_priority'}")
     for table, column in PLACED:
