@@ -27,6 +27,7 @@ from wattson.pki.service import CertificateService
 from wattson.pki.signers import build_signer
 from wattson.pki.contracts import ContractCertificates, build_provider as build_contract_provider
 from wattson.pki.ocsp import OcspResponders
+from wattson.pki.contract_auth import ContractAuthorizer, load_roots
 from wattson.security_events.service import SecurityEventService
 from wattson.loadmgmt.service import LoadService
 from wattson.sessions.billing import BillingService
@@ -83,6 +84,7 @@ class Services:
     security_events: SecurityEventService | None = None  # the security events list (security_events/), set by build_services
     ocsp: OcspResponders | None = None  # GetCertificateStatus for stations (pki/ocsp.py), set by build_services
     contracts: ContractCertificates | None = None  # Get15118EVCertificate (pki/contracts.py), set by build_services
+    contract_auth: ContractAuthorizer | None = None  # Authorize with contract certificates (pki/contract_auth.py)
     station_cost: StationCost | None = None  # running and final costs told to stations (station_cost/), set by Runtime
     load_controller: LoadController | None = None  # charging profiles to managed stations (loadmgmt/), set by Runtime
     load: LoadService | None = None  # circuits and their snapshot (loadmgmt/), set by build_services
@@ -100,6 +102,7 @@ def build_services(settings: Settings) -> Services:
     billing.tariff_listeners.append(payments.on_session_opened)
     billing.settled_listeners.append(payments.on_session_settled)
     access.add_admitter(payments.admits)
+    ocsp = OcspResponders(settings.ocsp_timeout_s, settings.ocsp_cache_s, settings.ocsp_allow_private)
     return Services(settings=settings, db=db, access=access,
                     stations=StationService(db, settings.auto_register, tls=bool(settings.tls_cert),
                                             client_ca=bool(settings.tls_client_ca)),
@@ -110,7 +113,7 @@ def build_services(settings: Settings) -> Services:
                     payments=payments, stale=StaleSessions(db, sessions, stale_policy(settings)),
                     operators=OperatorService(db, timedelta(hours=settings.dashboard_session_hours)),
                     webhooks=WebhookService(db, settings), security_events=SecurityEventService(db), load=LoadService(db),
-                    ocsp=OcspResponders(settings.ocsp_timeout_s, settings.ocsp_cache_s, settings.ocsp_allow_private),
+                    ocsp=ocsp, contract_auth=ContractAuthorizer(ocsp, load_roots(settings.contract_roots)),
                     contracts=ContractCertificates(build_contract_provider(settings),
                                                    settings.contract_cert_timeout_s))
 

@@ -228,13 +228,16 @@ class Settings(BaseSettings):
     contract_cert_token: str | None = Field(None, description="Bearer token the http provider sends, if any.")
     contract_cert_pool: Path | None = Field(None, description="Directory of prepared EXI responses (pool provider).")
     contract_cert_timeout_s: float = Field(10.0, gt=0, le=60, description="Seconds the provider has to answer.")
+    contract_roots: Path | None = Field(None, description="PEM file of the V2G and mobility operator root "
+                                                          "certificates a contract certificate sent in Authorize "
+                                                          "must chain to; unset: such a certificate is CertChainError.")
 
     # The command line (docs/cli.md).
     api_key: str | None = Field(None, description="The operator API key `wattson commands` sends to a running "
                                                   "server (--api-key overrides); the server itself ignores it.")
 
     @field_validator("tls_cert", "tls_key", "tls_cert_2", "tls_key_2", "tls_client_ca", "ca_cert", "ca_key",
-                     "contract_cert_pool", mode="before")
+                     "contract_cert_pool", "contract_roots", mode="before")
     @classmethod
     def _empty_is_unset(cls, value):
         return None if value == "" else value

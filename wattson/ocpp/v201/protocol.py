@@ -280,7 +280,19 @@ class Ocpp201(Protocol):
         if id_tag is None:
             return {"idTokenInfo": {"status": "Invalid"}}
         auth = await self.services.sessions.authorize(id_tag, conn.charge_point_id)
-        return {"idTokenInfo": id_token_info(auth)}
+        answer = {"idTokenInfo": id_token_info(auth)}
+        if p.get("iso15118CertificateHashData") or "certificate" in p:  # C07: the contract certificate too
+            verdict = await self.services.contract_auth.status(p.get("iso15118CertificateHashData"),
+                                                               p.get("certificate"))
+            answer["certificateStatus"] = verdict.status
+            if not verdict.accepted:  # C07.FR.16: a certificate not known good authorises nothing
+                if auth.accepted:
+                    answer["idTokenInfo"]["status"] = "Invalid"
+                log.info("%s Authorize of %s: certificate %s: %s", conn.charge_point_id, id_tag, verdict.status,
+                         verdict.info)
+            await self.services.stations.record_event(conn.charge_point_id, "contract_certificate_check", {
+                "id_token": id_tag, "certificate_status": verdict.status, "info": verdict.info})
+        return answer
 
     async def transaction_event(self, conn, p: dict) -> dict:
         dropped = []
