@@ -11,13 +11,15 @@ a refused EVSE into a circuit's unmanaged load changes nothing else.
 """
 
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wattson.loadmgmt.allocation import PHASES, STRATEGIES, CircuitNode, Demand, allocate, usage_cap
+from wattson.loadmgmt.allocation import (PHASES, STRATEGIES, CircuitNode, Demand, allocate, keep_order,
+                                         usage_cap)
 
 SETTINGS = settings(max_examples=250, deadline=None, derandomize=True, database=None)
 NOW = datetime(2026, 3, 1, 8, tzinfo=timezone.utc)
@@ -85,7 +87,14 @@ def sites(draw) -> tuple[list[CircuitNode], list[Demand]]:
     circuits = draw(trees())
     keys = draw(st.lists(st.tuples(st.sampled_from(["cp1", "cp2", "cp3", "cp4", "cp5", "cp6"]), st.integers(1, 3)),
                          max_size=14, unique=True))
-    return circuits, [draw(demand(key, circuits)) for key in keys]
+    demands = []
+    for key in keys:
+        drawn = draw(demand(key, circuits))
+        if demands and draw(st.booleans()):  # a neighbour of the one before: only rank tells them apart
+            drawn = replace(drawn, circuit_id=demands[-1].circuit_id, phases=demands[-1].phases,
+                            min_a=demands[-1].min_a)
+        demands.append(drawn)
+    return circuits, demands
 
 
 def subtree(circuits: list[CircuitNode], circuit_id: int) -> set[int]:
@@ -216,6 +225,18 @@ def test_priority_never_gives_a_lower_priority_more(site):
             if comparable(high, low) and high.priority > low.priority \
                     and limit[high.key] < usage_cap(high) - TOLERANCE_A:
                 assert limit[low.key] <= limit[high.key] + TOLERANCE_A, (high, low, limit)
+
+
+@SETTINGS
+@given(sites(), st.sampled_from(STRATEGIES))
+def test_pausing_spares_the_higher_priority_then_the_older_session(site, strategy):
+    circuits, demands = site
+    limit = limits_of(allocate(circuits, demands, strategy, now=NOW))
+    for paused in demands:
+        if paused.managed and limit[paused.key] == 0.0 and paused.min_a > 0 and usage_cap(paused) > 0:
+            for charging in demands:
+                if comparable(paused, charging) and limit[charging.key] > 0:
+                    assert keep_order(charging) < keep_order(paused), (paused, charging)
 
 
 @SETTINGS

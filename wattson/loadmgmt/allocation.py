@@ -106,7 +106,7 @@ def allocate(circuits: Sequence[CircuitNode], demands: Sequence[Demand], strateg
     ceiling = [usage_cap(demand) for demand in ordered]
     limit = [0.0] * len(ordered)
     can_charge = (i for i in managed if ordered[i].max_a >= ordered[i].min_a)
-    admitted = _admit(sorted(can_charge, key=lambda i: _keep_order(ordered[i])), ordered, uses, capacity)
+    admitted = _admit(sorted(can_charge, key=lambda i: keep_order(ordered[i])), ordered, uses, capacity)
     for i in admitted:
         limit[i] = ordered[i].min_a
     if strategy == "equal":
@@ -235,7 +235,7 @@ def _uses(demand: Demand, nodes: dict[int, CircuitNode], path: tuple[int, ...],
     return used
 
 
-def _keep_order(demand: Demand) -> tuple:
+def keep_order(demand: Demand) -> tuple:
     """Who keeps charging first when not all can: highest priority, oldest session, key."""
     since = _aware(demand.since) if demand.since is not None else None
     return -demand.priority, since is None, since or datetime.min.replace(tzinfo=timezone.utc), demand.key
