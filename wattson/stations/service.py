@@ -135,7 +135,9 @@ class StationService:
         _check_station_fields(changes)
         hashed = await self._hashed(security.get("password"))
         tls = await self._tls() if (security.get("security_profile") or 0) >= 2 else (True, True)
-        async with self._lost_race(f"location {changes.get('location_id')} was deleted at the same time"):
+        lost = " or ".join(f"{what} {changes[field]}" for what, field in (("location", "location_id"),
+                                                                        ("circuit", "circuit_id")) if changes.get(field))
+        async with self._lost_race(f"{lost or 'what it refers to'} was deleted at the same time"):
             async with self.db.session() as s:
                 cp = await get_or_404(s, ChargePoint, id, "charge point")
                 if changes.get("location_id") is not None:
