@@ -155,7 +155,8 @@ class Runtime:
                                                 self.services.reservations, settings.command_timeout)
         self.services.station_cost = StationCost(self.services.db, self.services.billing, settings.cost_update_s,
                                                  settings.command_timeout, self.services.commands.bus)
-        self.services.ev_needs = EvNeedsService(self.services.db, self.services.commands, self.services.load)
+        self.services.ev_needs = EvNeedsService(self.services.db, self.services.commands, self.services.load,
+                                                settings.loadmgmt_hold_s)
         self.services.load_controller = LoadController(
             self.services.db, self.services.load, self.services.commands.bus, settings.loadmgmt_interval_s,
             settings.loadmgmt_threshold_a, settings.loadmgmt_hold_s, settings.command_timeout)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from wattson.db import Database, utcnow
 from wattson.db.errors import log_failure
 from wattson.errors import WattsonError
-from wattson.loadmgmt import ev_needs
+from wattson.loadmgmt import ev_needs, profiles
 from wattson.loadmgmt.allocation import allocate
 from wattson.loadmgmt.charging_needs import EvChargingNeeds
 from wattson.loadmgmt.ev_needs import EvNeeds, Period, Plan
@@ -50,10 +50,11 @@ class Answer:
 
 
 class EvNeedsService:
-    def __init__(self, db: Database, commands, load=None):
+    def __init__(self, db: Database, commands, load=None, hold_s: int = 0):
         self.db = db
         self.commands = commands  # stations/command_service.py: the schedule goes as set-charging-profile
         self.load = load  # loadmgmt/service.py LoadService: the circuits' snapshot, for the allocation
+        self.hold_s = hold_s  # WATTSON_LOADMGMT_HOLD_S: on a circuit, the offer falls to the fail-safe after it
         self._sending: set[asyncio.Task] = set()
 
     async def received(self, charge_point_id: str, evse: int, needs: EvNeeds, no_plan_status: str = REJECT
@@ -122,12 +123,13 @@ class EvNeedsService:
         if self._sending:
             await asyncio.gather(*self._sending, return_exceptions=True)
 
-    async def _allocation_a(self, circuit: int | None, key: tuple[str, int], now: datetime) -> float | None:
+    async def _allocation_a(self, circuit: int | None, key: tuple[str, int], now: datetime
+                            ) -> tuple[float | None, float | None]:
         """The EVSE's share of its circuit now, as the load controller would allocate it (its
-        tree's strategy); None off a circuit. Never more than the controller's own limit either:
-        whichever of the two is lower bounds the offer."""
+        tree's strategy), and its fail-safe share (when every EVSE there charges at once); None,
+        None off a circuit."""
         if circuit is None or self.load is None:
-            return None
+            return None, None
         snapshot = await self.load.snapshot(now=now)
         parents = {node.id: node.parent_id for node in snapshot.circuits}
         root, seen = circuit, set()
@@ -136,7 +138,8 @@ class EvNeedsService:
             root = parents[root]
         allocations = allocate(snapshot.circuits, snapshot.demands, snapshot.strategies.get(root, "equal"), now)
         found = allocations.get(key)
-        return None if found is None else found.limit_a
+        failsafe = profiles.failsafe_shares(snapshot.circuits, snapshot.placed).get(circuit)
+        return (None if found is None else found.limit_a), failsafe
 
     def _spawn(self, coroutine, name: str) -> None:
         task = asyncio.create_task(coroutine, name=name)
@@ -170,7 +173,8 @@ class EvNeedsService:
             accepted = await _allocated_a(s, session.id)
         needs = row.needs()
         evse_a = _evse_max_a(evse)
-        for bound in (accepted, await self._allocation_a(circuit, (row.charge_point_id, row.evse), now)):
+        allocated, failsafe_a = await self._allocation_a(circuit, (row.charge_point_id, row.evse), now)
+        for bound in (accepted, allocated):
             if bound is not None:
                 evse_a = min(evse_a, bound)
         limit = ev_needs.limit_of(needs, evse_a, evse.max_power_w if evse and evse.max_power_w else None)
@@ -180,6 +184,9 @@ class EvNeedsService:
             prices = ev_needs.energy_prices(session.tariff_snapshot, session.time_zone or "UTC", session.started_at,
                                             now, min(needs.departure, now + PLAN_HORIZON), power_kw)
         offer = ev_needs.plan(needs, now, limit, prices)
+        if failsafe_a is not None and self.hold_s > 0:
+            fallback = failsafe_a if needs.phases else failsafe_a * 3 * ev_needs.VOLTAGE_V
+            offer = ev_needs.with_fallback(offer, self.hold_s, fallback)
         async with self.db.session() as s:  # before it goes: the EV's schedule may follow at once (K16)
             (await s.get(EvChargingNeeds, row_id)).plan = offer.to_json()
         record = await self.commands.submit(row.charge_point_id, "set-charging-profile",
