@@ -182,8 +182,13 @@ async def test_bad_placements_and_requests_are_refused(server):
 async def test_deleting_a_circuit_with_sub_circuits_conflicts_and_unplaces_what_is_on_it(server):
     cp = await server.add_station()
     async with server.api() as api:
-        root = await create(api)
+        meter = await server.add_station()
+        root = await create(api, unmanaged_meter_charge_point_id=meter, unmanaged_meter_evse=2)
         child = await create(api, parent_id=root["id"], max_current_a=50)
+        # Without its meter's station, a circuit has no meter EVSE either.
+        r = await api.patch(f"{API}/circuits/{root['id']}", json={"unmanaged_meter_charge_point_id": None})
+        assert r.status_code == 200, r.text
+        assert (r.json()["unmanaged_meter_charge_point_id"], r.json()["unmanaged_meter_evse"]) == (None, None)
         r = await api.delete(f"{API}/circuits/{root['id']}")
         assert r.status_code == 409, r.text
         assert r.json()["error"]["details"] == {"children": [child["id"]]}
@@ -250,6 +255,8 @@ async def test_the_live_load_of_a_circuit_with_a_1_6_station_charging(server):
         tag = await server.add_tag(driver_id=driver["id"])
         root = await create(api, max_current_a=100, unmanaged_fixed_a=30, unmanaged_meter_charge_point_id=meter_cp)
         assert (root["unmanaged_meter_charge_point_id"], root["unmanaged_meter_evse"]) == (meter_cp, None)
+        r = await api.patch(f"{API}/circuits/{root['id']}", json={"unmanaged_meter_evse": 0})
+        assert r.status_code == 200 and r.json()["unmanaged_meter_evse"] == 0
         row = await create(api, parent_id=root["id"], max_current_a=63, safety_margin_a=3)
         assert (await api.patch(f"{API}/charge-points/{cp}", json={"circuit_id": row["id"]})).status_code == 200
         evse = (await api.post(f"{API}/charge-points/{cp}/evses", json={

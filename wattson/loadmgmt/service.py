@@ -414,7 +414,9 @@ async def _check_references(s: AsyncSession, circuit: Circuit, changes: dict) ->
     if meter is not None and "unmanaged_meter_charge_point_id" in changes \
             and await s.scalar(select(ChargePoint.id).where(ChargePoint.id == meter)) is None:
         raise _invalid("unmanaged_meter_charge_point_id", f"charge point {meter!r} does not exist")
-    if meter is None and circuit.unmanaged_meter_evse is not None:
+    if meter is None and "unmanaged_meter_charge_point_id" in changes and "unmanaged_meter_evse" not in changes:
+        circuit.unmanaged_meter_evse = None  # no meter: its EVSE goes with it
+    elif meter is None and changes.get("unmanaged_meter_evse") is not None:
         raise _invalid("unmanaged_meter_evse", "unmanaged_meter_evse needs unmanaged_meter_charge_point_id")
 
 
