@@ -90,6 +90,21 @@ def test_a_token_presented_after_plug_in_authorises_the_session():
     assert (s.id_tag, s.driver_id, s.start_reason) == ("LATE", 3, "CablePluggedIn")
 
 
+@pytest.mark.parametrize("order", list(permutations(range(3))))
+def test_the_remote_start_id_of_a_cable_first_start_is_kept_whatever_the_order(order):
+    """F01: the Started event (CablePluggedIn) has none, the Updated RemoteStart names it; a later
+    Updated naming another changes nothing, and a Started event's own id would win."""
+    stream = [event(STARTED, 0, 0, trigger="CablePluggedIn", charging_state="EVConnected"),
+              event(UPDATED, 1, 1, trigger="RemoteStart", remote_start_id=42),
+              event(UPDATED, 2, 2, trigger="ChargingStateChanged", charging_state="Charging")]
+    s = replay([stream[i] for i in order])
+    assert (s.remote_start_id, s.charging_state) == (42, "Charging")
+    apply_event(s, event(UPDATED, 3, 3, remote_start_id=7), None)
+    assert s.remote_start_id == 42
+    apply_event(s, event(STARTED, 0, 0, trigger="RemoteStart", remote_start_id=9), None)
+    assert s.remote_start_id == 9
+
+
 def test_a_session_closed_for_a_lost_ended_takes_the_real_one_later():
     s = replay(STREAM[:3])
     close_unended(s)
