@@ -119,6 +119,18 @@ async def test_needs_answered_accepted_and_the_station_charges_by_the_schedule(s
             (schedule_answer, *_) = await until(lambda: answers(api, cp, "NotifyEVChargingSchedule"),
                                                 "the EV's own schedule answered")
             assert schedule_answer == {"status": "Accepted"}  # K16.FR.06: within the offer
+
+            async def recorded():
+                rows = (await api.get(f"/api/v1/sessions/{session['id']}/charging-needs")).json()
+                return rows if rows and rows[0]["ev_schedule_status"] and rows[0]["profile_status"] else None
+
+            (row,) = await until(recorded, "the needs, the offer and the EV's schedule recorded")
+            assert (row["status"], row["transfer_mode"], row["energy_wh"]) == ("Accepted", "AC_three_phase", 10_000)
+            assert (row["profile_status"], row["ev_schedule_status"], row["command_id"]) == \
+                ("Accepted", "Accepted", sent["id"])
+            assert [(p["start_s"], p["limit"]) for p in row["plan"]["periods"]] == [(0, 8.0)]
+            assert row["plan"]["feasible"] and row["ev_schedule"]["periods"][0]["limit"] <= 8
+            assert (await api.get("/api/v1/sessions/999999999/charging-needs")).status_code == 404
         finally:
             await sim.stop()
 

@@ -18,6 +18,7 @@ from wattson.observability.health import Readiness, ReadyAnswer, database_check
 from wattson.ocpp.gateway import PREFIX as OCPP_PREFIX
 from wattson.diagnostics.routes import router as diagnostics_router
 from wattson.loadmgmt.limit_routes import router as charging_profiles_router
+from wattson.loadmgmt.needs_routes import router as charging_needs_router
 from wattson.loadmgmt.routes import router as circuits_router
 from wattson.locations.routes import router as locations_router
 from wattson.payments.driver_routes import router as driver_router, webhooks as payment_webhooks
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None):
     api.include_router(security_events_router)  # GET /api/v1/security-events (security_events/)
     api.include_router(circuits_router)  # circuits and their live load (loadmgmt/)
     api.include_router(charging_profiles_router)  # a session's charging profile history (loadmgmt/limits.py)
+    api.include_router(charging_needs_router)  # a session's ISO 15118 charging needs (loadmgmt/charging_needs.py)
     api.include_router(security_upgrade_router)  # raising a station's security profile (stations/security_upgrade.py)
     api.include_router(password_router)  # a new Basic password over OCPP (stations/password_update.py)
     api.include_router(provisioning_router)  # accepting a Pending station (stations/provisioning.py)

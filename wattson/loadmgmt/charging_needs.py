@@ -58,3 +58,10 @@ async def latest_for_sessions(db: Database, session_ids: Iterable[int]) -> dict[
     async with db.session() as s:
         rows = await s.scalars(select(EvChargingNeeds).where(EvChargingNeeds.id.in_(newest)))
         return {row.session_id: row.needs() for row in rows}
+
+
+async def history(db: Database, session_id: int) -> list[EvChargingNeeds]:
+    """Every NotifyEVChargingNeeds of a session, oldest first."""
+    async with db.session() as s:
+        return list(await s.scalars(select(EvChargingNeeds).where(EvChargingNeeds.session_id == session_id)
+                                    .order_by(EvChargingNeeds.id)))
