@@ -117,9 +117,8 @@ def allocate(circuits: Sequence[CircuitNode], demands: Sequence[Demand], strateg
             _fill(list(members), limit, ceiling, capacity, uses)
     else:
         moment = _aware(now) if now is not None else datetime.now(timezone.utc)
-        required = [min(ceiling[i], max(limit[i], required_current(demand, nodes[demand.circuit_id].voltage_v,
-                                                                      moment)))
-                    for i, demand in enumerate(ordered)]
+        required = [min(ceiling[i], max(limit[i], required_current(demand, nodes[demand.circuit_id].voltage_v, moment)))
+                    for i, demand in enumerate(ordered)]  # served first, then the rest shared equally
         _fill(admitted, limit, required, capacity, uses)
         _fill(admitted, limit, ceiling, capacity, uses)
 
