@@ -298,3 +298,45 @@ async def test_renegotiation_by_the_ev_and_an_ev_schedule_beyond_the_offer(serve
             events = (await api.get(f"/api/v1/charge-points/{cp}/events", params={"limit": 50})).json()["data"]
             kinds = [e["kind"] for e in events]
             assert kinds.count("ev_charging_needs") == 2 and kinds.count("ev_charging_schedule") == 2
+
+
+@pytest.mark.parametrize("subprotocol", ["ocpp2.0.1", "ocpp2.1"])
+async def test_odd_needs_are_answered_and_planned_without_a_fault(sqlite_server, subprotocol):
+    """Needs a real EV should not send still get a schedule the station can take (or the refusal):
+    no current, no energy, a departure gone by, DC without a power, a bound of 0 periods; 2.1's
+    bidirectional mode is planned in W."""
+    server = sqlite_server
+    tag = await server.add_tag()
+    async with server.api() as api:
+        cp = await priced_station(api, flat_tariff(unique("T")))
+    past = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    odd = [
+        {"requestedEnergyTransfer": "AC_single_phase", "acChargingParameters": {
+            "energyAmount": -5, "evMinCurrent": 0, "evMaxCurrent": 0, "evMaxVoltage": 0}},
+        {"requestedEnergyTransfer": "AC_three_phase", "departureTime": past, "acChargingParameters": {
+            "energyAmount": 10_000, "evMinCurrent": 40, "evMaxCurrent": 10, "evMaxVoltage": 400}},
+        {"requestedEnergyTransfer": "DC", "dcChargingParameters": {"evMaxCurrent": 100, "evMaxVoltage": 400}},
+        {"requestedEnergyTransfer": "AC_three_phase"},
+    ]
+    if subprotocol == "ocpp2.1":
+        odd.append({"requestedEnergyTransfer": "AC_BPT", "acChargingParameters": {
+            "energyAmount": 1000, "evMinCurrent": 6, "evMaxCurrent": 16, "evMaxVoltage": 400}})
+    async with station(server.ws_url, cp, (subprotocol,)) as st:
+        await st.ok("BootNotification", {"reason": "PowerUp", "chargingStation": {"model": "T", "vendorName": "V"}})
+        assert await st.ok("NotifyEVChargingNeeds", {"evseId": 7, "chargingNeeds": odd[-1]}) != {"status": "Accepted"}
+        await st.ok("TransactionEvent", {
+            "eventType": "Started", "timestamp": now(), "triggerReason": "Authorized", "seqNo": 0,
+            "transactionInfo": {"transactionId": unique("TX")}, "idToken": {"idToken": tag, "type": "ISO14443"},
+            "evse": {"id": 1, "connectorId": 1}})
+        units = []
+        for needs in odd:
+            answer = await st.ok("NotifyEVChargingNeeds", {"evseId": 1, "maxScheduleTuples": 0, "chargingNeeds": needs})
+            assert answer == {"status": "Accepted"}, needs
+            call = await next_profile(st)
+            (schedule,) = call[3]["chargingProfile"]["chargingSchedule"]
+            units.append((schedule["chargingRateUnit"], schedule["chargingSchedulePeriod"][0]["limit"]))
+            await st.answer(call, {"status": "Accepted"})
+    assert units[0] == ("A", 0)  # no current the EV can take: paused
+    assert units[1] == ("A", 0)  # a minimum above its maximum: paused
+    assert units[2][0] == "W" and units[2][1] > 0  # DC: in W
+    assert units[3][0] == "A" and units[3][1] == 32  # nothing known of the EV: the EVSE's 32 A

@@ -166,7 +166,9 @@ class EvNeedsService:
         now = utcnow()
         async with self.db.session() as s:
             row = await s.get(EvChargingNeeds, row_id)
-            session = await s.get(Session, row.session_id)
+            session = await s.get(Session, row.session_id) if row is not None else None
+            if session is None:  # its station (or session) deleted meanwhile: nothing to send to
+                return
             evse = await s.scalar(select(Evse).where(Evse.charge_point_id == row.charge_point_id,
                                                      Evse.number == row.evse))
             circuit = await _circuit_of(s, row.charge_point_id, row.evse)
@@ -178,12 +180,7 @@ class EvNeedsService:
             if bound is not None:
                 evse_a = min(evse_a, bound)
         limit = ev_needs.limit_of(needs, evse_a, evse.max_power_w if evse and evse.max_power_w else None)
-        prices = []
-        if session.tariff_snapshot and needs.departure is not None and needs.departure > now:
-            power_kw = _power_kw(needs, limit)
-            prices = ev_needs.energy_prices(session.tariff_snapshot, session.time_zone or "UTC", session.started_at,
-                                            now, min(needs.departure, now + PLAN_HORIZON), power_kw)
-        offer = ev_needs.plan(needs, now, limit, prices)
+        offer = ev_needs.plan(needs, now, limit, _prices(session, needs, limit, now))
         if failsafe_a is not None and self.hold_s > 0:
             fallback = failsafe_a if needs.phases else failsafe_a * 3 * ev_needs.VOLTAGE_V
             offer = ev_needs.with_fallback(offer, self.hold_s, fallback)
@@ -191,13 +188,28 @@ class EvNeedsService:
             (await s.get(EvChargingNeeds, row_id)).plan = offer.to_json()
         record = await self.commands.submit(row.charge_point_id, "set-charging-profile",
                                             _profile(row.evse, session.transaction_id, offer), wait=True)
+        answered = ((record.status if record.state == "completed" else None) or record.state)[:20]
         async with self.db.session() as s:
             stored = await s.get(EvChargingNeeds, row_id)
-            stored.command_id = record.id
-            stored.profile_status = ((record.status if record.state == "completed" else None) or record.state)[:20]
+            if stored is not None:
+                stored.command_id, stored.profile_status = record.id, answered
         log.info("%s EVSE %s: schedule for the EV's needs sent (%d periods, %s): %s", row.charge_point_id,
                  row.evse, len(offer.periods), "feasible" if offer.feasible else "not feasible by the departure",
-                 stored.profile_status)
+                 answered)
+
+
+def _prices(session: Session, needs: EvNeeds, limit: float, now: datetime) -> list[ev_needs.PriceStep]:
+    """The session's tariff's prices up to the departure; none without a tariff or departure, or
+    when the tariff cannot be read so (then the EV charges at once: never later than asked)."""
+    if not session.tariff_snapshot or needs.departure is None or needs.departure <= now:
+        return []
+    try:
+        return ev_needs.energy_prices(session.tariff_snapshot, session.time_zone or "UTC", session.started_at,
+                                      now, min(needs.departure, now + PLAN_HORIZON), _power_kw(needs, limit))
+    except (ArithmeticError, KeyError, TypeError, ValueError) as error:
+        log.warning("session %s: its tariff's prices not read for the EV's schedule (%s: %s): charging at once",
+                    session.id, type(error).__name__, error)
+        return []
 
 
 def stored_plan(data: dict) -> Plan:
