@@ -88,8 +88,7 @@ class PasswordUpdates:
     async def update(self, charge_point_id: str, password: str | None = None) -> tuple[bool, str | None, Command]:
         """Send the station ``password`` (or a generated one) and store it once the station took
         it: (changed, why not, the command sent). 409 offline, upgrading or already being given
-        one, 422 a profile that
-        uses no password or a password the station's version cannot take."""
+        one; 422 a profile that uses no password or a password the station's version cannot take."""
         if charge_point_id in self._under_way:
             raise Conflict(f"charge point {charge_point_id!r} is being given a new password already")
         self._under_way.add(charge_point_id)
