@@ -7,7 +7,7 @@ import time
 from argparse import Namespace
 from pathlib import Path
 
-from bench import cluster, fleet, report, servers, sessions_query, stages, throughput
+from bench import cluster, fleet, load_management, report, servers, sessions_query, stages, throughput
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 README = Path(__file__).parent.parent / "README.md"
@@ -47,8 +47,9 @@ def run(args) -> None:
     for backend in ("sqlite", "postgresql"):
         queries[backend] = sessions_query.run(Namespace(sessions=10_000 if quick else 1_000_000, backend=backend,
                                                         repeat=repeat, postgres_url=args.postgres_url, seed=1))
+    load = load_management.measure(Namespace(starts=3 if quick else 10, repeat=10 if quick else 50))
     text = report.render(machine, tp, split, connections, storm, starts, commands, queries, repeat, profiles,
-                         minutes=(time.monotonic() - started) / 60, quick=quick, cluster=clustered)
+                         minutes=(time.monotonic() - started) / 60, quick=quick, cluster=clustered, load=load)
     args.output.write_text(text)
     print(f"# wrote {args.output} after {(time.monotonic() - started) / 60:.1f} min")
     if args.output == RESULTS:

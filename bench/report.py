@@ -255,8 +255,22 @@ def _cluster(results) -> tuple[list[str], bool | None]:
     return out, ok
 
 
+def _load_management(result) -> list[str]:
+    """The load management scenario (``bench/load_management.py``); nothing when it was not run."""
+    if result is None:
+        return []
+    from bench.load_management import lines
+
+    return ["", "## Load management: a session starts on a circuit of 500 EVSEs", "",
+            "500 stations (1.6 and 2.0.1) placed on one circuit, 312 charging; each further start lowers every "
+            "running limit by about 0.1 A, all of them sent (the worst case: every profile changes), and the new "
+            "session gets its own. Times from the station's start message; the controller looks for new sessions "
+            "once a second, so about half a second of each is that wait.", "",
+            *(f"- {line}" for line in lines(result))]
+
+
 def render(m: dict, throughput, stages, connections, storm, starts, commands, queries: dict, query_repeat: int,
-           profiles: Path, minutes: float, quick: bool = False, cluster=None) -> str:
+           profiles: Path, minutes: float, quick: bool = False, cluster=None, load=None) -> str:
     out = ["# Benchmark results", ""]
     if quick:
         out += ["**A `--quick` smoke run (small sizes, one run each): these are not figures to quote.**", ""]
@@ -378,6 +392,7 @@ def render(m: dict, throughput, stages, connections, storm, starts, commands, qu
 
     cluster_section, cluster_ok = _cluster(cluster)
     out += cluster_section
+    out += _load_management(load)
 
     # targets
     out += ["", "## Targets", "", "| target | result |", "|---|---|",
