@@ -193,7 +193,7 @@ async def test_viewers_see_the_pages_without_forms_and_forms_need_the_operator_a
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
 
 
-async def _answer_the_controller(st) -> None:
+async def answer_the_controller(st) -> None:
     """Accept every charging profile; no composite schedule; anything else acknowledged."""
     while True:
         frame = await st.calls.get()
@@ -214,7 +214,7 @@ async def test_a_circuit_shows_its_live_load_and_the_session_its_charging_profil
                                                             "unmanaged_fixed_a": 30})).json()
         assert (await api.patch(f"/api/v1/charge-points/{cp}", json={"circuit_id": circuit["id"]})).status_code == 200
     async with station(server.ws_url, cp) as st, logged_in(server, "viewer") as viewer:
-        answering = asyncio.create_task(_answer_the_controller(st))
+        answering = asyncio.create_task(answer_the_controller(st))
         try:
             await st.boot()
             await st.ok("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Available"})
