@@ -21,7 +21,8 @@ from ocpp_client import RawStation
 from wattson.stations import commands as c
 from wattson.stations.agreement import refusal
 from wattson.stations.passwords import hash_password
-from wattson.stations.security_upgrade import MASK, first_in_priority, free_slot, priority_read, slots_of
+from wattson.stations.password_update import MASK
+from wattson.stations.security_upgrade import first_in_priority, free_slot, priority_read, slots_of
 from wattson.stations.service import Credentials, admitted_profile
 
 PASSWORD = "s3cret-Station-Pa55"
@@ -232,7 +233,7 @@ async def test_a_16_station_moves_from_profile_1_to_2_with_a_new_password(tls_se
             assert await boot(st) == "Accepted"
             request = asyncio.create_task(upgrade(api, cp, {"security_profile": 2, "password": NEW_PASSWORD}))
             assert await answer(st, "ChangeConfiguration", {"status": "Accepted"}) == {
-                "key": "AuthorizationKey", "value": NEW_PASSWORD}
+                "key": "AuthorizationKey", "value": NEW_PASSWORD.encode().hex()}
             assert await answer(st, "ChangeConfiguration", {"status": "Accepted"}) == {
                 "key": "SecurityProfile", "value": "2"}
             assert await answer(st, "Reset", {"status": "Accepted"}) == {"type": "Hard"}

@@ -77,6 +77,31 @@ def masked(value, secrets_: tuple[str, ...]):
     return MASK if isinstance(value, str) and value in secrets_ else value
 
 
+def secrets_of(password: str) -> tuple[str, ...]:
+    """What a password looks like in a command: as given (2.x) and as 1.6's AuthorizationKey."""
+    return password, authorization_key(password)
+
+
+async def send_masked(db: Database, commands, charge_point_id: str, name: str, params: dict,
+                      hidden: tuple[str, ...]) -> Command:
+    """Send one command through ``commands`` (CommandService: its bus and timeout), recorded in the
+    history (and told to webhooks) with the ``hidden`` values masked, completed when it returns."""
+    action, payload = await commands.bus.prepare(charge_point_id, name, commands.parse(name, params))
+    record = Command(id=str(uuid.uuid4()), charge_point_id=charge_point_id, name=name, action=action,
+                     params=masked(params, hidden), request=masked(payload, hidden), state="pending",
+                     created_at=utcnow())
+    async with db.session() as s:
+        s.add(record)
+    outcome = await commands.bus.send(charge_point_id, action, payload, commands.timeout)
+    async with db.session() as s:
+        row = await s.get(Command, record.id)
+        row.state, row.response, row.status = outcome.state, outcome.response, outcome.status
+        row.error_code, row.error_description = outcome.error_code, outcome.error_description
+        row.completed_at = utcnow()
+        emit(s, "command.completed", row.id, command_data(row), row.charge_point_id)
+    return row
+
+
 # --- the flow ------------------------------------------------------------------------------------
 class PasswordUpdates:
     def __init__(self, db: Database, stations, commands):
@@ -107,8 +132,8 @@ class PasswordUpdates:
         generated = password is None
         password = password or generate_password(station.ocpp_version)
         hashed = await self.stations.derivations.run(hash_password, password)  # before: the switch is at once
-        record = await self._send(charge_point_id, *command_for(station.ocpp_version, password),
-                                  (password, authorization_key(password)))
+        record = await send_masked(self.db, self.commands, charge_point_id,
+                                   *command_for(station.ocpp_version, password), secrets_of(password))
         problem = refusal(record, AGREED)
         async with self.db.session() as s:
             if problem is None:
@@ -143,24 +168,6 @@ class PasswordUpdates:
         if station.security_upgrade in ("sending", "pending"):
             raise Conflict(f"charge point {station.id!r} has a security upgrade under way, which sets its "
                            f"password; cancel it first")
-
-    async def _send(self, charge_point_id: str, name: str, params: dict, hidden: tuple[str, ...]) -> Command:
-        """Send one command, recorded in the history (and told to webhooks) with the password masked."""
-        commands = self.commands
-        action, payload = await commands.bus.prepare(charge_point_id, name, commands.parse(name, params))
-        record = Command(id=str(uuid.uuid4()), charge_point_id=charge_point_id, name=name, action=action,
-                         params=masked(params, hidden), request=masked(payload, hidden), state="pending",
-                         created_at=utcnow())
-        async with self.db.session() as s:
-            s.add(record)
-        outcome = await commands.bus.send(charge_point_id, action, payload, commands.timeout)
-        async with self.db.session() as s:
-            row = await s.get(Command, record.id)
-            row.state, row.response, row.status = outcome.state, outcome.response, outcome.status
-            row.error_code, row.error_description = outcome.error_code, outcome.error_description
-            row.completed_at = utcnow()
-            emit(s, "command.completed", row.id, command_data(row), row.charge_point_id)
-        return row
 
 
 def _invalid(field: str, message: str) -> Invalid:

@@ -11,7 +11,6 @@ reason; the profile stays as it was. docs/security.md.
 """
 
 import logging
-import uuid
 
 from sqlalchemy import update
 
@@ -21,9 +20,8 @@ from wattson.errors import Conflict, Invalid, StationOffline, WattsonError
 from wattson.stations import commands as c
 from wattson.stations.agreement import refusal
 from wattson.stations.models import ChargePoint, Command, StationEvent
-from wattson.stations.passwords import hash_password, password_problem
-from wattson.webhooks.outbox import emit
-from wattson.webhooks.producers import command_data
+from wattson.stations.password_update import command_for, secrets_of, send_masked, update_problem
+from wattson.stations.passwords import hash_password
 
 log = logging.getLogger("wattson.stations")
 SENDING, PENDING, COMPLETED, FAILED, CANCELLED = "sending", "pending", "completed", "failed", "cancelled"
@@ -31,8 +29,6 @@ UNDER_WAY = (SENDING, PENDING)
 #: answers that agree to a setting: RebootRequired too, as the station is reset afterwards
 AGREED = ("Accepted", "RebootRequired")
 PRIORITY = {"component": "OCPPCommCtrlr", "variable": "NetworkConfigurationPriority"}
-PASSWORD_VARIABLE = {"component": "SecurityCtrlr", "variable": "BasicAuthPassword"}
-MASK = "********"  # a password in the command history
 
 
 # --- rules (no I/O) ------------------------------------------------------------------------------
@@ -132,8 +128,9 @@ class SecurityUpgrades:
             raise _invalid("security_profile", unavailable)
         if password is not None and profile == 3:
             raise _invalid("password", "a password is used with security profiles 1 and 2 only")
-        if password is not None and password_problem(password):
-            raise _invalid("password", password_problem(password))
+        problem = password is not None and update_problem(station.ocpp_version or "1.6", password)
+        if problem:
+            raise _invalid("password", problem)
         if profile in (1, 2) and password is None and station.password_hash is None:
             raise _invalid("password", f"security profile {profile} needs a password (HTTP Basic authentication)")
         if station.ocpp_version != "1.6" and profile >= 2 and self.public_url_tls is None:
@@ -159,8 +156,7 @@ class SecurityUpgrades:
 
     async def _v16(self, station: ChargePoint, profile: int, password: str | None, sent: list) -> None:
         if password is not None:
-            await self._password(station.id, "change-configuration", {"key": "AuthorizationKey", "value": password},
-                                 password, sent)
+            await self._password(station.id, "1.6", password, sent)
         await self._step(station.id, "change-configuration", {"key": "SecurityProfile", "value": str(profile)}, sent)
         await self._agreed(station.id, profile)  # 1.6 stations reconnect on the new profile right away
         await self._reset(station.id, "hard", sent)
@@ -176,8 +172,7 @@ class SecurityUpgrades:
         elif slots_of(priority)[:1] == [slot]:
             raise _Refused(f"configuration slot {slot} holds the network profile the station uses now")
         if password is not None:
-            await self._password(station.id, "set-variables", {"variables": [{**PASSWORD_VARIABLE, "value": password}]},
-                                 password, sent)
+            await self._password(station.id, station.ocpp_version, password, sent)
         await self._step(station.id, "set-network-profile", {
             "configuration_slot": slot, "csms_url": self.public_url_tls, "security_profile": profile}, sent)
         await self._step(station.id, "set-variables", {
@@ -210,24 +205,12 @@ class SecurityUpgrades:
         if problem:
             raise _Refused(problem)
 
-    async def _password(self, charge_point_id: str, name: str, params: dict, password: str, sent: list) -> None:
-        """Give the station its new password: sent as any command, but recorded in the history
-        (and told to webhooks) with the password masked. Once the station took it, it
-        authenticates with it (OCPP A01), so its hash replaces the stored one at once."""
-        commands = self.commands
-        action, payload = await commands.bus.prepare(charge_point_id, name, commands.parse(name, params))
-        masked = {"params": _masked(params, password), "request": _masked(payload, password)}
-        record = Command(id=str(uuid.uuid4()), charge_point_id=charge_point_id, name=name, action=action,
-                         state=c.PENDING, created_at=utcnow(), **masked)
-        async with self.db.session() as s:
-            s.add(record)
-        outcome = await commands.bus.send(charge_point_id, action, payload, commands.timeout)
-        async with self.db.session() as s:
-            row = await s.get(Command, record.id)
-            row.state, row.response, row.status = outcome.state, outcome.response, outcome.status
-            row.error_code, row.error_description = outcome.error_code, outcome.error_description
-            row.completed_at = utcnow()
-            emit(s, "command.completed", row.id, command_data(row), row.charge_point_id)
+    async def _password(self, charge_point_id: str, ocpp_version: str, password: str, sent: list) -> None:
+        """Give the station its new password (as password_update gives it: 1.6's AuthorizationKey
+        hex-encoded), masked in the history. Once the station took it, it authenticates with it
+        (OCPP A01), so its hash replaces the stored one at once."""
+        row = await send_masked(self.db, self.commands, charge_point_id, *command_for(ocpp_version, password),
+                                secrets_of(password))
         sent.append(row)
         problem = refusal(row, AGREED)
         if problem:
@@ -258,15 +241,6 @@ class SecurityUpgrades:
                     "state": state, "security_profile": profile, **({"reason": reason} if reason else {})}))
         if state == FAILED:
             log.warning("%s: security profile %s not reached: %s", charge_point_id, profile, reason)
-
-
-def _masked(value, password: str):
-    """``value`` (JSON) with every occurrence of the password replaced."""
-    if isinstance(value, dict):
-        return {k: _masked(v, password) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_masked(v, password) for v in value]
-    return MASK if value == password else value
 
 
 def _invalid(field: str, message: str) -> Invalid:
