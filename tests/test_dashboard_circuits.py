@@ -9,6 +9,7 @@ import re
 from datetime import datetime, timezone
 from types import SimpleNamespace
 
+import httpx
 import pytest
 
 from conftest import unique, until
@@ -188,7 +189,7 @@ async def test_viewers_see_the_pages_without_forms_and_forms_need_the_operator_a
     async with server.api() as api:
         assert (await api.get(f"/api/v1/circuits/{circuit['id']}")).status_code == 200
         assert (await api.get(f"/api/v1/charge-points/{cp}")).json()["circuit_id"] is None
-    async with __import__("httpx").AsyncClient(base_url=server.http_url) as anonymous:
+    async with httpx.AsyncClient(base_url=server.http_url) as anonymous:
         r = await anonymous.get("/circuits")
         assert r.status_code == 303 and r.headers["location"].startswith("/login")
 
@@ -235,7 +236,8 @@ async def test_a_circuit_shows_its_live_load_and_the_session_its_charging_profil
             assert '<span class="state managed">managed</span>' in live and "<td>L1, L2, L3</td>" in live
             # Per phase: the limit, 30 A unmanaged, the EVSE's allocation, and the 12.5 A it draws.
             for phase in (1, 2, 3):
-                assert re.search(rf"<td>L{phase}</td><td>100 A</td><td>30 A</td><td>[0-9.]+ A</td><td>12.5 A</td>", live)
+                row = rf"<td>L{phase}</td><td>100 A</td><td>30 A</td><td>[0-9.]+ A</td><td>12.5 A</td>"
+                assert re.search(row, live), phase
             evse_row = live[live.index('<tr class="managed">'):]
             assert re.search(r"<td>[0-9.]+ A</td><td>12.5 A</td><td>32 A</td>", evse_row)  # limit, drawn, max
             listing = (await viewer.get("/circuits")).text
