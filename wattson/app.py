@@ -17,6 +17,7 @@ from wattson.observability import metrics as prometheus
 from wattson.observability.health import Readiness, ReadyAnswer, database_check
 from wattson.ocpp.gateway import PREFIX as OCPP_PREFIX
 from wattson.diagnostics.routes import router as diagnostics_router
+from wattson.downtime.routes import router as downtime_router
 from wattson.loadmgmt.limit_routes import router as charging_profiles_router
 from wattson.loadmgmt.needs_routes import router as charging_needs_router
 from wattson.loadmgmt.routes import router as circuits_router
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None):
     webhook_routes.install_definitions(api)
     api.include_router(diagnostics_router)  # connection diagnostics and the OCPP message log (diagnostics/)
     api.include_router(security_events_router)  # GET /api/v1/security-events (security_events/)
+    api.include_router(downtime_router)  # downtime periods, notices, availability (downtime/)
     api.include_router(circuits_router)  # circuits and their live load (loadmgmt/)
     api.include_router(charging_profiles_router)  # a session's charging profile history (loadmgmt/limits.py)
     api.include_router(charging_needs_router)  # a session's ISO 15118 charging needs (loadmgmt/charging_needs.py)

@@ -28,6 +28,7 @@ from wattson.pki.signers import build_signer
 from wattson.pki.contracts import ContractCertificates, build_provider as build_contract_provider
 from wattson.pki.ocsp import OcspResponders
 from wattson.pki.contract_auth import ContractAuthorizer, load_roots
+from wattson.downtime.service import DowntimeService
 from wattson.security_events.service import SecurityEventService
 from wattson.loadmgmt.service import LoadService
 from wattson.sessions.billing import BillingService
@@ -82,6 +83,7 @@ class Services:
     diagnostics: DiagnosticsService | None = None  # connection diagnostics (diagnostics/), set by Runtime
     webhooks: WebhookService | None = None  # subscriptions and deliveries (webhooks/), set by build_services
     security_events: SecurityEventService | None = None  # the security events list (security_events/), set by build_services
+    downtime: DowntimeService | None = None  # downtime periods, notices, availability (downtime/), set by build_services
     ocsp: OcspResponders | None = None  # GetCertificateStatus for stations (pki/ocsp.py), set by build_services
     contracts: ContractCertificates | None = None  # Get15118EVCertificate (pki/contracts.py), set by build_services
     contract_auth: ContractAuthorizer | None = None  # Authorize with contract certificates (pki/contract_auth.py)
@@ -112,7 +114,8 @@ def build_services(settings: Settings) -> Services:
                     device_model=DeviceModelService(db), tariffs=tariffs, billing=billing,
                     payments=payments, stale=StaleSessions(db, sessions, stale_policy(settings)),
                     operators=OperatorService(db, timedelta(hours=settings.dashboard_session_hours)),
-                    webhooks=WebhookService(db, settings), security_events=SecurityEventService(db), load=LoadService(db),
+                    webhooks=WebhookService(db, settings), security_events=SecurityEventService(db), downtime=DowntimeService(db),
+                    load=LoadService(db),
                     ocsp=ocsp, contract_auth=ContractAuthorizer(ocsp, load_roots(settings.contract_roots)),
                     contracts=ContractCertificates(build_contract_provider(settings),
                                                    settings.contract_cert_timeout_s))
