@@ -43,6 +43,7 @@ from wattson.tariffs.routes import router as tariffs_router
 from wattson.web.page import router as driver_page_router, static as driver_static
 from wattson.webhooks import routes as webhook_routes
 from wattson.webhooks.stream_routes import router as event_stream_router
+from wattson.zones.routes import router as zones_router
 
 
 def create_app(settings: Settings | None = None):
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None):
     api.include_router(provisioning_router)  # accepting a Pending station (stations/provisioning.py)
     api.include_router(certificates_router)  # station certificates: signing requests, renewal (pki/)
     api.include_router(event_stream_router)  # GET /api/v1/events/stream (webhooks/stream_routes.py)
+    api.include_router(zones_router)  # charging zones and parking spaces within locations (zones/)
     api.include_router(dashboard_routes.router)  # the operator dashboard at / (dashboard/)
     dashboard_routes.install(api)
     api.mount("/ocpi", create_ocpi_app(runtime.services))  # its own envelope, errors and docs (docs/ocpi.md)

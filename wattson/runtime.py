@@ -49,6 +49,7 @@ from wattson.stations.password_update import PasswordUpdates
 from wattson.stations.service import StationService
 from wattson.tariffs.service import TariffService
 from wattson.webhooks.service import WebhookService
+from wattson.zones.service import ZoneService
 
 log = logging.getLogger("wattson")
 
@@ -91,6 +92,7 @@ class Services:
     load_controller: LoadController | None = None  # charging profiles to managed stations (loadmgmt/), set by Runtime
     load: LoadService | None = None  # circuits and their snapshot (loadmgmt/), set by build_services
     ev_needs: EvNeedsService | None = None  # ISO 15118 charging needs, K15-K17 (loadmgmt/), set by Runtime
+    zones: ZoneService | None = None  # charging zones and parking spaces (zones/), set by build_services
 
 
 def build_services(settings: Settings) -> Services:
@@ -116,6 +118,7 @@ def build_services(settings: Settings) -> Services:
                     operators=OperatorService(db, timedelta(hours=settings.dashboard_session_hours)),
                     webhooks=WebhookService(db, settings), security_events=SecurityEventService(db), downtime=DowntimeService(db),
                     load=LoadService(db),
+                    zones=ZoneService(db),
                     ocsp=ocsp, contract_auth=ContractAuthorizer(ocsp, load_roots(settings.contract_roots)),
                     contracts=ContractCertificates(build_contract_provider(settings),
                                                    settings.contract_cert_timeout_s))

@@ -19,5 +19,6 @@ from wattson.station_cost import models as station_cost  # noqa: F401
 from wattson.stations import models as stations  # noqa: F401
 from wattson.tariffs import models as tariffs  # noqa: F401
 from wattson.webhooks import models as webhooks  # noqa: F401
+from wattson.zones import models as zones  # noqa: F401
 
 metadata = Base.metadata

@@ -9,6 +9,7 @@ from pydantic_core import PydanticCustomError
 from wattson.api.types import as_utc
 from wattson.locations.rules import country_alpha3, time_zone_name
 from wattson.stations.schemas import Text
+from wattson.zones.schemas import ZoneRef
 
 #: OCPI 2.2.1 ParkingType.
 ParkingType = Literal["ALONG_MOTORWAY", "PARKING_GARAGE", "PARKING_LOT", "ON_DRIVEWAY", "ON_STREET",
@@ -159,5 +160,6 @@ class LocationOut(BaseModel):
     parking_type: str | None
     publish: bool
     charge_point_ids: list[str] = Field([], description="The charge points standing here.")
+    zones: list[ZoneRef] = Field([], description="Its charging zones (/api/v1/charging-zones), by id.")
     created_at: datetime
     updated_at: datetime

@@ -10,13 +10,15 @@ from wattson.errors import Conflict, Invalid
 from wattson.locations.models import Location
 from wattson.locations.rules import coordinates_problem
 from wattson.stations.models import ChargePoint
+from wattson.zones.service import zones_of
 
 FIELDS = {"name", "street", "house_number", "building_number", "postal_code", "city", "country", "latitude",
           "longitude", "time_zone", "opening_hours", "parking_type", "publish"}
 
 
 class LocationService:
-    """Locations come back with ``charge_point_ids``: the ids of the charge points standing there."""
+    """Locations come back with ``charge_point_ids`` (the ids of the charge points standing there)
+    and ``zones`` (their charging zones, zones/)."""
 
     def __init__(self, db: Database):
         self.db = db
@@ -27,7 +29,7 @@ class LocationService:
         _check_coordinates(location)
         async with self.db.session() as s:
             s.add(location)
-        location.charge_point_ids = []
+        location.charge_point_ids, location.zones = [], []
         return location
 
     async def get(self, id: int) -> Location:
@@ -93,7 +95,7 @@ def _check_coordinates(location: Location) -> None:
 
 
 async def _attach_charge_points(s, locations: list[Location]) -> None:
-    """Set ``charge_point_ids`` on each location (a plain attribute, not a column)."""
+    """Set ``charge_point_ids`` and ``zones`` on each location (plain attributes, not columns)."""
     ids = defaultdict(list)
     if locations:
         rows = await s.execute(select(ChargePoint.location_id, ChargePoint.id)
@@ -101,5 +103,6 @@ async def _attach_charge_points(s, locations: list[Location]) -> None:
                                .order_by(ChargePoint.id))
         for location_id, charge_point_id in rows:
             ids[location_id].append(charge_point_id)
+    zones = await zones_of(s, [loc.id for loc in locations])
     for location in locations:
-        location.charge_point_ids = ids[location.id]
+        location.charge_point_ids, location.zones = ids[location.id], zones[location.id]

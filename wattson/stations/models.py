@@ -77,6 +77,16 @@ class Evse(Base):
     phase_rotation: Mapped[str | None] = mapped_column(String(3))
     admin_status: Mapped[str] = mapped_column(String(16), default="enabled")  # enabled|disabled|out_of_order
     allows_reservation: Mapped[bool] = mapped_column(default=True)
+    # where it stands within its location (zones/): a charging zone, a parking space (bay)
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("charging_zones.id", ondelete="SET NULL"), index=True)
+    parking_space_id: Mapped[int | None] = mapped_column(ForeignKey("parking_spaces.id", ondelete="SET NULL"),
+                                                         index=True)
+    # planned (not yet commissioned) | commissioned | retired: OCPI PLANNED / REMOVED (docs/ocpi.md)
+    lifecycle: Mapped[str] = mapped_column(String(12), default="commissioned")
+    external_id: Mapped[str | None] = mapped_column(String(100))  # the operator's own reference (seed 001)
+    # the tariff group it is priced by (tariffs/, migration 0030 adds the foreign key)
+    tariff_group_id: Mapped[int | None]
+    mid_meter_certification_end_year: Mapped[int | None]  # when its MID meter's certification runs out
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -50,6 +50,10 @@ ConnectorFormat = Literal["SOCKET", "CABLE"]
 PowerType = Literal["AC_1_PHASE", "AC_2_PHASE", "AC_2_PHASE_SPLIT", "AC_3_PHASE", "DC"]
 #: OCPP PhaseRotation: which circuit phase (R, S, T) each of the EVSE's L1, L2, L3 is wired to.
 PhaseRotation = Literal["RST", "RTS", "SRT", "STR", "TRS", "TSR"]
+#: Where an EVSE stands in its life: OCPI shows planned as PLANNED and retired as REMOVED.
+Lifecycle = Literal["planned", "commissioned", "retired"]
+LIFECYCLE_DESCRIPTION = ("planned (installed, not yet commissioned: OCPI PLANNED), commissioned (in service) or "
+                         "retired (taken out of service for good: OCPI REMOVED).")
 CIRCUIT_DESCRIPTION = "The circuit it is placed on for load management (must exist); null takes it off."
 
 PASSWORD_FIELD = Field(None, min_length=PASSWORD_MIN, max_length=PASSWORD_MAX, repr=False,
@@ -162,6 +166,13 @@ class EvseOut(Out):
     phase_rotation: str | None = Field(None, description="OCPP PhaseRotation of its wiring; null: RST.")
     admin_status: str = Field(description="enabled, disabled or out_of_order.")
     allows_reservation: bool
+    zone_id: int | None = Field(None, description="The charging zone it is placed in (zones/).")
+    parking_space_id: int | None = Field(None, description="The parking space (bay) it is placed at.")
+    lifecycle: str = Field("commissioned", description=LIFECYCLE_DESCRIPTION)
+    external_id: str | None = Field(None, description="The operator's own reference for it.")
+    tariff_group_id: int | None = Field(None, description="The tariff group it is priced by.")
+    mid_meter_certification_end_year: int | None = Field(None, description="The year its MID meter's "
+                                                                           "certification runs out.")
     connectors: list[ConnectorOut]
     created_at: datetime
     updated_at: datetime
@@ -170,6 +181,11 @@ class EvseOut(Out):
     @property
     def hardware_status(self) -> str | None:
         return evse_hardware_status(c.hardware_status for c in self.connectors)
+
+    @computed_field(description="max_power_w in kW (seed 001's maxPowerKw); null when not set.")
+    @property
+    def max_power_kw(self) -> float | None:
+        return None if self.max_power_w is None else self.max_power_w / 1000
 
 
 class ChargePointOut(Out):
@@ -243,6 +259,14 @@ class _EvseFields(BaseModel):
                                                       "instead of its charge point's; null: its charge point's.")
     phase_rotation: PhaseRotation | None = Field(None, description="OCPP PhaseRotation: the circuit phases (R, S, T) "
                                                                    "its L1, L2, L3 are wired to; null: RST.")
+    zone_id: DbId | None = Field(None, description="The charging zone it is placed in, at its charge point's "
+                                                   "location; null: none.")
+    parking_space_id: DbId | None = Field(None, description="The parking space (bay) it is placed at, at its charge "
+                                                            "point's location; a bay in a zone puts it in that zone.")
+    external_id: Text(100) | None = Field(None, description="The operator's own reference for it.")
+    tariff_group_id: DbId | None = Field(None, description="The tariff group it is priced by.")
+    mid_meter_certification_end_year: int | None = Field(None, ge=2000, le=2200, description="The year its MID "
+                                                         "meter's certification runs out.")
 
     _evse_id = field_validator("evse_id")(_check_evse_id)
 
@@ -258,6 +282,7 @@ class EvseCreate(_EvseFields):
                                                          "per charge point.")
     admin_status: AdminStatus = "enabled"
     allows_reservation: bool = True
+    lifecycle: Lifecycle = Field("commissioned", description=LIFECYCLE_DESCRIPTION)
     connectors: list[ConnectorCreate] = Field([], max_length=32)
 
     @field_validator("connectors")
@@ -279,6 +304,7 @@ class EvseUpdate(_EvseFields):
 
     admin_status: AdminStatus = None
     allows_reservation: bool = None
+    lifecycle: Lifecycle = Field(None, description=LIFECYCLE_DESCRIPTION)
 
 
 # --- history ------------------------------------------------------------------------------------

@@ -28,13 +28,17 @@ from wattson.stations.status import OFFLINE, ONLINE, REGISTRATION_STATUSES
 from wattson.stations.writer import Boot, Connect, Disconnect, Heartbeat, Status, StationWriter
 from wattson.webhooks import producers
 from wattson.webhooks.outbox import emit
+from wattson.zones.service import check_placement
 
 log = logging.getLogger("wattson.stations")
 ADMIN_STATUSES = ("enabled", "disabled", "out_of_order")
 SECURITY_PROFILES = (0, 1, 2, 3)
 STATION_FIELDS = {"name", "location_id", "circuit_id", "registration_status", "admin_status"}
 EVSE_FIELDS = {"evse_id", "physical_reference", "label", "current_type", "max_power_w", "max_voltage_v",
-               "max_amperage_a", "phases", "circuit_id", "phase_rotation", "admin_status", "allows_reservation"}
+               "max_amperage_a", "phases", "circuit_id", "phase_rotation", "admin_status", "allows_reservation",
+               "zone_id", "parking_space_id", "lifecycle", "external_id", "tariff_group_id",
+               "mid_meter_certification_end_year"}
+LIFECYCLES = ("planned", "commissioned", "retired")
 CONNECTOR_FIELDS = {"standard", "format", "power_type"}
 EVSE_RACE = "a change saved at the same time took this EVSE number or EVSE ID, or deleted the charge point"
 
@@ -143,6 +147,10 @@ class StationService:
                 if changes.get("location_id") is not None:
                     await _check_location(s, changes["location_id"])
                 await _check_circuit(s, changes.get("circuit_id"))
+                if "location_id" in changes and changes["location_id"] != cp.location_id:
+                    # its zones and bays were at the old location (zones/)
+                    await s.execute(update(Evse).where(Evse.charge_point_id == id, (Evse.zone_id.is_not(None)) | (
+                        Evse.parking_space_id.is_not(None))).values(zone_id=None, parking_space_id=None))
                 for name, value in changes.items():
                     setattr(cp, name, value)
                 old_profile, had_password = cp.security_profile, cp.password_hash is not None
@@ -233,13 +241,14 @@ class StationService:
                           [{"field": "body.connectors", "message": "connector numbers must be distinct"}])
         async with self._lost_race(EVSE_RACE):
             async with self.db.session() as s:
-                await get_or_404(s, ChargePoint, charge_point_id, "charge point")
+                cp = await get_or_404(s, ChargePoint, charge_point_id, "charge point")
                 existing = await s.scalar(select(Evse.id).where(Evse.charge_point_id == charge_point_id,
                                                                 Evse.number == number))
                 if existing is not None:
                     raise Conflict(f"charge point {charge_point_id!r} already has EVSE number {number} "
                                    f"(EVSE {existing})", {"evse": existing})
                 await _check_circuit(s, fields.get("circuit_id"))
+                await check_placement(s, None, cp.location_id, fields)
                 evse = Evse(charge_point_id=charge_point_id, number=number,
                             **{k: v for k, v in fields.items() if v is not None})
                 await _set_evse_id(s, evse, fields.get("evse_id"))
@@ -276,6 +285,8 @@ class StationService:
             async with self.db.session() as s:
                 evse = await get_or_404(s, Evse, id, "EVSE")
                 await _check_circuit(s, changes.get("circuit_id"))
+                await check_placement(s, evse, await s.scalar(select(ChargePoint.location_id).where(
+                    ChargePoint.id == evse.charge_point_id)), changes)
                 if "evse_id" in changes:
                     await _set_evse_id(s, evse, changes.pop("evse_id"))
                 for name, value in changes.items():
@@ -589,11 +600,13 @@ def _check_evse_fields(fields: dict, partial: bool = False) -> None:
         problem = evse_id_problem(fields["evse_id"])
         if problem:
             raise _invalid("evse_id", problem)
-    for required in ("admin_status", "allows_reservation"):
+    for required in ("admin_status", "allows_reservation", "lifecycle"):
         if partial and required in fields and fields[required] is None:
             raise _invalid(required, f"{required} cannot be null")
     if fields.get("admin_status") is not None and fields["admin_status"] not in ADMIN_STATUSES:
         raise _invalid("admin_status", f"admin_status must be one of {', '.join(ADMIN_STATUSES)}")
+    if fields.get("lifecycle") is not None and fields["lifecycle"] not in LIFECYCLES:
+        raise _invalid("lifecycle", f"lifecycle must be one of {', '.join(LIFECYCLES)}")
     if fields.get("phase_rotation") is not None and fields["phase_rotation"] not in PHASE_ROTATIONS:
         raise _invalid("phase_rotation", f"phase_rotation must be one of {', '.join(PHASE_ROTATIONS)}")
 
