@@ -91,9 +91,10 @@ class EvNeedsService:
 
     async def ev_schedule(self, charge_point_id: str, evse: int, time_base: datetime, unit: str,
                           periods: list[Period], duration: int | None) -> bool:
-        """K16.FR.06/07: whether the EV's schedule keeps within what was offered (Wattson's plan,
-        else the load controller's TxProfile limit); recorded with the needs. Outside it, a new
-        offer goes once this answer has (K16.FR.08)."""
+        """K16.FR.06/07: whether the EV's schedule keeps within what was offered last: Wattson's
+        plan for the needs, or the load controller's TxProfile limit when that went later (it
+        replaced the plan at the station); recorded with the needs. Outside it, a new offer is
+        planned (within the allocation as it is now) and goes once this answer has (K16.FR.08)."""
         async with self.db.session() as s:
             row = await s.scalar(select(EvChargingNeeds).where(
                 EvChargingNeeds.charge_point_id == charge_point_id, EvChargingNeeds.evse == evse)
@@ -104,8 +105,9 @@ class EvNeedsService:
             if row is not None and session is not None and row.session_id != session.id:
                 row = None  # needs of an earlier session
             offer = stored_plan(row.plan) if row is not None and row.plan else None
-            if offer is None and session is not None:
-                offer = await _controller_offer(s, session.id)
+            controller = await _controller_offer(s, session.id) if session is not None else None
+            if controller is not None and (offer is None or controller.start >= offer.start):
+                offer = controller
             within = offer is None or ev_needs.schedule_within(time_base, unit, periods, offer, duration)
             if row is not None:
                 row.ev_schedule = {"time_base": time_base.isoformat(), "unit": unit, "duration": duration,
@@ -248,13 +250,15 @@ async def _allocated_a(s, session_id: int) -> float | None:
 
 
 async def _controller_offer(s, session_id: int) -> Plan | None:
-    """The load controller's latest accepted TxProfile for the session as a flat offer."""
+    """The load controller's latest accepted TxProfile for the session as a flat offer, from when
+    it last went (sent or refreshed)."""
     limit = await s.scalar(select(ChargingLimit).where(
         ChargingLimit.session_id == session_id, ChargingLimit.status == ACCEPTED, ChargingLimit.evse > 0)
         .order_by(ChargingLimit.id.desc()).limit(1))
     if limit is None:
         return None
-    return Plan(limit.sent_at, limit.unit, limit.phases, (Period(0, limit.limit),), None, True)
+    return Plan(max(limit.sent_at, limit.refreshed_at or limit.sent_at), limit.unit, limit.phases,
+                (Period(0, limit.limit),), None, True)
 
 
 def _evse_max_a(evse: Evse | None) -> float:
