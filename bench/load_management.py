@@ -170,7 +170,11 @@ async def _run(port: int, key: str, ids: list[str], starts: int) -> list[dict]:
 
         async def place(cp: str) -> None:
             async with gate:
-                r = await api.patch(f"/api/v1/charge-points/{cp}", json={"circuit_id": circuit})
+                for _ in range(5):  # a busy SQLite may answer 503 database_unavailable: try again, as it says
+                    r = await api.patch(f"/api/v1/charge-points/{cp}", json={"circuit_id": circuit})
+                    if r.status_code != 503:
+                        break
+                    await asyncio.sleep(0.5)
                 if r.status_code != 200:
                     raise SystemExit(f"{cp} not placed: {r.status_code} {r.text[:300]}")
 

@@ -7,7 +7,8 @@ is replayed and checked at every reading, once SETTLE_S has passed since the las
 
 - on no phase does the sum exceed 100 A less the 30 A unmanaged (within TOLERANCE_A of meter
   noise), and
-- no EVSE whose session runs is left at 0 while a share of at least the 6 A minimum is free.
+- no EVSE whose session runs is left at 0 while 6 A (an EV's minimum) more would fit, nor while
+  more of them are at 0 than the circuit makes wait (those beyond the ones it can give 6 A each).
 """
 
 import asyncio
