@@ -23,7 +23,7 @@ PeriodId = Path(ge=1, le=MAX_ID, description="The downtime period's id (manual p
 NoticeId = Path(ge=1, le=MAX_ID, description="The downtime notice's id.")
 NO_NUL = r"^[^\x00]+$"
 From = Query(None, alias="from", description="Start of the period (ISO 8601; default 30 days before `to`).")
-To = Query(None, description="End of the period, exclusive (default now); only the part before now counts.")
+To = Query(None, alias="to", description="End of the period, exclusive (default now); only the part before now counts.")
 
 
 def _downtime(request: Request):
