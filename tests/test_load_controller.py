@@ -81,6 +81,8 @@ class Managed:
         self.limits: dict[int, tuple[float, str, str]] = {}  # EVSE → (limit, unit, transaction) of its TxProfile
         self.defaults: list[float] = []  # the TxDefaultProfile limits received
         self.composites = 0
+        self.cleared: list[int] = []  # ClearChargingProfile ids
+        self.answers: dict = {}  # action → its answer, for the calls a test scripts
         self.task = asyncio.create_task(self._answer())
 
     async def _answer(self) -> None:
@@ -113,8 +115,11 @@ class Managed:
                 else:
                     await self.st.answer(frame, {"status": "Accepted", "schedule": {
                         "evseId": evse, "duration": payload["duration"], "scheduleStart": iso(), **schedule}})
+            elif action == "ClearChargingProfile":
+                self.cleared.append(payload["chargingProfileId" if self.version != "1.6" else "id"])
+                await self.st.answer(frame, {"status": "Accepted"})
             else:
-                await self.st.answer(frame, {})
+                await self.st.answer(frame, self.answers.get(action, {}))
 
     async def boot(self) -> None:
         if self.version == "1.6":
@@ -309,6 +314,38 @@ async def test_the_profiles_are_sent_again_after_a_restart(tmp_path):
                 s.close()
     finally:
         assert next(second, None) is None
+
+
+async def test_a_station_that_takes_only_watts_is_sent_watts_and_one_taken_off_its_circuit_is_cleared(
+        sqlite_load_server):
+    server = sqlite_load_server
+    cp = await server.add_station()
+    await new_circuit(server, 16, cp)
+    async with station(server.ws_url, cp, V201) as st:
+        managed = Managed(st, cp, "2.0.1", Circuit(16 * 230 * 3))
+        managed.answers["GetVariables"] = {"getVariableResult": [{
+            "attributeStatus": "Accepted", "component": {"name": "SmartChargingCtrlr"}, "variable": {"name": "RateUnit"},
+            "attributeValue": "W"}]}
+        await managed.boot()
+        await until(lambda: managed.defaults == [16.0], "the fail-safe in A while the unit is not known")
+        async with server.api() as api:  # the device model learns the station's rate unit
+            r = await api.post(f"/api/v1/charge-points/{cp}/commands/get-variables",
+                               json={"variables": [{"component": "SmartChargingCtrlr", "variable": "RateUnit"}]})
+            assert r.json()["state"] == "completed", r.text
+        await managed.start(await server.add_tag())
+        await until(lambda: managed.limit() == 11040.0, "16 A × 230 V × 3 phases, in W")
+        assert managed.limits[1][1] == "W"
+        await until(lambda: managed.defaults[-1:] == [11040.0], "the fail-safe again, in W")
+        records = await until(lambda: history(server, cp), "the record")
+        assert (records[0]["limit_a"], records[0]["limit"], records[0]["unit"]) == (16.0, 11040.0, "W")
+        assert records[0]["verified"] is True
+        async with server.api() as api:
+            r = await api.patch(f"/api/v1/charge-points/{cp}", json={"circuit_id": None})
+            assert r.status_code == 200, r.text
+        # the next full round (WATTSON_LOADMGMT_INTERVAL_S) takes Wattson's profiles off the station
+        await until(lambda: sorted(managed.cleared) == [18000, 18001], "the profiles cleared")
+        await managed.stop()
+        managed.close()
 
 
 class LibraryStation(ChargePoint):

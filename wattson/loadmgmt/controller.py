@@ -44,6 +44,7 @@ from wattson.errors import CommandNotSupported, Invalid, StationOffline
 from wattson.loadmgmt import profiles
 from wattson.loadmgmt.allocation import allocate
 from wattson.loadmgmt.limits import ACCEPTED, FAILED, REJECTED, ChargingLimit
+from wattson.loadmgmt.models import Circuit
 from wattson.sessions.models import ACTIVE, MeterValue, Session
 from wattson.stations import commands as c
 from wattson.stations.models import ChargePoint, DeviceVariable
@@ -110,12 +111,13 @@ class LoadController:
         self.timeout = timeout
         self._loop = Loop("load-controller")
         self._sent: dict[tuple[str, int], Sent] = {}
-        self._failsafe: dict[str, tuple[float, str]] = {}  # station → (limit, unit) it accepted
-        self._failsafe_refused: dict[str, tuple[float, str]] = {}  # … it refused: not sent again
+        self._failsafe: dict[str, tuple[float, int | None, str]] = {}  # station → (share, phases in W, unit) accepted
+        self._failsafe_refused: dict[str, tuple[float, int | None, str]] = {}  # … refused: not sent again
         self._refused: set[int] = set()  # sessions whose station refused a TxProfile
         self._failed: set[tuple[str, int]] = set()  # EVSEs whose last TxProfile got no answer
         self._cursor: int | None = None
         self._meter: int | None = None
+        self._circuits: tuple | None = None
 
     def start(self) -> None:
         self._loop.start(self._run)
@@ -148,21 +150,25 @@ class LoadController:
         refused their profiles (remembered across restarts: they are not asked again)."""
         async with self.db.session() as s:
             self._cursor = await s.scalar(select(func.max(WebhookEvent.id))) or 0
-            self._meter = await s.scalar(select(func.max(MeterValue.id)))
+            self._meter, *circuits = (await s.execute(_stamps())).one()
+            self._circuits = tuple(circuits)
             self._refused = set(await s.scalars(
                 select(ChargingLimit.session_id).join(Session, Session.id == ChargingLimit.session_id)
                 .where(Session.status == ACTIVE, ChargingLimit.status == REJECTED)))
 
     async def _look(self) -> tuple[bool, bool]:
-        """Whether sessions started or ended, and whether meter values came, since the last look;
-        stations that (re)connected or booted lose what they were sent, so the round sends it again."""
+        """Whether sessions started or ended or circuits changed, and whether meter values came,
+        since the last look; stations that (re)connected or booted lose what they were sent, so the
+        round sends it again."""
         async with self.db.session() as s:
             events = (await s.execute(
                 select(WebhookEvent.id, WebhookEvent.type, WebhookEvent.charge_point_id)
                 .where(WebhookEvent.id > self._cursor, WebhookEvent.type.in_(SESSION_EVENTS + STATION_EVENTS))
                 .order_by(WebhookEvent.id))).all()
-            meter = await s.scalar(select(func.max(MeterValue.id)))
-        sessions_moved = False
+            meter, *stamps = (await s.execute(_stamps())).one()
+        circuits = tuple(stamps)
+        sessions_moved = circuits != self._circuits  # a limit, a margin or an unmanaged reading changed
+        self._circuits = circuits
         for event_id, event_type, charge_point_id in events:
             self._cursor = max(self._cursor, event_id)
             if event_type in STATION_EVENTS:
@@ -179,9 +185,10 @@ class LoadController:
             del self._sent[key]
 
     def _refresh_due(self) -> bool:
-        if self.hold_s <= 0 or not self._sent:
+        waiting = [sent.at for key, sent in self._sent.items() if key not in self._failed]
+        if self.hold_s <= 0 or not waiting:
             return False
-        oldest = min(sent.at for sent in self._sent.values())
+        oldest = min(waiting)
         return (utcnow() - oldest).total_seconds() >= self.hold_s / 2
 
     # --- a round ---------------------------------------------------------------------------------
@@ -194,15 +201,17 @@ class LoadController:
         if full:
             self._failed.clear()
         snapshot = await self.load.snapshot(now=now)
-        if not snapshot.circuits:
+        if not snapshot.circuits and not self._failsafe:
             return True
-        stations = {key[0] for keys in snapshot.placed.values() for key in keys}
-        stations |= {d.key[0] for d in snapshot.demands}
-        online, units = await self._stations(stations)
-        sessions = await self._transactions(snapshot.sessions)
         shares = profiles.failsafe_shares(snapshot.circuits, snapshot.placed)
         station_share = _station_shares(snapshot.placed, shares)
-        demands = [self._effective(d, sessions.get(d.key), online, station_share) for d in snapshot.demands]
+        gone = {cp for cp in self._failsafe if cp not in station_share}  # taken off their circuits
+        stations = set(station_share) | {d.key[0] for d in snapshot.demands} | gone
+        online, units = await self._stations(stations)
+        for charge_point_id in stations - online:  # what it holds is on record (offered_a); it is sent
+            self.forget(charge_point_id)          # everything again when it is back
+        sessions = await self._transactions(snapshot.sessions)
+        demands = [self._effective(d, sessions.get(d.key), online) for d in snapshot.demands]
         allocation = _allocate_trees(snapshot.circuits, demands, snapshot.strategies, now)
         voltage = {node.id: node.voltage_v for node in snapshot.circuits}
         plan = Plan()
@@ -228,29 +237,37 @@ class LoadController:
                 (plan.first if lower else plan.then)[cp].append(message)
         if not await self._send_all(plan.first, now):
             return False
-        return await self._send_all(plan.then, now)
+        done = await self._send_all(plan.then, now)
+        await asyncio.gather(*(self._release(cp) for cp in gone & online))
+        return done
 
-    def _effective(self, demand, session: tuple[int, str] | None, online: set[str], station_share: dict):
+    def _effective(self, demand, session: tuple[int, str] | None, online: set[str]):
         """The demand as the allocation must see it: a refused one at its maximum; one that cannot
-        be reached at what it obeys (its last accepted limit), else at its maximum."""
+        be reached at what it obeys (its last accepted limit, as remembered or recorded), else at
+        its maximum."""
         if session is None:
             return demand
         if session[0] in self._refused:
             return replace(demand, managed=False)
         if demand.key[0] not in online or demand.key in self._failed:
             sent = self._sent.get(demand.key)
-            held = sent.limit_a if sent is not None and sent.session_id == session[0] else demand.max_a
+            held = (sent.limit_a if sent is not None and sent.session_id == session[0]
+                    else demand.offered_a if demand.offered_a is not None else demand.max_a)
             return replace(demand, managed=False, max_a=held)
         return demand
 
     def _failsafe_message(self, charge_point_id: str, share: float, unit: str, phases: int,
                           voltage_v: float) -> Message | None:
-        phases = phases or (3 if unit == profiles.A else 1)  # in W without a known EV: one phase, the safe side
+        """The station's fail-safe, unless the one it has (or refused) is within the threshold: an
+        unmanaged meter's every reading moves the share a little."""
+        phases = phases or 1  # in W without a known EV: one phase, the safe side
         params = profiles.failsafe_profile(share, unit, phases, voltage_v, self.hold_s)
-        limit = params.profile.schedule.periods[-1].limit
-        if (limit, unit) in (self._failsafe.get(charge_point_id), self._failsafe_refused.get(charge_point_id)):
-            return None
-        return Message(params, (charge_point_id, 0), share, None, unit)
+        phases_in_w = phases if unit == profiles.W else None
+        for known in (self._failsafe.get(charge_point_id), self._failsafe_refused.get(charge_point_id)):
+            if known is not None and known[1:] == (phases_in_w, unit) and (known[0] == share or (
+                    abs(known[0] - share) < self.threshold_a and (known[0] == 0) == (share == 0))):
+                return None
+        return Message(params, (charge_point_id, 0), share, phases_in_w, unit)
 
     def _tx_message(self, demand, session: tuple[int, str], allocated, unit: str, share: float, voltage_v: float,
                     now: datetime) -> tuple[Message | None, bool]:
@@ -314,7 +331,7 @@ class LoadController:
         if status == ACCEPTED:
             self._failed.discard(message.key)
             if evse == 0:
-                self._failsafe[charge_point_id] = (limit, message.unit)
+                self._failsafe[charge_point_id] = (message.limit_a, message.phases, message.unit)
             else:
                 self._sent[message.key] = Sent(message.session_id, message.limit_a, limit, message.unit, now, row_id)
                 if message.verify:
@@ -324,12 +341,29 @@ class LoadController:
         if evse == 0:
             self._failsafe.pop(charge_point_id, None)
             if status == REJECTED:
-                self._failsafe_refused[charge_point_id] = (limit, message.unit)
+                self._failsafe_refused[charge_point_id] = (message.limit_a, message.phases, message.unit)
         elif status == REJECTED and message.session_id is not None:
             self._refused.add(message.session_id)
         else:
             self._failed.add(message.key)
         return False
+
+    async def _release(self, charge_point_id: str) -> None:
+        """A station no longer on any circuit: Wattson's profiles cleared from it (the ones this
+        controller knows it sent), so its sessions are no longer held to an allocation."""
+        ids = [profiles.FAILSAFE_PROFILE_ID] + [profiles.TX_PROFILE_ID + evse for cp, evse in self._sent
+                                                 if cp == charge_point_id]
+        self.forget(charge_point_id)
+        for profile_id in ids:
+            try:
+                action, payload = await self.bus.prepare(charge_point_id, "clear-charging-profile",
+                                                         c.ClearChargingProfile(id=profile_id))
+                outcome = await self.bus.send(charge_point_id, action, payload, self.timeout)
+            except Exception as error:  # noqa: BLE001 - a profile left is the operator's to clear
+                log_failure(log, f"{charge_point_id}: profile {profile_id} not cleared", error)
+                continue
+            log.info("%s: off its circuit, profile %s cleared: %s", charge_point_id, profile_id,
+                     outcome.status or outcome.state)
 
     async def _verify(self, charge_point_id: str, evse: int, limit: float, unit: str, row_id: int) -> None:
         """Ask the station what it will do now and record whether that is what it was sent."""
@@ -387,6 +421,14 @@ class LoadController:
     async def _refreshed(self, row_id: int, now: datetime) -> None:
         async with self.db.session() as s:
             await s.execute(update(ChargingLimit).where(ChargingLimit.id == row_id).values(refreshed_at=now))
+
+
+def _stamps():
+    """The newest meter value's id and the circuits' latest change (with their count, for a
+    deletion), in one round trip."""
+    return select(select(func.max(MeterValue.id)).scalar_subquery(),
+                  select(func.max(Circuit.updated_at)).scalar_subquery(),
+                  select(func.count()).select_from(Circuit).scalar_subquery())
 
 
 def _judged(outcome: c.Outcome) -> tuple[str, str | None]:
