@@ -29,6 +29,7 @@ from wattson.ocpi.api_routes import router as ocpi_operator_router
 from wattson.ocpi.app import create_ocpi_app
 from wattson.runtime import Runtime
 from wattson.security_events.routes import router as security_events_router
+from wattson.catalogue.routes import router as catalogue_router
 from wattson.sessions.cdr_routes import router as cdrs_router
 from wattson.sessions.routes import router as sessions_router
 from wattson.settings import Settings, get_settings
@@ -77,14 +78,15 @@ def create_app(settings: Settings | None = None):
     webhook_routes.install_definitions(api)
     api.include_router(diagnostics_router)  # connection diagnostics and the OCPP message log (diagnostics/)
     api.include_router(security_events_router)  # GET /api/v1/security-events (security_events/)
+    api.include_router(catalogue_router)  # vendors, charge point models, vendor error codes (catalogue/)
     api.include_router(downtime_router)  # downtime periods, notices, availability (downtime/)
     api.include_router(circuits_router)  # circuits and their live load (loadmgmt/)
     api.include_router(charging_profiles_router)  # a session's charging profile history (loadmgmt/limits.py)
     api.include_router(charging_needs_router)  # a session's ISO 15118 charging needs (loadmgmt/charging_needs.py)
+    api.include_router(certificates_router)  # station certificates: signing requests, renewal (pki/)
     api.include_router(security_upgrade_router)  # raising a station's security profile (stations/security_upgrade.py)
     api.include_router(password_router)  # a new Basic password over OCPP (stations/password_update.py)
     api.include_router(provisioning_router)  # accepting a Pending station (stations/provisioning.py)
-    api.include_router(certificates_router)  # station certificates: signing requests, renewal (pki/)
     api.include_router(event_stream_router)  # GET /api/v1/events/stream (webhooks/stream_routes.py)
     api.include_router(zones_router)  # charging zones and parking spaces within locations (zones/)
     api.include_router(dashboard_routes.router)  # the operator dashboard at / (dashboard/)

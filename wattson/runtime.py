@@ -30,6 +30,7 @@ from wattson.pki.ocsp import OcspResponders
 from wattson.pki.contract_auth import ContractAuthorizer, load_roots
 from wattson.downtime.service import DowntimeService
 from wattson.security_events.service import SecurityEventService
+from wattson.catalogue.service import CatalogueService
 from wattson.loadmgmt.service import LoadService
 from wattson.sessions.billing import BillingService
 from wattson.sessions.query import SessionQueryService
@@ -84,6 +85,7 @@ class Services:
     diagnostics: DiagnosticsService | None = None  # connection diagnostics (diagnostics/), set by Runtime
     webhooks: WebhookService | None = None  # subscriptions and deliveries (webhooks/), set by build_services
     security_events: SecurityEventService | None = None  # the security events list (security_events/), set by build_services
+    catalogue: CatalogueService | None = None  # vendors, models, error codes (catalogue/), set by build_services
     downtime: DowntimeService | None = None  # downtime periods, notices, availability (downtime/), set by build_services
     ocsp: OcspResponders | None = None  # GetCertificateStatus for stations (pki/ocsp.py), set by build_services
     contracts: ContractCertificates | None = None  # Get15118EVCertificate (pki/contracts.py), set by build_services
@@ -117,7 +119,7 @@ def build_services(settings: Settings) -> Services:
                     payments=payments, stale=StaleSessions(db, sessions, stale_policy(settings)),
                     operators=OperatorService(db, timedelta(hours=settings.dashboard_session_hours)),
                     webhooks=WebhookService(db, settings), security_events=SecurityEventService(db), downtime=DowntimeService(db),
-                    load=LoadService(db),
+                    load=LoadService(db), catalogue=CatalogueService(db),
                     zones=ZoneService(db),
                     ocsp=ocsp, contract_auth=ContractAuthorizer(ocsp, load_roots(settings.contract_roots)),
                     contracts=ContractCertificates(build_contract_provider(settings),

@@ -90,11 +90,11 @@ class ConnectorCapability(BaseModel):
 
 class _ModelFields(BaseModel):
     evse_count: int | None = Field(None, ge=1, le=100, description="How many EVSEs it has.")
-    connectors: list[ConnectorCapability] = Field(None, max_length=100)
+    connectors: list[ConnectorCapability] | None = Field(None, max_length=100)
     max_power_w: int | None = Field(None, ge=1, le=10_000_000, description="The station's most power, in W.")
-    ocpp_versions: list[OcppVersion] = Field(None, max_length=3, description="The OCPP versions it speaks.")
+    ocpp_versions: list[OcppVersion] | None = Field(None, max_length=3, description="The OCPP versions it speaks.")
     quirks: Prose(4000) | None = Field(None, description="Known quirks, for people.")
-    tags: list[Text(40)] = Field(None, max_length=30, description="Short labels of its quirks, e.g. "
+    tags: list[Text(40)] | None = Field(None, max_length=30, description="Short labels of its quirks, e.g. "
                                                                   "'meter-values-in-kWh'.")
 
     _distinct_versions = field_validator("ocpp_versions")(lambda v: v if v is None else _distinct(v))

@@ -63,9 +63,12 @@ async def show_station(request: Request, charge_point_id: str, action: str | Non
     refusals = await _refusals(request, charge_point_id)
     active = [s for s in sessions if s.stopped_at is None]
     circuits = await services.load.find(500) if services.load is not None else []
+    errors = (await services.catalogue.current_errors([cp]))[cp.id]  # decoded by the catalogue (catalogue/)
+    model = await services.catalogue.get_model(cp.model_id) if cp.model_id is not None else None
     return render(request, "station.html", status_code=status_code, cp=cp, timeline=timeline, commands=commands,
                   sessions=sessions, active=active, frames=frames, refusals=refusals, action=action or "",
-                  buttons=BUTTONS, evse_status=evse_status, circuits=circuits, circuit_errors=circuit_errors or {})
+                  buttons=BUTTONS, evse_status=evse_status, circuits=circuits, circuit_errors=circuit_errors or {},
+                  station_errors=errors, model=model)
 
 
 async def _frames(request: Request, charge_point_id: str, action: str | None):

@@ -1,6 +1,7 @@
 """Imports every feature's models so that ``Base.metadata`` knows all tables (Alembic needs it)."""
 
 from wattson.access import models as access  # noqa: F401
+from wattson.catalogue import models as catalogue  # noqa: F401
 from wattson.cluster import models as cluster  # noqa: F401
 from wattson.db.base import Base
 from wattson.diagnostics import models as diagnostics  # noqa: F401

@@ -20,6 +20,9 @@ class ChargePoint(Base):
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"), index=True)
     # the circuit it hangs on (loadmgmt/): its EVSEs' sessions share that circuit's limit
     circuit_id: Mapped[int | None] = mapped_column(ForeignKey("circuits.id", ondelete="SET NULL"), index=True)
+    # its model in the catalogue (catalogue/): what its boot's vendor and model name match
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("charge_point_models.id", ondelete="SET NULL"),
+                                                 index=True)
     registration_status: Mapped[str] = mapped_column(String(16), default="Accepted")
     admin_status: Mapped[str] = mapped_column(String(16), default="enabled")  # enabled|disabled|out_of_order
     security_profile: Mapped[int] = mapped_column(default=0)  # 0: none, 1: HTTP Basic auth

@@ -38,12 +38,18 @@ async def list_charge_points(request: Request, limit: int = Limit, cursor: str |
     after = pagination.decode(cursor, str)
     rows = await _services(request).stations.find(limit + 1, after[0] if after else None, location_id=location_id,
                                                   network_status=network_status, admin_status=admin_status)
-    return pagination.page(rows, limit, lambda cp: (cp.id,))
+    page = pagination.page(rows, limit, lambda cp: (cp.id,))
+    await _services(request).catalogue.attach_errors(page["data"])  # decoded by the catalogue (catalogue/)
+    return page
 
 
 @router.get("/charge-points/{charge_point_id}", response_model=ChargePointOut, dependencies=[auth.viewer])
 async def get_charge_point(request: Request, charge_point_id: str = CpId):
-    return await _services(request).stations.get(charge_point_id)
+    """The station with its EVSEs and connectors, and its current errors decoded by its vendor's
+    error codes (`current_errors`)."""
+    cp = await _services(request).stations.get(charge_point_id)
+    await _services(request).catalogue.attach_errors([cp])
+    return cp
 
 
 @router.patch("/charge-points/{charge_point_id}", response_model=ChargePointOut, dependencies=[auth.operator])
@@ -51,7 +57,9 @@ async def update_charge_point(request: Request, body: ChargePointUpdate, charge_
     """Change only the fields sent; null clears `name` or detaches from the location. A new
     `registration_status` answers the station's next BootNotification. Security profile 0 forgets
     the password; 1 needs one, unless the station already has one."""
-    return await _services(request).stations.update(charge_point_id, **body.model_dump(exclude_unset=True))
+    cp = await _services(request).stations.update(charge_point_id, **body.model_dump(exclude_unset=True))
+    await _services(request).catalogue.attach_errors([cp])
+    return cp
 
 
 @router.delete("/charge-points/{charge_point_id}", status_code=204, response_class=Response,

@@ -10,6 +10,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from wattson.api.types import MAX_ID, UtcTime, no_nul
+from wattson.catalogue.error_schemas import StationErrorOut
 from wattson.stations.identifiers import check_evse_id
 from wattson.stations.identity import PATTERN as IDENTITY_PATTERN
 from wattson.stations.passwords import MAX_LENGTH as PASSWORD_MAX, MIN_LENGTH as PASSWORD_MIN, password_problem
@@ -128,6 +129,8 @@ class ChargePointUpdate(BaseModel):
     name: Text(255) | None = None
     location_id: DbId | None = Field(None, description="The location it stands at (must exist); null detaches it.")
     circuit_id: DbId | None = Field(None, description=CIRCUIT_DESCRIPTION)
+    model_id: DbId | None = Field(None, description="Its charge point model (/api/v1/charge-point-models, must "
+                                                    "exist); its next BootNotification sets it from what it reports.")
     registration_status: RegistrationStatus = Field(None, description="What the next BootNotification is "
                                                                       "answered with.")
     admin_status: AdminStatus = None
@@ -193,6 +196,8 @@ class ChargePointOut(Out):
     name: str | None
     location_id: int | None
     circuit_id: int | None = Field(None, description="The circuit it is placed on for load management.")
+    model_id: int | None = Field(None, description="Its charge point model: what its boot's vendor and model "
+                                                   "match in the catalogue (/api/v1/charge-point-models).")
     registration_status: str
     admin_status: str = Field(description="enabled, disabled or out_of_order.")
     security_profile: int
@@ -214,6 +219,8 @@ class ChargePointOut(Out):
     created_at: datetime
     updated_at: datetime
     evses: list[EvseOut]
+    current_errors: list[StationErrorOut] = Field([], description="The errors it reports now, decoded by its "
+                                                                  "vendor's error codes (docs/operations.md).")
 
     @computed_field(description="Whether a password (security profiles 1 and 2) is set; it is never shown.")
     @property

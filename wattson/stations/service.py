@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from wattson.catalogue.models import ChargePointModel
 from wattson.db import Database, utcnow
 from wattson.db.errors import unavailable
 from wattson.db.lookup import get_or_404
@@ -33,7 +34,7 @@ from wattson.zones.service import check_placement
 log = logging.getLogger("wattson.stations")
 ADMIN_STATUSES = ("enabled", "disabled", "out_of_order")
 SECURITY_PROFILES = (0, 1, 2, 3)
-STATION_FIELDS = {"name", "location_id", "circuit_id", "registration_status", "admin_status"}
+STATION_FIELDS = {"name", "location_id", "circuit_id", "model_id", "registration_status", "admin_status"}
 EVSE_FIELDS = {"evse_id", "physical_reference", "label", "current_type", "max_power_w", "max_voltage_v",
                "max_amperage_a", "phases", "circuit_id", "phase_rotation", "admin_status", "allows_reservation",
                "zone_id", "parking_space_id", "lifecycle", "external_id", "tariff_group_id",
@@ -147,6 +148,7 @@ class StationService:
                 if changes.get("location_id") is not None:
                     await _check_location(s, changes["location_id"])
                 await _check_circuit(s, changes.get("circuit_id"))
+                await _check_model(s, changes.get("model_id"))
                 if "location_id" in changes and changes["location_id"] != cp.location_id:
                     # its zones and bays were at the old location (zones/)
                     await s.execute(update(Evse).where(Evse.charge_point_id == id, (Evse.zone_id.is_not(None)) | (
@@ -548,6 +550,11 @@ async def _check_location(s: AsyncSession, location_id: int | None) -> None:
 async def _check_circuit(s: AsyncSession, circuit_id: int | None) -> None:
     if circuit_id is not None and await s.get(Circuit, circuit_id) is None:
         raise _invalid("circuit_id", f"circuit {circuit_id} does not exist")
+
+
+async def _check_model(s: AsyncSession, model_id: int | None) -> None:
+    if model_id is not None and await s.get(ChargePointModel, model_id) is None:
+        raise _invalid("model_id", f"charge point model {model_id} does not exist")
 
 
 def credentials_problem(profile: int, password_hash: str | None, given: Credentials) -> str | None:

@@ -8,7 +8,8 @@ executemany. The ids of connectors are remembered, so that a status notification
 connector without a query; EVSEs and connectors a station reports on are created the first time,
 a batch's at once. A station has one call outstanding at a time (OCPP-J), so a batch holds at
 most one message of a station's connection. What OCPI partners hear of (a station online, a
-status shown, an EVSE created) is told to the push as the ORM's changes are.
+status shown, an EVSE created) is told to the push as the ORM's changes are. A boot's vendor and
+model name are matched to the catalogue's model (``catalogue/matching.py``), the batch's at once.
 
 Webhook events (``webhooks/producers.py``) go into the batch's transaction with one insert:
 ``charge_point.connected`` and ``charge_point.booted``, and ``evse.status_changed`` for a
@@ -20,8 +21,9 @@ nothing. Heartbeats emit nothing.
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, case, insert, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, update
 
+from wattson.catalogue.matching import model_ids, reported_keys
 from wattson.db import Database, utcnow
 from wattson.db.group_commit import GroupCommit
 from wattson.errors import NotFound, Unauthenticated
@@ -41,6 +43,7 @@ _ONLINE = update(_cps).where(_cps.c.id == bindparam("cp")).values(
     node_id=bindparam("node"))
 _BOOT = update(_cps).where(_cps.c.id == bindparam("cp")).values(
     vendor=bindparam("b_vendor"), model=bindparam("b_model"), serial_number=bindparam("serial"),
+    model_id=func.coalesce(bindparam("model_id", type_=_cps.c.model_id.type), _cps.c.model_id),
     firmware_version=bindparam("firmware"), boot_info=bindparam("extra", type_=_cps.c.boot_info.type),
     booted_at=_now, last_seen=_now)
 _SEEN = update(_cps).where(_cps.c.id == bindparam("cp")).values(last_seen=_now)
@@ -165,6 +168,10 @@ class StationWriter(GroupCommit):
             else:
                 statuses.append(op)
         offline = await self._offline(conn, gone, now, changes) if gone else []
+        if boots:  # the catalogue's model of each (catalogue/matching.py): one query for the batch
+            models = await model_ids(conn, [(row["b_vendor"], row["b_model"]) for row in boots])
+            for row in boots:
+                row["model_id"] = models.get(reported_keys(row["b_vendor"], row["b_model"]))
         if new:
             await conn.execute(insert(_cps), new)
         for statement, rows in ((_ONLINE, online), (_BOOT, boots), (_SEEN, seen), (_UPGRADED, upgraded)):

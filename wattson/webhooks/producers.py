@@ -25,7 +25,7 @@ from wattson.webhooks.outbox import new_uid
 EVENTS = WebhookEvent.__table__
 #: The session columns SessionOut is made of, in its order: what a raw batch selects.
 SESSION_FIELDS = tuple(SessionOut.model_fields)
-_CP_FIELDS = tuple(f for f in ChargePointOut.model_fields if f != "evses")
+_CP_FIELDS = tuple(f for f in ChargePointOut.model_fields if f not in ("evses", "current_errors"))  # not columns
 _EVSE_FIELDS = tuple(f for f in EvseOut.model_fields if f != "connectors")
 _CONNECTOR_FIELDS = tuple(ConnectorOut.model_fields)
 

@@ -176,8 +176,12 @@ class Ocpp201(Protocol):
         return {}
 
     async def notify_event(self, conn, p: dict) -> dict:
-        await self.services.stations.record_events(
-            conn.charge_point_id, "event", [(entry, parse_time(entry["timestamp"])) for entry in p["eventData"]])
+        """Kept as station events; those with a techCode are the station's current errors until
+        cleared (catalogue/service.py)."""
+        entries = [(entry, parse_time(entry["timestamp"])) for entry in p["eventData"]]
+        await self.services.stations.record_events(conn.charge_point_id, "event", entries)
+        if self.services.catalogue is not None:
+            await self.services.catalogue.events_reported(conn.charge_point_id, entries)
         return {}
 
     async def security_event(self, conn, p: dict) -> dict:
