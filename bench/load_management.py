@@ -2,8 +2,8 @@
 
 500 registered stations (half OCPP 1.6, half 2.0.1, one EVSE each; the raw clients of
 ``wsclient.py``, answering every SetChargingProfile and GetCompositeSchedule Accepted at once) are
-placed on one circuit of 10,000 A per phase (``POST /api/v1/circuits``, ``PATCH
-/api/v1/charge-points/{id} {"circuit_id"}``) and get their fail-safe profiles. 312 of them start a
+placed on one circuit of 10,000 A per phase before the server starts, then connect, boot and get
+their fail-safe profiles. 312 of them start a
 session and are sent their limits (32 A each: 9,984 A). Then one station after the other starts a
 session (``--starts``, default 10): the circuit can no longer give everyone 32 A, so each start
 lowers every running EVSE's limit by about 0.1 A (the server runs with
@@ -11,7 +11,8 @@ lowers every running EVSE's limit by about 0.1 A (the server runs with
 share: the worst case, every profile changes. Timed per start, from the moment the station sends
 its StartTransaction (1.6) or TransactionEvent Started (2.0.1): the new session's own TxProfile,
 and the last changed profile answered, with the number of profiles sent. The controller looks
-for new sessions once a second (``TICK_S``): on average half of that is in each figure.
+for new sessions once a second (``TICK_S``): on average half of that is in each figure. No timed
+start begins after STAGE_S: the stage stays within a minute on a busy machine.
 
 Beside it, in this process: the pure ``allocate()`` for 500 charging EVSEs on one circuit (half of
 them drawing less than offered, so the usage caps work too), p50 and p95 of ``--repeat`` calls.
@@ -26,7 +27,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-import httpx
 import orjson
 
 from bench import messages, servers
@@ -39,6 +39,7 @@ CHARGING = 312  # at 32 A each (9,984 A): the next start makes every share small
 THRESHOLD_A = 0.05  # below the 0.1 A steps a start makes: every change is sent
 QUIET_S = 0.5  # no call from the server for this long: the controller's round is over
 WAIT_S = 30.0  # the longest any phase may take
+STAGE_S = 50.0  # no timed start begins after this (the stage stays within a minute)
 ACCEPTED = b'{"status":"Accepted"}'
 
 
@@ -64,11 +65,12 @@ def measure(args) -> Result:
     result.allocate_ms = time_allocate(args.repeat)
     ids = [f"LM-{i:04d}" for i in range(1, EVSES + 1)]
     with servers.database("sqlite") as url:
-        key = asyncio.run(servers.register_stations(url, ids, api_key_role="admin",
-                                                    tags=[messages.tag(cp) for cp in ids]))
+        asyncio.run(servers.register_stations(url, ids, tags=[messages.tag(cp) for cp in ids]))
+        asyncio.run(_place(url))
         with servers.wattson(url, loadmgmt_interval_s=3600, loadmgmt_threshold_a=THRESHOLD_A,
                              command_timeout=10) as proc:
-            result.starts = asyncio.run(_run(proc.port, key, ids, args.starts))
+            print(f"# loadmgmt server up after {time.monotonic() - started:.1f} s", flush=True)
+            result.starts = asyncio.run(_run(proc.port, ids, args.starts, started + STAGE_S))
     result.took_s = time.monotonic() - started
     return result
 
@@ -111,6 +113,25 @@ def time_allocate(repeat: int) -> list[float]:
 
 
 # --- the stations -------------------------------------------------------------------------------
+async def _place(url: str) -> None:
+    """The circuit, with every station on it, before the server starts (as ``POST /circuits`` and
+    ``PATCH /charge-points/{id} {"circuit_id"}`` would place them: the set-up is not what is timed)."""
+    from sqlalchemy import update
+
+    from wattson.db import Database
+    from wattson.loadmgmt.service import LoadService
+    from wattson.settings import async_database_url
+    from wattson.stations.models import ChargePoint
+
+    db = Database(async_database_url(url))
+    try:
+        circuit = await LoadService(db).create(name="bench", max_current_a=CIRCUIT_A)
+        async with db.engine.begin() as conn:
+            await conn.execute(update(ChargePoint).values(circuit_id=circuit.id))
+    finally:
+        await db.dispose()
+
+
 class Managed(Station):
     """A station that answers the load controller at once and notes when each profile came."""
 
@@ -159,27 +180,7 @@ async def _quiet(calls: list) -> None:
     await _until(lambda: not calls or time.perf_counter() - calls[-1][0] >= QUIET_S, "the controller falls quiet")
 
 
-async def _run(port: int, key: str, ids: list[str], starts: int) -> list[dict]:
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=WAIT_S,
-                                 headers={"Authorization": f"Bearer {key}"}) as api:
-        r = await api.post("/api/v1/circuits", json={"name": "bench", "max_current_a": CIRCUIT_A})
-        if r.status_code != 201:
-            raise SystemExit(f"circuit not created: {r.status_code} {r.text[:300]}")
-        circuit = r.json()["id"]
-        gate = asyncio.Semaphore(20)
-
-        async def place(cp: str) -> None:
-            async with gate:
-                for _ in range(5):  # a busy SQLite may answer 503 database_unavailable: try again, as it says
-                    r = await api.patch(f"/api/v1/charge-points/{cp}", json={"circuit_id": circuit})
-                    if r.status_code != 503:
-                        break
-                    await asyncio.sleep(0.5)
-                if r.status_code != 200:
-                    raise SystemExit(f"{cp} not placed: {r.status_code} {r.text[:300]}")
-
-        await asyncio.gather(*(place(cp) for cp in ids))
-
+async def _run(port: int, ids: list[str], starts: int, stop_at: float) -> list[dict]:
     calls: list = []
     versions = [messages.V16 if i % 2 == 0 else messages.V201 for i in range(len(ids))]
     stations = await asyncio.gather(*(_connect(port, cp, v, calls) for cp, v in zip(ids, versions)))
@@ -199,8 +200,12 @@ async def _run(port: int, key: str, ids: list[str], starts: int) -> list[dict]:
         await _until(lambda: len({c[1] for c in calls if c[3] == "TxProfile"}) >= CHARGING,
                      f"{CHARGING} sessions got their TxProfiles")
         await _quiet(calls)
+        print(f"# loadmgmt {CHARGING} charging, {len(calls)} calls from the server so far", flush=True)
         timed = []
         for n in range(starts):
+            if time.monotonic() > stop_at:
+                print(f"# loadmgmt: {STAGE_S:.0f} s are up after {n} timed starts", flush=True)
+                break
             i = CHARGING + n
             mark = len(calls)
             t0 = time.perf_counter()
