@@ -335,7 +335,7 @@ async def _history(s: AsyncSession, cp_ids: list[str] | None, since: datetime, u
         n.charge_point_id == e.charge_point_id, n.timestamp >= e.timestamp,
         or_(n.timestamp > e.timestamp, n.id > e.id), n.status.not_in(_DOWN),
         n.evse.is_not_distinct_from(e.evse), n.connector.is_not_distinct_from(e.connector))
-        .order_by(n.timestamp, n.id).limit(1).scalar_subquery())
+        .order_by(n.timestamp).limit(1).scalar_subquery())
     status = select(literal_column("'status'").label("source"), e.id, e.charge_point_id, e.evse.label("evse"),
                     e.connector.label("connector"), cast(null(), Integer).label("evse_id"), e.status.label("label"),
                     e.error_code.label("detail"), cast(null(), Boolean).label("planned"),
