@@ -26,7 +26,7 @@ from wattson.stations.security_upgrade import first_in_priority, free_slot, prio
 from wattson.stations.service import Credentials, admitted_profile
 
 PASSWORD = "s3cret-Station-Pa55"
-NEW_PASSWORD = "n3w-Station-Pa55-word"
+NEW_PASSWORD = "n3w-Station-Pa55-wd"  # 1.6 AuthorizationKey: at most 20 bytes
 V201 = ("ocpp2.0.1",)
 V16 = ("ocpp1.6",)
 
