@@ -3,12 +3,11 @@
 500 registered stations (half OCPP 1.6, half 2.0.1, one EVSE each; the raw clients of
 ``wsclient.py``, answering every SetChargingProfile and GetCompositeSchedule Accepted at once) are
 placed on one circuit of 10,000 A per phase before the server starts, then connect, boot and get
-their fail-safe profiles. 312 of them start a
-session and are sent their limits (32 A each: 9,984 A). Then one station after the other starts a
-session (``--starts``, default 10): the circuit can no longer give everyone 32 A, so each start
-lowers every running EVSE's limit by about 0.1 A (the server runs with
-``WATTSON_LOADMGMT_THRESHOLD_A=0.05``, so each of those changes is sent) and gives the new one its
-share: the worst case, every profile changes. Timed per start, from the moment the station sends
+their fail-safe profiles. 312 of them start a session and are sent their limits (32 A each: 9,984
+A). Then one station after the other starts a session (``--starts``, default 10): the circuit can
+no longer give everyone 32 A, so each start lowers every running EVSE's limit by about 0.1 A (the
+server runs with ``WATTSON_LOADMGMT_THRESHOLD_A=0.05``, so each of those changes is sent) and
+gives the new one its share: the worst case, every profile changes. Timed per start, from the moment the station sends
 its StartTransaction (1.6) or TransactionEvent Started (2.0.1): the new session's own TxProfile,
 and the last changed profile answered, with the number of profiles sent. The controller looks
 for new sessions once a second (``TICK_S``): on average half of that is in each figure. No timed
