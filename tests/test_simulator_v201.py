@@ -225,6 +225,7 @@ CALLS = [
                                                       "retrieveDateTime": iso(utc_now())}}, "Accepted"),
     ("DataTransfer", {"vendorId": "com.example", "messageId": "hello"}, "UnknownVendorId"),
     ("DataTransfer", {"vendorId": "Wattson", "data": {"echo": [1, 2]}}, "Accepted"),
+    ("CostUpdated", {"totalCost": 1.5, "transactionId": "T-1"}, None),  # shown, nothing to answer
     ("InstallCertificate", {"certificateType": "CSMSRootCertificate", "certificate": ROOT_PEM}, "Accepted"),
     ("InstallCertificate", {"certificateType": "V2GRootCertificate", "certificate": "not a certificate"},
      "Rejected"),

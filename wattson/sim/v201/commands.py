@@ -7,6 +7,7 @@ model, certificates and reports are 2.x's own.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from itertools import groupby
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from wattson.sim.v201.protocol import Ocpp201
 
 CUSTOMER_DATA = 512  # NotifyCustomerInformation's data is at most this long
+log = logging.getLogger("wattson.sim")
 
 
 def _status(ok: bool, otherwise: str = "Rejected") -> dict:
@@ -303,6 +305,12 @@ def customer_information(station: SimStation, p: dict) -> dict:
     return _status(True)
 
 
+def cost_updated(station: SimStation, p: dict) -> dict:
+    """The running cost the CSMS sends (I02): what the station's display would show."""
+    log.info("%s: transaction %s costs %s so far", station.station_id, p["transactionId"], p["totalCost"])
+    return {}
+
+
 def data_transfer(station: SimStation, p: dict) -> dict:
     return operations.data_transfer(p["vendorId"], p.get("data"), as_text=False)
 
@@ -351,6 +359,7 @@ HANDLERS: dict[str, Handler] = {
     "UpdateFirmware": update_firmware,
     "CustomerInformation": customer_information,
     "DataTransfer": data_transfer,
+    "CostUpdated": cost_updated,
     "InstallCertificate": install_certificate,
     "GetInstalledCertificateIds": get_installed_certificate_ids,
     "DeleteCertificate": delete_certificate,
