@@ -40,6 +40,7 @@ from wattson.stations.provisioning_routes import router as provisioning_router
 from wattson.stations.routes import router as stations_router
 from wattson.stations.security_upgrade_routes import router as security_upgrade_router
 from wattson.stations.password_routes import router as password_router
+from wattson.tariffs.group_routes import router as tariff_groups_router
 from wattson.tariffs.routes import router as tariffs_router
 from wattson.web.page import router as driver_page_router, static as driver_static
 from wattson.webhooks import routes as webhook_routes
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None):
     api.include_router(provisioning_router)  # accepting a Pending station (stations/provisioning.py)
     api.include_router(event_stream_router)  # GET /api/v1/events/stream (webhooks/stream_routes.py)
     api.include_router(zones_router)  # charging zones and parking spaces within locations (zones/)
+    api.include_router(tariff_groups_router)  # tariff groups and tariff snapshots (tariffs/group_routes.py)
     api.include_router(dashboard_routes.router)  # the operator dashboard at / (dashboard/)
     dashboard_routes.install(api)
     api.mount("/ocpi", create_ocpi_app(runtime.services))  # its own envelope, errors and docs (docs/ocpi.md)

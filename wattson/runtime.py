@@ -48,7 +48,9 @@ from wattson.stations.reservations import ReservationService
 from wattson.stations.security_upgrade import SecurityUpgrades
 from wattson.stations.password_update import PasswordUpdates
 from wattson.stations.service import StationService
+from wattson.tariffs.groups import TariffGroupService
 from wattson.tariffs.service import TariffService
+from wattson.tariffs.snapshots import TariffSnapshotService
 from wattson.webhooks.service import WebhookService
 from wattson.zones.service import ZoneService
 
@@ -95,6 +97,8 @@ class Services:
     load: LoadService | None = None  # circuits and their snapshot (loadmgmt/), set by build_services
     ev_needs: EvNeedsService | None = None  # ISO 15118 charging needs, K15-K17 (loadmgmt/), set by Runtime
     zones: ZoneService | None = None  # charging zones and parking spaces (zones/), set by build_services
+    tariff_groups: TariffGroupService | None = None  # tariff groups (tariffs/groups.py), set by build_services
+    tariff_snapshots: TariffSnapshotService | None = None  # tariff snapshots (tariffs/snapshots.py), set by build_services
 
 
 def build_services(settings: Settings) -> Services:
@@ -121,6 +125,7 @@ def build_services(settings: Settings) -> Services:
                     webhooks=WebhookService(db, settings), security_events=SecurityEventService(db), downtime=DowntimeService(db),
                     load=LoadService(db), catalogue=CatalogueService(db),
                     zones=ZoneService(db),
+                    tariff_groups=TariffGroupService(db), tariff_snapshots=TariffSnapshotService(db),
                     ocsp=ocsp, contract_auth=ContractAuthorizer(ocsp, load_roots(settings.contract_roots)),
                     contracts=ContractCertificates(build_contract_provider(settings),
                                                    settings.contract_cert_timeout_s))

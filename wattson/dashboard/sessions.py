@@ -34,7 +34,8 @@ TIMES = {"started_from": "start_time", "started_to": "start_time_search_end",
          "stopped_from": "stop_time_search_begin", "stopped_to": "stop_time"}
 LISTS = {"chargers": "charger_ids", "drivers": "driver_ids", "sites": "site_ids", "tags": "rfid_tags"}
 SORT_LABELS = {"started_at": "start", "stopped_at": "stop", "charge_point_id": "charger", "energy_wh": "energy",
-               "duration": "duration", "id": "id"}
+               "duration": "duration", "id": "id", "user_name": "driver", "site_name": "site",
+               "total_cost_incl_vat": "cost", "id_tag": "tag", "driver_id": "driver id", "location_id": "site id"}
 _W_PER_UNIT = {"W": 1.0, "kW": 1000.0}
 
 

@@ -29,6 +29,7 @@ from wattson.tariffs.models import Tariff
 from wattson.tariffs.pricing import Interval, PricedSession, price_session
 from wattson.tariffs.schemas import plain
 from wattson.tariffs.service import Place, TariffService
+from wattson.tariffs.snapshots import snapshot_ids
 from wattson.webhooks.outbox import emit
 from wattson.webhooks.producers import cdr_data
 
@@ -71,6 +72,9 @@ class BillingService:
             session.time_zone = zones.get(session.location_id) or "UTC"
             for listener in self.tariff_listeners:
                 await listener(s, session)
+        # the copies as the listeners left them (payments/ may take the ad hoc tariff), stored once
+        for session, snapshot_id in zip(sessions, await snapshot_ids(s, [x.tariff_snapshot for x in sessions])):
+            session.tariff_snapshot_id = snapshot_id
 
     async def price(self, session: Session) -> PricedSession | None:
         """The session's cost: final once settled, else live up to its latest reading. None
@@ -127,6 +131,7 @@ class BillingService:
             if tariff is not None:
                 session = await s.get(Session, original.session_id)
                 session.tariff_id, session.tariff_snapshot = tariff.id, tariff_snapshot(tariff)
+                (session.tariff_snapshot_id,) = await snapshot_ids(s, [session.tariff_snapshot])
                 priced = await self._price(s, session)
                 session.cost = priced.to_json()
                 reissued = await self._issue(s, session, priced)

@@ -61,6 +61,8 @@ class Session(Base):
     # the location's time zone its time-of-day rules are read in, and the final price once stopped.
     tariff_id: Mapped[str | None] = mapped_column(String(36))
     tariff_snapshot: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    # the same copy as stored once for every session that took it (GET /tariff-snapshots/{id})
+    tariff_snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("tariff_snapshots.id", ondelete="RESTRICT"))
     time_zone: Mapped[str | None] = mapped_column(String(64))
     cost: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # PricedSession.to_json(), once final
     charging_priority: Mapped[int | None]  # load management: overrides the driver group's (loadmgmt/)

@@ -8,7 +8,9 @@ names. Every filter is a column of ``sessions`` with an index ((charge_point_id,
 every sort key has one ((started_at, id), (stopped_at, started_at), and for ``energy_wh`` and
 ``duration`` one on the finished sessions' stop − start readings and times, merged with the few
 active sessions sorted apart); on SQLite, where every index holds the row id, the
-subquery and the count mostly never touch the table.
+subquery and the count mostly never touch the table. The sort keys of names, final price, tag,
+driver and location (seed 004's ``userName``, ``siteName``, ``totalCostInclVat``, …) have no index:
+they sort the matching sessions, which a filter keeps few.
 
 Without a filter, the total is the sum of ``session_days`` (sessions per start day, kept by
 triggers) rather than a count of a million index entries, and a deep page in start order begins
@@ -23,7 +25,7 @@ from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import AsyncIterator
 
-from sqlalchemy import Select, func, literal, select, union_all
+from sqlalchemy import Numeric, Select, cast, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -330,10 +332,11 @@ def _ordered(query: Select, c: SessionCriteria, now: datetime, dialect: str, S=S
     def direction(column):
         return _direction(column, c)
 
-    if c.sort_key == "stopped_at":
-        # An active session has not stopped yet: it sorts after every stopped one. PostgreSQL
-        # orders NULLs that way by itself (and can read its index so); SQLite must be told.
-        column = direction(S.stopped_at)
+    if c.sort_key in _NULLABLE_KEYS:
+        # A session without the value (not stopped yet, no driver, no final price, …) sorts after
+        # every one with it. PostgreSQL orders NULLs that way by itself (and can read an index
+        # so); SQLite must be told.
+        column = direction(_NULLABLE_KEYS[c.sort_key](S))
         if dialect == "sqlite":
             column = column.nulls_first() if c.sort_descending else column.nulls_last()
         keys = [column]
@@ -346,6 +349,32 @@ def _ordered(query: Select, c: SessionCriteria, now: datetime, dialect: str, S=S
     else:
         keys = [direction({"started_at": S.started_at, "energy_wh": S.energy_wh}[c.sort_key])]
     return query.order_by(*keys, direction(S.id))
+
+
+#: For the sort by name: their own aliases, so that a page's outer query (which joins drivers and
+#: locations for the item) correlates only ``sessions`` into the look-up.
+_NAMED_DRIVER, _NAMED_LOCATION = aliased(Driver, name="named_driver"), aliased(Location, name="named_location")
+
+
+def _final_cost(S) -> ColumnElement:
+    """The final price incl. VAT kept on a settled session (``PricedSession.to_json``: a decimal as
+    text), as a number; NULL while it runs or when no tariff applied."""
+    return cast(S.cost["total_incl_vat"].as_string(), Numeric(18, 6))
+
+
+#: Sort keys that may be missing, and their value for a session (``S``: ``sessions`` or an alias).
+#: The names are looked up by the session's driver or location id (one primary key look-up per
+#: row sorted); none of these keys has an index, so a sort by them reads every matching session:
+#: a filter keeps that small.
+_NULLABLE_KEYS = {
+    "stopped_at": lambda S: S.stopped_at,
+    "user_name": lambda S: select(_NAMED_DRIVER.name).where(_NAMED_DRIVER.id == S.driver_id).scalar_subquery(),
+    "site_name": lambda S: select(_NAMED_LOCATION.name).where(_NAMED_LOCATION.id == S.location_id).scalar_subquery(),
+    "total_cost_incl_vat": _final_cost,
+    "id_tag": lambda S: S.id_tag,
+    "driver_id": lambda S: S.driver_id,
+    "location_id": lambda S: S.location_id,
+}
 
 
 def _item_values(row, now: datetime, costs: dict[int, PricedSession]) -> tuple:

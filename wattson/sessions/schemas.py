@@ -4,14 +4,34 @@ import re
 from datetime import datetime, timezone
 from typing import Annotated, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt,
-                      StringConstraints, field_validator)
+from pydantic import (AfterValidator, AliasChoices, AliasGenerator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      StrictBool, StrictInt, StringConstraints, field_validator)
+from pydantic.alias_generators import to_camel
 
 from wattson.api.types import MAX_ID
 from wattson.tariffs.schemas import TARIFF_ID, CostOut
 
 MAX_IDS = 1000  # per list filter of the session query
-SORT_KEYS = ("started_at", "stopped_at", "charge_point_id", "energy_wh", "duration", "id")
+SORT_KEYS = ("started_at", "stopped_at", "charge_point_id", "energy_wh", "duration", "id", "user_name", "site_name",
+             "total_cost_incl_vat", "id_tag", "driver_id", "location_id")
+#: Seed 004's item field names (camelCase as the seed writes them, and snake_case) → Wattson's sort keys.
+SEED_SORT_KEYS = {
+    **{name: key for names, key in (
+        (("timestampStart", "timestamp_start"), "started_at"),
+        (("timestampEnd", "timestamp_end"), "stopped_at"),
+        (("chargerId", "charger_id"), "charge_point_id"),
+        (("fullConsumptionWh", "full_consumption_wh", "fullConsumptionKWh", "full_consumption_kwh"), "energy_wh"),
+        (("transactionLengthMinutes", "transaction_length_minutes"), "duration"),
+        (("userName",), "user_name"),
+        (("siteName",), "site_name"),
+        (("totalCostInclVat",), "total_cost_incl_vat"),
+        (("authorizedTagId", "authorized_tag_id"), "id_tag"),
+        (("authorizedUserId", "authorized_user_id"), "driver_id"),
+        (("siteId", "site_id"), "location_id"),
+    ) for name in names},
+}
+#: Seed 004's body keys where they are not plain camelCase of Wattson's (``chargerIDs``, not ``chargerIds``).
+_SEED_BODY_KEYS = {"charger_ids": "chargerIDs", "driver_ids": "driverIDs", "site_ids": "siteIDs"}
 _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
 
 
@@ -33,6 +53,18 @@ def as_utc(value: datetime | None) -> datetime | None:
         return value.astimezone(timezone.utc)
     except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
         raise ValueError("out of range once converted to UTC") from None
+
+
+def seed_sort_key(value):
+    """A seed 004 field name given as the sort key becomes the Wattson key it sorts by."""
+    return SEED_SORT_KEYS.get(value, value) if isinstance(value, str) else value
+
+
+def body_key_choices(name: str) -> AliasChoices:
+    """The keys a session query body may name a field by: Wattson's snake_case first (the one the
+    OpenAPI schema shows), then seed 004's camelCase (``sortKey``, ``chargerIDs``, also ``chargerIds``)."""
+    camel = to_camel(name)
+    return AliasChoices(*dict.fromkeys((name, _SEED_BODY_KEYS.get(name, camel), camel)))
 
 
 def no_nul(value: str) -> str:
@@ -85,6 +117,7 @@ class SessionOut(Out):
                                                     "start the station accepted within 10 minutes is taken as its.")
     tariff_id: str | None = Field(description="The tariff chosen when the session started (its copy prices the "
                                               "session; later edits of the tariff do not).")
+    tariff_snapshot_id: int | None = Field(None, description="That copy: GET /api/v1/tariff-snapshots/{id}.")
     charging_priority: int | None = Field(None, description="Load management: its priority on its circuit (higher "
                                                             "first); null: its driver group's, else 0.")
 
@@ -158,22 +191,32 @@ _QUERY_DEFAULTS = {"page": 1, "limit": 50, "sort_key": "started_at", "sort_desce
 
 class SessionQuery(BaseModel):
     """Filters, order and page of ``POST /sessions/query``. Every filter given must hold; an empty
-    or null list is no filter. Time bounds without a zone are UTC."""
+    or null list is no filter. Time bounds without a zone are UTC. Every key may also be written
+    as seed 004 writes it (``sortKey``, ``sortDescending``, ``startTimeSearchEnd``, ``chargerIDs``, …)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", alias_generator=AliasGenerator(validation_alias=body_key_choices),
+                              json_schema_extra={"examples": [
         {"page": 1, "limit": 50, "sort_key": "started_at", "sort_descending": True,
          "start_time": "2025-02-01T00:00:00Z", "start_time_search_end": "2025-03-01T00:00:00Z",
          "charger_ids": ["CP-0001", "CP-0002"], "driver_ids": [], "site_ids": [3], "rfid_tags": []},
         {"sort_key": "energy_wh", "rfid_tags": ["04A2B3C4D5E6F7"]},
+        {"sortKey": "timestampStart", "sortDescending": True, "page": 1, "limit": 5},
     ]})
 
     page: StrictInt | None = Field(1, ge=1, le=1_000_000, description="1 for the first page; null means 1.")
     limit: StrictInt | None = Field(50, ge=1, le=1000, description="Items per page, 1–1000; null means 50.")
-    sort_key: Literal[SORT_KEYS] | None = Field(
+    sort_key: Annotated[Literal[SORT_KEYS], BeforeValidator(seed_sort_key)] | None = Field(
         "started_at", description="started_at, stopped_at (active sessions count as not stopped yet: first when "
                                   "descending), charge_point_id, energy_wh, duration (stop − start; an active "
                                   "session's runs to the time of the request, so it sorts among the finished ones "
-                                  "by how long it has run so far), or id. Ties are broken by id. Null means "
+                                  "by how long it has run so far), id, user_name (the driver's name), site_name "
+                                  "(the location's name), total_cost_incl_vat (the final price; active sessions "
+                                  "and sessions no tariff applied to have none yet), id_tag, driver_id or "
+                                  "location_id; a missing name, price, tag, driver or location sorts after every "
+                                  "value (first when descending). Seed 004's item field names are taken too: "
+                                  "timestampStart, timestampEnd, chargerId, fullConsumptionWh, fullConsumptionKWh, "
+                                  "transactionLengthMinutes, userName, siteName, totalCostInclVat, authorizedTagId, "
+                                  "authorizedUserId, siteId, and their snake_case. Ties are broken by id. Null means "
                                   "started_at.")
     sort_descending: StrictBool | None = Field(True, description="Null means true.")
     start_time: UtcTime | None = Field(None, description="Sessions that started at or after this time.")

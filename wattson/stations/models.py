@@ -87,8 +87,9 @@ class Evse(Base):
     # planned (not yet commissioned) | commissioned | retired: OCPI PLANNED / REMOVED (docs/ocpi.md)
     lifecycle: Mapped[str] = mapped_column(String(12), default="commissioned")
     external_id: Mapped[str | None] = mapped_column(String(100))  # the operator's own reference (seed 001)
-    # the tariff group it is priced by (tariffs/, migration 0030 adds the foreign key)
-    tariff_group_id: Mapped[int | None]
+    # the tariff group it is priced by (tariffs/groups.py; the foreign key is migration 0030's)
+    tariff_group_id: Mapped[int | None] = mapped_column(ForeignKey("tariff_groups.id", ondelete="RESTRICT"),
+                                                        index=True)
     mid_meter_certification_end_year: Mapped[int | None]  # when its MID meter's certification runs out
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -56,3 +56,63 @@ class NetworkSettings(Base):
     default_tariff_id: Mapped[str | None] = mapped_column(ForeignKey("tariffs.id", ondelete="SET NULL"))
     ad_hoc_tariff_id: Mapped[str | None] = mapped_column(ForeignKey("tariffs.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TariffGroup(Base):
+    """A named set of tariffs assigned together (seed 001's tariff groups): for everyone, for a
+    driver group, as the regular or the ad hoc tariff. It applies where it is assigned (a location,
+    a charge point, a driver group: ``TariffGroupAssignment``) and at the EVSEs that name it
+    (``evses.tariff_group_id``); ``TariffService.resolve_many`` weighs it beside single tariffs."""
+
+    __tablename__ = "tariff_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TariffGroupTariff(Base):
+    """One tariff of a group, for everyone or one driver group, of one kind. Where several could
+    apply, the driver group's own comes first, then the lowest ``position`` (the order given)."""
+
+    __tablename__ = "tariff_group_tariffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tariff_group_id: Mapped[int] = mapped_column(ForeignKey("tariff_groups.id", ondelete="CASCADE"), index=True)
+    tariff_id: Mapped[str] = mapped_column(ForeignKey("tariffs.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(8), default=REGULAR)
+    driver_group_id: Mapped[int | None] = mapped_column(ForeignKey("driver_groups.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class TariffGroupAssignment(Base):
+    """A tariff group applying at a location or a charge point (at most one of them; none: the
+    whole network, which needs a driver group), for everyone or for one driver group only. An
+    EVSE names its group itself (``evses.tariff_group_id``)."""
+
+    __tablename__ = "tariff_group_assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tariff_group_id: Mapped[int] = mapped_column(ForeignKey("tariff_groups.id", ondelete="RESTRICT"), index=True)
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="CASCADE"), index=True)
+    charge_point_id: Mapped[str | None] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"),
+                                                        index=True)
+    driver_group_id: Mapped[int | None] = mapped_column(ForeignKey("driver_groups.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TariffSnapshot(Base):
+    """A tariff as a session took it at its start (``billing.tariff_snapshot``: the OCPI object with
+    its id and last_updated), stored once however many sessions took the same version: ``digest``
+    is the SHA-256 of its canonical JSON. Never changed or deleted; sessions name theirs by
+    ``sessions.tariff_snapshot_id``."""
+
+    __tablename__ = "tariff_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    tariff_id: Mapped[str] = mapped_column(String(36), index=True)  # no foreign key: it outlives its tariff
+    body: Mapped[dict]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

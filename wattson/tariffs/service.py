@@ -15,10 +15,10 @@ from wattson.db.paging import by_id
 from wattson.errors import Conflict, Invalid
 from wattson.locations.models import Location
 from wattson.stations.models import ChargePoint, Connector, Evse
-from wattson.tariffs.models import AD_HOC, REGULAR, NetworkSettings, Tariff, TariffAssignment
+from wattson.tariffs.models import (AD_HOC, REGULAR, NetworkSettings, Tariff, TariffAssignment, TariffGroupAssignment,
+                                    TariffGroupTariff)
+from wattson.tariffs.precedence import SCOPES, Candidate, best
 
-#: Assignment scopes from the most specific to the least: the first that names a tariff wins.
-SCOPES = ("connector_id", "evse_id", "charge_point_id", "location_id")
 _TARGETS = {"connector_id": (Connector, "connector"), "evse_id": (Evse, "EVSE"),
             "charge_point_id": (ChargePoint, "charge point"), "location_id": (Location, "location"),
             "driver_group_id": (DriverGroup, "driver group")}
@@ -82,9 +82,11 @@ class TariffService:
             await _count_assignments(s, [tariff])
             settings = await s.get(NetworkSettings, 1)
             named = settings is not None and tariff_id in (settings.default_tariff_id, settings.ad_hoc_tariff_id)
-            if tariff.assignment_count or named:
+            grouped = await s.scalar(select(func.count()).where(TariffGroupTariff.tariff_id == tariff_id))
+            if tariff.assignment_count or named or grouped:
                 raise Conflict(f"tariff {tariff_id!r} is still in use",
-                               {"assignments": tariff.assignment_count, "network_settings": named})
+                               {"assignments": tariff.assignment_count, "network_settings": named,
+                                "tariff_groups": grouped})
             await s.delete(tariff)
 
     # --- assignments --------------------------------------------------------------------------
@@ -160,8 +162,9 @@ class TariffService:
     async def resolve(self, s: AsyncSession, place: Place, at: datetime, kind: str = REGULAR) -> Tariff | None:
         """The tariff a session starting ``at`` in ``place`` gets: the driver group's own
         assignment first (most specific place first, the whole network last), then everyone's
-        (most specific place first), then the network's default. A tariff outside its validity
-        window at ``at`` is passed over."""
+        (most specific place first), then the network's default; a tariff group's tariffs count
+        as assigned where the group is, after a tariff assigned on its own there
+        (``precedence.py``). A tariff outside its validity window at ``at`` is passed over."""
         return (await self.resolve_many(s, [(place, at)], kind))[0]
 
     async def resolve_many(self, s: AsyncSession, asks: list[tuple[Place, datetime]],
@@ -177,24 +180,21 @@ class TariffService:
         scoped = [one_of(s, getattr(TariffAssignment, name), values) for name in SCOPES
                   if (values := {here[name] for here in heres} - {None})]
         groups = {p.driver_group_id for p, _ in asks} - {None}
-        candidates = (await s.execute(
-            select(TariffAssignment, Tariff).join(Tariff, Tariff.id == TariffAssignment.tariff_id)
-            .where(TariffAssignment.kind == kind,
-                   or_(TariffAssignment.driver_group_id.is_(None), one_of(s, TariffAssignment.driver_group_id, groups)),
-                   or_(*scoped, _network_wide())))).all()
+        candidates = [Candidate(tariff, *_placed(assignment), driver_groups=_limited(assignment.driver_group_id))
+                      for assignment, tariff in (await s.execute(
+                          select(TariffAssignment, Tariff).join(Tariff, Tariff.id == TariffAssignment.tariff_id)
+                          .where(TariffAssignment.kind == kind,
+                                 or_(TariffAssignment.driver_group_id.is_(None),
+                                     one_of(s, TariffAssignment.driver_group_id, groups)),
+                                 or_(*scoped, _network_wide())))).all()]
+        candidates += await _group_candidates(s, heres, groups, kind)
         settings = await s.get(NetworkSettings, 1)
         default_id = settings and (settings.ad_hoc_tariff_id if kind == AD_HOC else settings.default_tariff_id)
         default = await s.get(Tariff, default_id) if default_id else None
         chosen = []
         for (place, at), here in zip(asks, heres):
-            best, best_rank = None, None
-            for assignment, tariff in candidates:
-                if assignment.driver_group_id not in (None, place.driver_group_id) or not valid_at(tariff, at):
-                    continue
-                rank = _rank(assignment, here)
-                if rank is not None and (best_rank is None or rank < best_rank):
-                    best, best_rank = tariff, rank
-            chosen.append(best or (default if default is not None and valid_at(default, at) else None))
+            tariff = best([c for c in candidates if valid_at(c.tariff, at)], here, place.driver_group_id)
+            chosen.append(tariff or (default if default is not None and valid_at(default, at) else None))
         return chosen
 
 
@@ -204,15 +204,47 @@ def valid_at(tariff: Tariff, at: datetime) -> bool:
             and (tariff.end_date_time is None or tariff.end_date_time > at))
 
 
-def _rank(assignment: TariffAssignment, here: dict) -> tuple[int, int] | None:
-    """Lower is better: (0 for a group's own assignment, else 1; the scope's specificity)."""
-    for position, name in enumerate(SCOPES):
-        value = getattr(assignment, name)
-        if value is not None:
-            if value != here[name]:
-                return None
-            return (0 if assignment.driver_group_id else 1, position)
-    return (0 if assignment.driver_group_id else 1, len(SCOPES))
+def _placed(assignment: TariffAssignment) -> tuple[str | None, object]:
+    """(scope, id) of the most specific place an assignment names; (None, None): the network."""
+    for name in SCOPES:
+        if getattr(assignment, name) is not None:
+            return name, getattr(assignment, name)
+    return None, None
+
+
+def _limited(*driver_groups: int | None) -> tuple:
+    return tuple(g for g in driver_groups if g is not None)
+
+
+async def _group_candidates(s: AsyncSession, heres: list[dict], groups: set[int], kind: str) -> list[Candidate]:
+    """The tariffs of the tariff groups that apply at these places: assigned to their locations,
+    charge points or (for a driver group) the network, or named by their EVSEs. Two statements."""
+    fits = (TariffGroupTariff.kind == kind,
+            or_(TariffGroupTariff.driver_group_id.is_(None), one_of(s, TariffGroupTariff.driver_group_id, groups)))
+    a = TariffGroupAssignment
+    places = [one_of(s, getattr(a, name), values) for name in ("charge_point_id", "location_id")
+              if (values := {here[name] for here in heres} - {None})]
+    assigned = await s.execute(
+        select(a.location_id, a.charge_point_id, a.driver_group_id, TariffGroupTariff, Tariff)
+        .join(TariffGroupTariff, TariffGroupTariff.tariff_group_id == a.tariff_group_id)
+        .join(Tariff, Tariff.id == TariffGroupTariff.tariff_id)
+        .where(*fits, or_(a.driver_group_id.is_(None), one_of(s, a.driver_group_id, groups)),
+               or_(*places, a.location_id.is_(None) & a.charge_point_id.is_(None))))
+    candidates = [Candidate(tariff, *(("charge_point_id", cp) if cp is not None else ("location_id", location)
+                                      if location is not None else (None, None)),
+                            driver_groups=_limited(group, entry.driver_group_id), via_group=True,
+                            entry_for_group=entry.driver_group_id is not None, position=entry.position)
+                  for location, cp, group, entry, tariff in assigned]
+    evse_ids = {here["evse_id"] for here in heres} - {None}
+    if evse_ids:
+        named = await s.execute(
+            select(Evse.id, TariffGroupTariff, Tariff)
+            .join(TariffGroupTariff, TariffGroupTariff.tariff_group_id == Evse.tariff_group_id)
+            .join(Tariff, Tariff.id == TariffGroupTariff.tariff_id).where(one_of(s, Evse.id, evse_ids), *fits))
+        candidates += [Candidate(tariff, "evse_id", evse_id, driver_groups=_limited(entry.driver_group_id),
+                                 via_group=True, entry_for_group=entry.driver_group_id is not None,
+                                 position=entry.position) for evse_id, entry, tariff in named]
+    return candidates
 
 
 def _network_wide():
