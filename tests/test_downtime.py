@@ -252,6 +252,13 @@ async def test_notices_for_drivers(server):
         assert r.status_code == 201 and later["charge_point_ids"] == [cp] and later["valid_until"] is None
         r = await api.get("/api/v1/downtime-notices", params={"charge_point_id": cp})
         assert [n["id"] for n in r.json()["data"]] == [later["id"], notice["id"]]  # its own and its location's
+        # the driver page of its EVSE shows the notice in force, in the driver's language
+        code = f"CZ*WAT*E{unique('').replace('-', '').upper()}*1"
+        r = await api.post(f"/api/v1/charge-points/{cp}/evses", json={"number": 1, "evse_id": code})
+        assert r.status_code == 201, r.text
+        page = await api.get(f"/driver/{code}", params={"lang": "cs"})
+        assert page.status_code == 200 and "Stání 2 je v opravě." in page.text and "Later" not in page.text
+        assert "Bay 2 is closed for repairs." in (await api.get(f"/driver/{code}", params={"lang": "en"})).text
         r = await api.get("/api/v1/downtime-notices", params={"charge_point_id": cp, "active_at": iso(now)})
         assert [n["id"] for n in r.json()["data"]] == [notice["id"]]
         r = await api.get("/api/v1/downtime-notices", params={"charge_point_id": elsewhere})

@@ -181,3 +181,13 @@ def test_figures_add_up_weighted_by_their_periods():
 def test_the_reason_names_the_error_code():
     assert rules.reason(Run(1, 1, "Faulted", "GroundFailure", t(0), None)) == "Faulted (GroundFailure)"
     assert rules.reason(Run(1, 1, "Unavailable", "NoError", t(0), None)) == "Unavailable"
+
+
+def test_a_notice_speaks_the_drivers_language_or_the_nearest():
+    messages = {"de-AT": "Servus", "cs": "Dobrý den", "en": "Hello"}
+    assert rules.message_for(messages, "cs") == "Dobrý den"
+    assert rules.message_for(messages, "de") == "Servus"
+    assert rules.message_for({"de": "Hallo"}, "de-AT") == "Hallo"
+    assert rules.message_for(messages, "fr") == "Hello"
+    assert rules.message_for({"pl": "Cześć", "cs": "Ahoj"}, "fr") == "Ahoj"
+    assert rules.message_for({}, "en") is None

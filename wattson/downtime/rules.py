@@ -115,3 +115,18 @@ def figure(start: datetime, end: datetime, planned: list[tuple], unplanned: list
 
 def reason(run: Run) -> str:
     return f"{run.status} ({run.error_code})" if run.error_code and run.error_code != "NoError" else run.status
+
+
+def message_for(messages: dict[str, str], language: str) -> str | None:
+    """A notice's text for a driver reading ``language``: that language, else its base language
+    (de for de-AT, de-AT for de), else English, else the first language by name."""
+    if not messages:
+        return None
+    base = language.split("-")[0]
+    for candidate in (language, base):
+        if candidate in messages:
+            return messages[candidate]
+    for key in sorted(messages):
+        if key.split("-")[0] == base:
+            return messages[key]
+    return messages.get("en") or messages[sorted(messages)[0]]

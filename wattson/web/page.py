@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from wattson.downtime.rules import message_for
 from wattson.errors import NotFound
 from wattson.payments.driver_routes import PREFIX, _language, charging_point_data, rate_limit
 from wattson.web.i18n import TEXTS
@@ -50,6 +51,8 @@ async def driver_page(request: Request, evse_id: str, lang: str | None = Query(N
     if cp["inclusion"]:
         facts.append((t["price"], _e(cp["inclusion"])))
     dl = "".join(f"<div><dt>{_e(k)}</dt><dd>{v}</dd></div>" for k, v in facts)
+    notices = "".join(f"<p class='notice downtime' role='status'>{_e(message_for(n.messages, language))}</p>"
+                      for n in await request.app.state.services.downtime.notices_for_evse(offer.evse.id))
     products = []
     for i, p in enumerate(cp["products"]):
         limits = []
@@ -92,7 +95,7 @@ async def driver_page(request: Request, evse_id: str, lang: str | None = Query(N
     body = f"""<header><h1 id='name'>{_e(cp['name'])}</h1><p class='address'>{_e(place)}</p>
 <p class='code'>{_e(cp['code'])}</p><a class='lang' href='?lang={other}' hreflang='{other}'>{_e(t['language'])}</a></header>
 <dl class='facts'>{dl}</dl>
-{form}
+{notices}{form}
 <p id='error' role='alert' class='error' hidden></p>
 <section id='progress' hidden aria-live='polite'><h2 id='status'></h2>
 <dl class='facts live'><div><dt>{_e(t['elapsed'])}</dt><dd id='elapsed'>0:00:00</dd></div>
