@@ -121,15 +121,16 @@ async def test_an_emsp_roams_on_wattson(server):
             started = await st.ok("StartTransaction", {"connectorId": 1, "idTag": uid, "meterStart": 0,
                                                        "timestamp": now()})
             assert started["idTagInfo"]["status"] == "Accepted"
-            active = await peer.wait_for("PUT", "/receiver/sessions/NL/WAT/", lambda x: x["body"]["status"] == "ACTIVE")
-            session = active["body"]
+            # no energy yet: PENDING (seed 002; tests/test_ocpi_seed_statuses.py)
+            pending = await peer.wait_for("PUT", "/receiver/sessions/NL/WAT/", lambda x: x["body"]["status"] == "PENDING")
+            session = pending["body"]
             check("Session", session)
             assert session["cdr_token"] == {"country_code": "DE", "party_id": "EMS", "uid": uid, "type": "RFID",
                                             "contract_id": f"DE-EMS-{uid}"[:36]}
             assert (session["auth_method"], session["authorization_reference"]) == ("COMMAND", "REF-1")
             assert (session["location_id"], session["evse_uid"], session["connector_id"]) == \
                    (str(location_id), str(evse_uid), "1")
-            assert active["headers"]["ocpi-to-party-id"] == "EMS"
+            assert pending["headers"]["ocpi-to-party-id"] == "EMS"
 
             tx = started["transactionId"]
             await st.ok("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [{"timestamp": now(),

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 
 from wattson.access.models import AccessRight, ChargerGroup, ChargerGroupMember, Driver, DriverGroup, IdToken
 from wattson.access.rules import rights_allow
 from wattson.db import Database
 from wattson.db.lookup import get_or_404
 from wattson.errors import Conflict, Invalid, NotFound
-from wattson.stations.models import ChargePoint
+from wattson.stations.models import ChargePoint, Evse
+from wattson.stations.status import ONLINE
 
 
 @dataclass(slots=True)
@@ -327,10 +329,70 @@ class DirectoryService:
                 admitted = [group for group, rights in granted.items() if rights_allow(charger_groups, rights)]
                 query = query.where(Driver.home_group_id.in_(admitted))
             drivers = await self._driver_views(s, list(await s.scalars(query)))
+            usable = await _usable_chargers(s, {d["home_group"]["id"] for d in drivers if d["home_group"]})
         for driver in drivers:
             group = driver["home_group"]
             driver["granted_by"] = grants.get(group["id"], []) if group else []
+            driver["charger_groups"], driver["chargers"] = usable.get(group["id"], ([], [])) if group else ([], [])
         return restricted, drivers
+
+
+async def _usable_chargers(s: AsyncSession, driver_groups: set[int]) -> dict[int, tuple[list[dict], list[dict]]]:
+    """Per driver group, the charger groups its rights name (with their members and how many of
+    their EVSEs are online, offline or faulted) and the chargers in them: where its drivers may
+    charge besides the open chargers, which are in no group (seed 003's chargerGroups and chargers)."""
+    if not driver_groups:
+        return {}
+    rights = (await s.execute(select(AccessRight.driver_group_id, ChargerGroup)
+                              .join(ChargerGroup, ChargerGroup.id == AccessRight.charger_group_id)
+                              .where(AccessRight.driver_group_id.in_(driver_groups))
+                              .order_by(ChargerGroup.id))).all()
+    group_ids = {group.id for _, group in rights}
+    members: dict[int, list[str]] = {}
+    stations: dict[str, ChargePoint] = {}
+    if group_ids:
+        for group_id, station in await s.execute(
+                select(ChargerGroupMember.charger_group_id, ChargePoint)
+                .join(ChargePoint, ChargePoint.id == ChargerGroupMember.charge_point_id)
+                .where(ChargerGroupMember.charger_group_id.in_(group_ids)).order_by(ChargePoint.id)
+                .options(selectinload(ChargePoint.evses).selectinload(Evse.connectors))):
+            members.setdefault(group_id, []).append(station.id)
+            stations[station.id] = station
+    found: dict[int, tuple[list[dict], list[dict]]] = {}
+    for driver_group_id, group in rights:
+        groups, chargers = found.setdefault(driver_group_id, ([], []))
+        ids = members.get(group.id, [])
+        groups.append({"id": group.id, "name": group.name, "external_id": group.external_id, "charge_point_ids": ids,
+                       **evse_counts([stations[i] for i in ids])})
+        known = {c["id"] for c in chargers}
+        chargers.extend(_charger(stations[i]) for i in ids if i not in known)
+    for _, chargers in found.values():
+        chargers.sort(key=lambda c: c["id"])
+    return found
+
+
+def evse_counts(stations: list[ChargePoint]) -> dict[str, int]:
+    """How many of the stations' EVSEs are online and usable, offline, or faulted (seed 003's
+    onlineSocket, offlineSocket, errorSocket)."""
+    counts = {"online_evses": 0, "offline_evses": 0, "faulted_evses": 0}
+    for station in stations:
+        for evse in station.evses:
+            if station.network_status != ONLINE:
+                counts["offline_evses"] += 1
+            elif "faulted" in {(station.hardware_status or "").lower(),
+                               *[(c.hardware_status or "").lower() for c in evse.connectors]}:
+                counts["faulted_evses"] += 1
+            else:
+                counts["online_evses"] += 1
+    return counts
+
+
+def _charger(station: ChargePoint) -> dict:
+    return {"id": station.id, "name": station.name, "location_id": station.location_id, "vendor": station.vendor,
+            "model": station.model, "serial_number": station.serial_number,
+            "firmware_version": station.firmware_version, "network_status": station.network_status,
+            "hardware_status": station.hardware_status, "last_seen": station.last_seen,
+            "evse_count": len(station.evses)}
 
 
 def _duplicate_right(driver_group_id: int, charger_group_id: int) -> Conflict:

@@ -104,6 +104,8 @@ class TagOut(Out):
     parent_id_tag: str | None
     visual_number: str | None
     invoicable: bool
+    created_at: datetime
+    updated_at: datetime = Field(description="When the tag last changed (seed 003's lastUpdated).")
 
 
 # --- groups -------------------------------------------------------------------------------
@@ -217,6 +219,30 @@ class Grant(Out):
     charger_group: GroupRef
 
 
+class UsableChargerGroup(BaseModel):
+    id: int
+    name: str
+    external_id: str | None
+    charge_point_ids: list[str] = Field(description="Its chargers.")
+    online_evses: int = Field(description="EVSEs of its connected chargers that are not faulted.")
+    offline_evses: int = Field(description="EVSEs of its chargers that are not connected.")
+    faulted_evses: int = Field(description="EVSEs of its connected chargers that report Faulted.")
+
+
+class UsableCharger(BaseModel):
+    id: str
+    name: str | None
+    location_id: int | None
+    vendor: str | None
+    model: str | None
+    serial_number: str | None
+    firmware_version: str | None
+    network_status: str = Field(description="never_connected, online or offline.")
+    hardware_status: str | None = Field(description="The station as a whole, as last reported.")
+    last_seen: datetime | None
+    evse_count: int
+
+
 class AuthorizedDriverOut(Out):
     id: int
     name: str
@@ -225,6 +251,11 @@ class AuthorizedDriverOut(Out):
     home_group: GroupRef | None
     tags: list[TagOut]
     granted_by: list[Grant] = Field(description="The access rights admitting the driver; empty at an open charger.")
+    charger_groups: list[UsableChargerGroup] = Field(
+        [], description="Every charger group the driver's home group has a right to, here or elsewhere.")
+    chargers: list[UsableCharger] = Field(
+        [], description="The chargers in those groups, by id: where the driver may charge besides the open chargers "
+                        "(in no group), which every valid tag may use and which are not listed.")
 
 
 class AuthorizedDrivers(BaseModel):

@@ -42,9 +42,18 @@ def compact(value):
     return value
 
 
+#: An EVSE's lifecycle (stations/models.py) → the OCPI status that outranks everything else.
+LIFECYCLE_STATUS = {"planned": "PLANNED", "retired": "REMOVED"}
+#: 2.x meter components whose SerialNumber names a station's meter (docs/ocpi.md, meter_id).
+METER_COMPONENTS = ("FiscalMetering", "ControlMetering")
+
+
 def evse_status(station, evse, charging: bool) -> str:
-    """The OCPI status of an EVSE: the operator's administrative status first, then whether the
-    station is connected, then what its connectors last reported."""
+    """The OCPI status of an EVSE: its lifecycle first (planned, not yet commissioned: PLANNED;
+    retired: REMOVED), then the operator's administrative status, then whether the station is
+    connected, then what its connectors last reported."""
+    if evse.lifecycle in LIFECYCLE_STATUS:
+        return LIFECYCLE_STATUS[evse.lifecycle]
     admin = {station.admin_status, evse.admin_status}
     if "out_of_order" in admin:
         return "OUTOFORDER"
@@ -164,9 +173,29 @@ def cdr_token(link) -> dict:
 
 
 def session_status(session) -> str:
+    """INVALID when the token was refused, COMPLETED once finished; a running session whose energy
+    transfer has not started (no energy yet, not Charging) is RESERVATION when it was started on a
+    reservation (the bay held for its driver) and PENDING otherwise; then ACTIVE."""
     if session.auth_status is not None and session.auth_status != "Accepted":
         return "INVALID"
-    return "ACTIVE" if session.status == "active" else "COMPLETED"
+    if session.status != "active":
+        return "COMPLETED"
+    if not session.energy_wh and session.charging_state != "Charging":
+        return "RESERVATION" if session.reservation_id is not None else "PENDING"
+    return "ACTIVE"
+
+
+def meter_id(boot_info: dict | None, variables: list[tuple[str, int | None, str | None]], evse: int) -> str | None:
+    """The id of the meter a session was measured by, where the station reports one: OCPP 1.6's
+    BootNotification meterSerialNumber, else a 2.x device model SerialNumber of a metering component
+    (``variables``: component, EVSE, value), the session's EVSE's before the station's own."""
+    serial = (boot_info or {}).get("meterSerialNumber")
+    if serial:
+        return serial
+    ranked = sorted((0 if at == evse else 1, METER_COMPONENTS.index(component), value)
+                    for component, at, value in variables if value and at in (None, evse)
+                    and component in METER_COMPONENTS)
+    return ranked[0][2] if ranked else None
 
 
 def session_object(party: Party, session, link, priced, currency: str, meter_id: str | None) -> dict:
