@@ -74,8 +74,9 @@ class Managed:
     """A raw station that answers the controller: SetChargingProfile Accepted (a TxProfile
     Rejected if ``refuse``), GetCompositeSchedule with what it was sent, anything else ``{}``."""
 
-    def __init__(self, st, cp: str, version: str, circuit: Circuit, refuse: bool = False):
-        self.st, self.cp, self.version, self.circuit, self.refuse = st, cp, version, circuit, refuse
+    def __init__(self, st, cp: str, version: str, circuit: Circuit, refuse: bool = False, hold_s: int = 600):
+        self.st, self.cp, self.version, self.circuit, self.refuse, self.hold_s = st, cp, version, circuit, refuse, hold_s
+        self.wrong: list = []  # what a station should not have been sent
         self.profiles: list[tuple] = []
         self.tx: dict[int, str] = {}  # EVSE → its running transaction
         self.limits: dict[int, tuple[float, str, str]] = {}  # EVSE → (limit, unit, transaction) of its TxProfile
@@ -101,8 +102,9 @@ class Managed:
                 else:
                     assert (evse, purpose) == (0, "TxDefaultProfile")
                     periods = received[5]  # nothing for one hold, then the share
-                    assert periods[0] == {"startPeriod": 0, "limit": 0.0} and periods[1]["startPeriod"] == 600
-                    self.defaults.append(periods[1]["limit"])
+                    if periods[0] != {"startPeriod": 0, "limit": 0.0} or periods[1]["startPeriod"] != self.hold_s:
+                        self.wrong.append(periods)  # noted: an assertion would end the answers
+                    self.defaults.append(periods[-1]["limit"])
                 await self.st.answer(frame, {"status": "Accepted"})
             elif action == "GetCompositeSchedule":
                 self.composites += 1
@@ -212,6 +214,7 @@ async def test_sessions_on_a_32_a_circuit_share_it_and_a_stop_gives_the_rest_to_
         await stations[2].stop()
         await until(lambda: [s.limit() for s in stations[:2]] == [16.0, 16.0], "a stop gives the rest to the others")
         assert circuit.excess == [] and circuit.worst <= 32.0
+        assert [s.wrong for s in stations] == [[], [], []]
         # what the history says of the first station: each change, accepted and verified
         records = await history(server, cps[0])
         assert [r["limit_a"] for r in records] == [32.0, 16.0, 10.6, 16.0]
@@ -346,6 +349,31 @@ async def test_a_station_that_takes_only_watts_is_sent_watts_and_one_taken_off_i
         await until(lambda: sorted(managed.cleared) == [18000, 18001], "the profiles cleared")
         await managed.stop()
         managed.close()
+
+
+async def test_a_live_profile_is_refreshed_before_its_hold_runs_out_without_a_new_history_row(tmp_path):
+    servers = start_server(tmp_path, "sqlite", **{**SETTINGS, "loadmgmt_hold_s": "4"})
+    server = next(servers)
+    try:
+        cp = await server.add_station()
+        await new_circuit(server, 32, cp)
+        async with station(server.ws_url, cp, V16) as st:
+            managed = Managed(st, cp, "1.6", Circuit(32.0), hold_s=4)
+            await managed.boot()
+            await managed.start(await server.add_tag())
+            await until(lambda: managed.limit() == 32.0, "its limit")
+            first = len(managed.profiles)
+            # half a hold later the same limit again, and its tail four seconds on from then
+            await until(lambda: len(managed.profiles) >= first + 2, "two refreshes")
+            for _, purpose, _, limit, _, periods in managed.profiles[first:]:
+                assert (purpose, limit) == ("TxProfile", 32.0) and periods[1]["startPeriod"] == 4
+            records = await history(server, cp)
+            assert len(records) == 1 and records[0]["refreshed_at"] > records[0]["sent_at"]
+            assert managed.wrong == [] and managed.defaults == [32.0]
+            await managed.stop()
+            managed.close()
+    finally:
+        assert next(servers, None) is None
 
 
 class LibraryStation(ChargePoint):

@@ -113,6 +113,7 @@ class LoadController:
         self._sent: dict[tuple[str, int], Sent] = {}
         self._failsafe: dict[str, tuple[float, int | None, str]] = {}  # station → (share, phases in W, unit) accepted
         self._failsafe_refused: dict[str, tuple[float, int | None, str]] = {}  # … refused: not sent again
+        self._failsafe_unanswered: set[str] = set()  # stations that did not answer theirs: the next full round
         self._refused: set[int] = set()  # sessions whose station refused a TxProfile
         self._failed: set[tuple[str, int]] = set()  # EVSEs whose last TxProfile got no answer
         self._cursor: int | None = None
@@ -120,6 +121,14 @@ class LoadController:
         self._circuits: tuple | None = None
 
     def start(self) -> None:
+        """Start afresh: a worker that lost the worker lock and took it back cannot know what
+        another one sent meanwhile, so it sends everything again, as after a restart."""
+        self._sent.clear()
+        self._failsafe.clear()
+        self._failsafe_refused.clear()
+        self._failsafe_unanswered.clear()
+        self._failed.clear()
+        self._cursor = None
         self._loop.start(self._run)
 
     async def stop(self) -> None:
@@ -181,6 +190,7 @@ class LoadController:
         """A station (re)connected: what it accepted before may be gone."""
         self._failsafe.pop(charge_point_id, None)
         self._failsafe_refused.pop(charge_point_id, None)
+        self._failsafe_unanswered.discard(charge_point_id)
         for key in [key for key in self._sent if key[0] == charge_point_id]:
             del self._sent[key]
 
@@ -200,6 +210,7 @@ class LoadController:
         now = now or utcnow()
         if full:
             self._failed.clear()
+            self._failsafe_unanswered.clear()
         snapshot = await self.load.snapshot(now=now)
         if not snapshot.circuits and not self._failsafe:
             return True
@@ -260,6 +271,8 @@ class LoadController:
                           voltage_v: float) -> Message | None:
         """The station's fail-safe, unless the one it has (or refused) is within the threshold: an
         unmanaged meter's every reading moves the share a little."""
+        if charge_point_id in self._failsafe_unanswered:
+            return None
         phases = phases or 1  # in W without a known EV: one phase, the safe side
         params = profiles.failsafe_profile(share, unit, phases, voltage_v, self.hold_s)
         phases_in_w = phases if unit == profiles.W else None
@@ -312,7 +325,8 @@ class LoadController:
         return all(results)
 
     async def _send(self, charge_point_id: str, message: Message, now: datetime) -> bool:
-        """Send one profile and record the answer; whether the station accepted it."""
+        """Send one profile and record the answer; whether the round may go on to its increases:
+        a TxProfile accepted, or any fail-safe (the allocation does not count on those)."""
         periods = message.params.profile.schedule.periods
         limit = periods[-1 if message.key[1] == 0 else 0].limit  # the fail-safe's after its wait
         try:
@@ -342,7 +356,10 @@ class LoadController:
             self._failsafe.pop(charge_point_id, None)
             if status == REJECTED:
                 self._failsafe_refused[charge_point_id] = (message.limit_a, message.phases, message.unit)
-        elif status == REJECTED and message.session_id is not None:
+            else:
+                self._failsafe_unanswered.add(charge_point_id)
+            return True
+        if status == REJECTED and message.session_id is not None:
             self._refused.add(message.session_id)
         else:
             self._failed.add(message.key)
