@@ -6,6 +6,7 @@ per EVSE, charge point and location with planned downtime left out, and downtime
 from datetime import datetime, timedelta, timezone
 
 from conftest import unique, until
+from dashboard_kit import logged_in
 from ocpp_client import station
 
 
@@ -291,3 +292,21 @@ async def test_notices_for_drivers(server):
             ["body.charge_point_ids"]
         assert (await api.get("/api/v1/downtime-notices/2147483647")).status_code == 404
         assert error_fields(await api.get("/api/v1/downtime-notices", params={"cursor": "e30"})) == ["cursor"]
+
+
+async def test_the_station_page_shows_its_downtime(server):
+    cp = await server.add_station()
+    start = datetime.now(timezone.utc) - timedelta(days=3)
+    async with server.api() as api:
+        evse = await add_evse(api, cp)
+        r = await api.post("/api/v1/downtime-periods", json={
+            "charge_point_id": cp, "evse_id": evse, "kind": "outage", "reason": "vandalised display",
+            "starts_at": iso(start), "ends_at": iso(start + timedelta(hours=12))})
+        assert r.status_code == 201, r.text
+    async with logged_in(server, "viewer") as http:
+        page = await http.get(f"/stations/{cp}")
+    assert page.status_code == 200, page.text
+    section = page.text.split('id="downtime"')[1].split("</section>")[0]
+    assert "vandalised display" in section and "EVSE 1" in section and "manual" in section
+    figure = round(100 * (1 - 12 / (30 * 24)), 2)
+    assert f"{figure} %" in section  # 12 h of the last 30 days, the EVSE its charge point's only one

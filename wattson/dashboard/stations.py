@@ -65,10 +65,11 @@ async def show_station(request: Request, charge_point_id: str, action: str | Non
     circuits = await services.load.find(500) if services.load is not None else []
     errors = (await services.catalogue.current_errors([cp]))[cp.id]  # decoded by the catalogue (catalogue/)
     model = await services.catalogue.get_model(cp.model_id) if cp.model_id is not None else None
+    downtime = await services.downtime.recent(cp.id)  # the last 30 days (downtime/)
     return render(request, "station.html", status_code=status_code, cp=cp, timeline=timeline, commands=commands,
                   sessions=sessions, active=active, frames=frames, refusals=refusals, action=action or "",
                   buttons=BUTTONS, evse_status=evse_status, circuits=circuits, circuit_errors=circuit_errors or {},
-                  station_errors=errors, model=model)
+                  station_errors=errors, model=model, downtime=downtime)
 
 
 async def _frames(request: Request, charge_point_id: str, action: str | None):

@@ -74,6 +74,16 @@ class PeriodFilters:
     until: datetime | None = None  # periods starting before
 
 
+@dataclass(slots=True, frozen=True)
+class Recent:
+    """A charge point's recent downtime: its figure, each EVSE's (by id), the latest periods."""
+    since: datetime
+    until: datetime
+    total: rules.Figure
+    evses: dict[int, rules.Figure]
+    periods: list[PeriodItem]
+
+
 @dataclass(slots=True)
 class _EvseRow:
     id: int
@@ -225,6 +235,15 @@ class DowntimeService:
             ids = list(await s.scalars(select(Evse.id).join(ChargePoint, ChargePoint.id == Evse.charge_point_id)
                                        .where(ChargePoint.location_id == location_id)))
         return await self.availability_many(ids, since, until)
+
+    async def recent(self, charge_point_id: str, days: int = 30, limit: int = 10) -> "Recent":
+        """What the station page shows: the last ``days`` days' figure, per EVSE and in all, and
+        the latest periods."""
+        until = utcnow()
+        since = until - timedelta(days=days)
+        figures = await self.charge_point_availability(charge_point_id, since, until)
+        periods = await self.find_periods(limit, filters=PeriodFilters(charge_point_id=charge_point_id, since=since))
+        return Recent(since, until, sum(figures.values(), rules.Figure(0, 0, 0)), figures, periods)
 
     # --- notices -------------------------------------------------------------------------------
     async def create_notice(self, charge_point_ids: list[str], location_ids: list[int], **fields) -> DowntimeNotice:
