@@ -4,6 +4,7 @@ circuit, and a station built with the ``ocpp`` library; every profile they recei
 against the circuit's limit as it arrives."""
 
 import asyncio
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -11,6 +12,7 @@ import websockets
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
+from ocpp.v201 import ChargePoint as ChargePoint201, call as call201, call_result as result201
 
 from conftest import READY_BOUND_S, start_server, unique, until
 from fixture_failures import started_once
@@ -72,9 +74,10 @@ def profile_of(version: str, payload: dict) -> tuple[int, str, str | None, float
 
 class Managed:
     """A raw station that answers the controller: SetChargingProfile Accepted (a TxProfile
-    Rejected if ``refuse``), GetCompositeSchedule with what it was sent, anything else ``{}``."""
+    Rejected if ``refuse``, a NotSupported CALLERROR if it is "NotSupported"), GetCompositeSchedule
+    with what it was sent, anything else ``{}`` (or what ``answers`` says)."""
 
-    def __init__(self, st, cp: str, version: str, circuit: Circuit, refuse: bool = False, hold_s: int = 600):
+    def __init__(self, st, cp: str, version: str, circuit: Circuit, refuse: bool | str = False, hold_s: int = 600):
         self.st, self.cp, self.version, self.circuit, self.refuse, self.hold_s = st, cp, version, circuit, refuse, hold_s
         self.wrong: list = []  # what a station should not have been sent
         self.profiles: list[tuple] = []
@@ -93,6 +96,9 @@ class Managed:
             if action == "SetChargingProfile":
                 evse, purpose, tx, limit, unit, _ = received = profile_of(self.version, payload)
                 self.profiles.append(received)
+                if purpose == "TxProfile" and self.refuse == "NotSupported":  # a CALLERROR
+                    await self.st.ws.send(json.dumps([4, frame[1], "NotSupported", "no smart charging here", {}]))
+                    continue
                 if purpose == "TxProfile" and self.refuse:
                     await self.st.answer(frame, {"status": "Rejected"})
                     continue
@@ -261,6 +267,26 @@ async def test_a_station_that_rejects_its_profile_is_recorded_and_counted_at_its
         ry.close()
 
 
+async def test_a_station_that_answers_a_callerror_is_recorded_with_it(sqlite_load_server):
+    server, circuit = sqlite_load_server, Circuit(40.0)
+    refusing, obeying = await server.add_station(), await server.add_station()
+    await new_circuit(server, 40, refusing, obeying)
+    async with station(server.ws_url, refusing, V16) as x, station(server.ws_url, obeying, V201) as y:
+        rx = Managed(x, refusing, "1.6", circuit, refuse="NotSupported")
+        ry = Managed(y, obeying, "2.0.1", circuit)
+        for s in (rx, ry):
+            await s.boot()
+        await rx.start(await server.add_tag())
+        records = await until(lambda: history(server, refusing), "its refusal recorded")
+        assert records[0]["status"] == "rejected" and records[0]["reason"] == "NotSupported: no smart charging here"
+        await ry.start(await server.add_tag())
+        await until(lambda: ry.limit() == 8.0, "40 A less the refused EVSE's 32 A")
+        await rx.stop()
+        await ry.stop()
+        rx.close()
+        ry.close()
+
+
 async def test_a_station_back_from_a_lost_connection_gets_its_fail_safe_and_its_limit_again(sqlite_load_server):
     server, circuit = sqlite_load_server, Circuit(20.0)
     cp = await server.add_station()
@@ -419,6 +445,57 @@ async def test_a_station_built_with_the_ocpp_library_acknowledges_the_profiles(s
         assert (records[0]["status"], records[0]["limit_a"]) == ("accepted", 25.0)
         await until(lambda: _verified(server, cp_id), "the composite schedule checked")
         await cp.call(call.StopTransaction(meter_stop=10, timestamp=iso(), transaction_id=start.transaction_id))
+        runner.cancel()
+
+
+class LibraryStation201(ChargePoint201):
+    profiles: list
+
+    @on("SetChargingProfile")
+    async def on_set_charging_profile(self, evse_id, charging_profile, **_):
+        self.profiles.append((evse_id, charging_profile))
+        return result201.SetChargingProfile(status="Accepted")
+
+    @on("GetCompositeSchedule")
+    async def on_get_composite_schedule(self, duration, evse_id, charging_rate_unit=None, **_):
+        tx = [p for e, p in self.profiles if e == evse_id and p["charging_profile_purpose"] == "TxProfile"]
+        limit = tx[-1]["charging_schedule"][0]["charging_schedule_period"][0]["limit"]
+        return result201.GetCompositeSchedule(status="Accepted", schedule={
+            "evse_id": evse_id, "duration": duration, "schedule_start": iso(), "charging_rate_unit": "A",
+            "charging_schedule_period": [{"start_period": 0, "limit": limit}]})
+
+
+async def test_a_201_station_built_with_the_ocpp_library_acknowledges_the_profiles(sqlite_load_server):
+    server = sqlite_load_server
+    cp_id, tag = await server.add_station(), await server.add_tag()
+    await new_circuit(server, 20, cp_id)
+    async with websockets.connect(f"{server.ws_url}/{cp_id}", subprotocols=["ocpp2.0.1"],
+                                  open_timeout=READY_BOUND_S) as ws:
+        cp = LibraryStation201(cp_id, ws)
+        cp.profiles = []
+        runner = asyncio.create_task(cp.start())
+        await cp.call(call201.BootNotification(charging_station={"model": "M", "vendor_name": "Acme"},
+                                               reason="PowerUp"))
+        await cp.call(call201.StatusNotification(timestamp=iso(), connector_status="Available", evse_id=1,
+                                                 connector_id=1))
+        await until(lambda: cp.profiles, "the fail-safe")
+        tx = unique("tx")
+        await cp.call(call201.TransactionEvent(
+            event_type="Started", timestamp=iso(), trigger_reason="Authorized", seq_no=0,
+            transaction_info={"transaction_id": tx}, evse={"id": 1, "connector_id": 1},
+            id_token={"id_token": tag, "type": "ISO14443"}))
+        await until(lambda: any(p["charging_profile_purpose"] == "TxProfile" for _, p in cp.profiles), "its TxProfile")
+        evse, default = cp.profiles[0]
+        assert evse == 0 and default["charging_profile_purpose"] == "TxDefaultProfile"
+        assert default["charging_schedule"][0]["charging_schedule_period"] == [
+            {"start_period": 0, "limit": 0.0}, {"start_period": 600, "limit": 20.0}]
+        evse, tx_profile = next((e, p) for e, p in cp.profiles if p["charging_profile_purpose"] == "TxProfile")
+        assert evse == 1 and tx_profile["transaction_id"] == tx
+        assert tx_profile["charging_schedule"][0]["charging_schedule_period"][0]["limit"] == 20.0
+        await until(lambda: _verified(server, cp_id), "the composite schedule checked")
+        await cp.call(call201.TransactionEvent(
+            event_type="Ended", timestamp=iso(), trigger_reason="StopAuthorized", seq_no=1,
+            transaction_info={"transaction_id": tx, "stopped_reason": "Local"}))
         runner.cancel()
 
 
