@@ -1,0 +1,1 @@
+"""Electricity rates: what energy costs the operator, and a session's energy cost and margin."""
