@@ -148,7 +148,7 @@ async def test_pages(server):
 @pytest.mark.parametrize("body", [
     {"sort_key": "price"}, {"sort_key": "startedAt"}, {"page": 0}, {"page": -1}, {"page": "first"},
     {"limit": 0}, {"limit": 1001}, {"start_time": "yesterday"}, {"stop_time": "2025-02-30T00:00:00Z"},
-    {"start_time_search_end": 12.5e20}, {"chargerIDs": ["CP-1"]}, {"colour": "red"},
+    {"start_time_search_end": 12.5e20}, {"chargerIDS": ["CP-1"]}, {"colour": "red"},
     {"charger_ids": "CP-1"}, {"charger_ids": [""]}, {"charger_ids": ["x" * 49]}, {"rfid_tags": ["a\x00b"]},
     {"driver_ids": ["alice"]}, {"driver_ids": [0]}, {"site_ids": [2**31]}, {"driver_ids": [str(i) for i in range(1001)]},
     {"charger_ids": [f"CP-{i}" for i in range(1001)]}, {"sort_descending": "sometimes"},

@@ -247,3 +247,35 @@ def test_rank_orders_by_group_place_source_position():
     assert rank(Candidate("x", "evse_id", 5, via_group=True, position=3), here, None) == (1, 1, 1, 1, 3)
     assert rank(Candidate("x", None, None, driver_groups=(2,)), here, 2) == (0, 4, 0, 1, 0)
     assert rank(Candidate("x", "connector_id", 4), here, None) is None
+
+
+async def test_the_dashboard_shows_groups_on_the_tariff_page_and_the_snapshot_on_the_session(sqlite_server):
+    from dashboard_kit import logged_in
+
+    server = sqlite_server
+    async with server.api() as api:
+        location, cp_id, evse = await _place(server, api)
+        t = await _tariffs(api, "site", "lonely")
+        staff = (await api.post("/api/v1/driver-groups", json={"name": unique("staff")})).json()
+        group = (await api.post(GROUPS, json={"name": unique("Street <AC>"), "tariffs": [
+            {"tariff_id": t["site"], "driver_group_id": staff["id"]}, {"tariff_id": t["site"]}]})).json()
+        await api.post(f"{GROUPS}/{group['id']}/assignments", json={"location_id": location["id"]})
+        assert (await api.patch(f"/api/v1/evses/{evse['id']}", json={"tariff_group_id": group["id"]})).status_code == 200
+    tag = await server.add_tag()
+    async with station(server.ws_url, cp_id) as st:
+        await st.boot()
+        tx = (await st.ok("StartTransaction", {"connectorId": 1, "idTag": tag, "meterStart": 0,
+                                               "timestamp": "2026-11-20T10:00:00Z"}))["transactionId"]
+        await st.ok("StopTransaction", {"transactionId": tx, "meterStop": 500, "timestamp": "2026-11-20T10:30:00Z"})
+    async with server.api() as api:
+        session = (await api.get("/api/v1/sessions", params={"charge_point_id": cp_id})).json()["data"][0]
+    async with logged_in(server, "viewer") as client:
+        page = (await client.get(f"/tariffs/{t['site']}")).text
+        row = page[page.index(f'data-tariff-group="{group["id"]}"'):]
+        row = row[:row.index("</tr>")]
+        assert group["name"].replace("<", "&lt;").replace(">", "&gt;") in row and "<AC>" not in row
+        assert f"regular for driver group {staff['id']}; regular for everyone" in row
+        assert f"location {location['id']}" in row and "1 EVSE" in row
+        assert "In no tariff group" in (await client.get(f"/tariffs/{t['lonely']}")).text
+        detail = (await client.get(f"/sessions/{session['id']}")).text
+        assert f'data-tariff-snapshot="{session["tariff_snapshot_id"]}"' in detail and session["tariff_snapshot_id"]

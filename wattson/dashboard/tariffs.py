@@ -145,10 +145,11 @@ async def tariff_page(request: Request, tariff_id: str = TariffId, _=auth.viewer
     assignments = await service.assignments(PAGE + 1, after, tariff_id=tariff_id)
     more = len(assignments) > PAGE
     assignments = assignments[:PAGE]
+    groups = await request.app.state.services.tariff_groups.find(PAGE, tariff_id=tariff_id)
     status = 422 if problem and request.query_params.get("fragment") == "estimate" else 200
     return render(request, "tariff.html", status_code=status, t=tariff, saved=saved, values=values, priced=priced,
                   problem=problem, assignments=assignments, scopes=SCOPES,
-                  next_after=assignments[-1].id if more else None)
+                  next_after=assignments[-1].id if more else None, groups=groups)
 
 
 @router.post("/tariffs/{tariff_id}/delete")

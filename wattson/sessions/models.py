@@ -9,6 +9,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from wattson.db import Base, utcnow
 from wattson.sessions.meter import Sample, unpack
+from wattson.tariffs import models as _tariffs  # noqa: F401 (tariff_snapshots, which sessions refer to)
 
 ACTIVE = "active"
 FINISHED = "finished"
