@@ -45,7 +45,7 @@ SETTLE_S = METER_S + INTERVAL_S + MARGIN_S
 TOLERANCE_A = 1.0
 AT_ZERO_A = 0.5  # a reading below this is an EVSE that does not charge
 WAVES = 6  # bursts of arrivals and departures, each followed by a quiet spell
-QUIET_S = (4.0, 8.0)  # how long a spell stays quiet after it has settled: the checked stretch
+QUIET_S = (3.0, 6.0)  # how long a spell stays quiet after it has settled: the checked stretch
 SETTINGS = {"loadmgmt_interval_s": str(INTERVAL_S), "command_timeout": "10", "heartbeat_interval": "120"}
 
 
