@@ -113,7 +113,8 @@ class _ModelFields(BaseModel):
 MODEL_EXAMPLE = {
     "vendor_id": 1, "name": "Terra AC W22-T-RD-M-0", "evse_count": 1,
     "connectors": [{"standard": "IEC_62196_T2", "format": "SOCKET", "power_type": "AC_3_PHASE", "max_power_w": 22000}],
-    "max_power_w": 22000, "ocpp_versions": ["1.6"], "quirks": "Sends MeterValues in kWh with unit Wh before firmware 1.6.6.",
+    "max_power_w": 22000, "ocpp_versions": ["1.6"],
+    "quirks": "Sends MeterValues in kWh with unit Wh before firmware 1.6.6.",
     "tags": ["meter-unit-kwh"]}
 
 
