@@ -6,6 +6,7 @@ against the circuit's limit as it arrives."""
 import asyncio
 import json
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import pytest
 import websockets
@@ -400,6 +401,35 @@ async def test_a_live_profile_is_refreshed_before_its_hold_runs_out_without_a_ne
             managed.close()
     finally:
         assert next(servers, None) is None
+
+
+@pytest.fixture
+def load_cluster(request, tmp_path):
+    """A gateway, an API and a worker process on PostgreSQL and NATS (tests/test_cluster.py)."""
+    from test_cluster import _cluster
+
+    yield from started_once(request, _cluster(tmp_path, ("gateway", "api", "worker"), **SETTINGS))
+
+
+async def test_in_a_cluster_the_worker_sends_the_profiles_through_the_gateway_holding_the_station(load_cluster):
+    cluster = load_cluster
+    gateway, api_node = cluster.nodes[0], cluster.nodes[1]
+    server = SimpleNamespace(api=lambda: cluster.api(api_node))
+    cp, tag = unique(), unique("TAG")
+    async with server.api() as api:
+        assert (await api.post("/api/v1/charge-points", json={"id": cp})).status_code == 201
+        assert (await api.post("/api/v1/id-tokens", json={"uid": tag})).status_code == 201
+    await new_circuit(server, 32, cp)
+    async with station(gateway.ws_url, cp, V16) as st:
+        managed = Managed(st, cp, "1.6", Circuit(32.0))
+        await managed.boot()
+        await until(lambda: managed.defaults == [32.0], "the fail-safe, from the worker")
+        await managed.start(tag)
+        await until(lambda: managed.limit() == 32.0, "the TxProfile, from the worker")
+        records = await until(lambda: history(server, cp), "the record")
+        assert (records[0]["status"], records[0]["verified"]) == ("accepted", True)
+        await managed.stop()
+        managed.close()
 
 
 class LibraryStation(ChargePoint):
