@@ -61,6 +61,12 @@ async def profiles_sent(api, cp: str) -> list[dict]:
     return [c for c in reversed(r.json()["data"]) if c["name"] == "set-charging-profile"]
 
 
+async def profiles_answered(api, cp: str) -> list[dict]:
+    """The set-charging-profile commands, once every one of them has its outcome."""
+    sent = await profiles_sent(api, cp)
+    return sent if sent and all(c["state"] != "pending" for c in sent) else []
+
+
 async def simulated(server, api, cp: str, tag: str, needs: tuple[float, float]) -> tuple[SimStation, dict]:
     """A 2.0.1 station whose EV tells ``needs``, charging a remote-started session; (station, session)."""
     sim = SimStation(StationConfig(cp, server.ws_url, ocpp="2.0.1", connectors=1, id_tags=[], meter_interval=0.5,
@@ -100,7 +106,7 @@ async def test_needs_answered_accepted_and_the_station_charges_by_the_schedule(s
         try:
             (answer, *_) = await until(lambda: answers(api, cp, "NotifyEVChargingNeeds"), "the needs answered")
             assert answer == {"status": "Accepted"}
-            (sent, *_) = await until(lambda: profiles_sent(api, cp), "the schedule sent")
+            (sent, *_) = await until(lambda: profiles_answered(api, cp), "the schedule sent and answered")
             assert (sent["state"], sent["status"]) == ("completed", "Accepted")
             profile = sent["params"]["profile"]
             assert (profile["purpose"], profile["kind"], profile["transaction_id"]) == \
@@ -288,16 +294,23 @@ async def test_renegotiation_by_the_ev_and_an_ev_schedule_beyond_the_offer(serve
         assert await st.ok("NotifyEVChargingNeeds", raw_needs(5_000, hours=1)) == {"status": "Accepted"}  # K17
         renewed = await next_profile(st)
         await st.answer(renewed, {"status": "Rejected"})
+        schedule = renewed[3]["chargingProfile"]["chargingSchedule"][0]
+        for _ in range(3):  # an EV that keeps asking for more gets three new offers for these needs ...
+            assert (await st.ok("NotifyEVChargingSchedule", ev_schedule(30)))["status"] == "Rejected"
+            await st.answer(await next_profile(st), {"status": "Accepted"})
+        assert (await st.ok("NotifyEVChargingSchedule", ev_schedule(30)))["status"] == "Rejected"
         async with server.api() as api:
-            async def three_sent():
+            async def six_sent():
                 sent = await profiles_sent(api, cp)
-                return sent if len(sent) == 3 and all(c["state"] == "completed" for c in sent) else None
+                return sent if len(sent) == 6 and all(c["state"] == "completed" for c in sent) else None
 
-            sent = await until(three_sent, "three schedules sent and answered")
-            assert [c["status"] for c in sent] == ["Accepted", "Accepted", "Rejected"]
+            sent = await until(six_sent, "six schedules sent and answered")
+            assert [c["status"] for c in sent] == ["Accepted", "Accepted", "Rejected"] + ["Accepted"] * 3
+            with pytest.raises(TimeoutError):  # ... and then the last offer stands
+                await asyncio.wait_for(next_profile(st), 3)
             events = (await api.get(f"/api/v1/charge-points/{cp}/events", params={"limit": 50})).json()["data"]
             kinds = [e["kind"] for e in events]
-            assert kinds.count("ev_charging_needs") == 2 and kinds.count("ev_charging_schedule") == 2
+            assert kinds.count("ev_charging_needs") == 2 and kinds.count("ev_charging_schedule") == 6
 
 
 @pytest.mark.parametrize("subprotocol", ["ocpp2.0.1", "ocpp2.1"])

@@ -33,6 +33,9 @@ ACCEPT, REJECT = "Accepted", "Rejected"
 NO_PLAN = "NoPlan"  # the reason code when there is nothing to plan by
 DEFAULT_EVSE_A = 32.0  # an EVSE whose maximum nobody entered: the most a type 2 socket carries
 PLAN_HORIZON = timedelta(days=2)  # the furthest departure a plan looks at prices for
+#: new offers after EV schedules beyond the offer, per needs: an EV that keeps asking for more is
+#: left with the last offer (the station enforces it) rather than renegotiating for ever
+RENEGOTIATIONS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,7 @@ class EvNeedsService:
         self.load = load  # loadmgmt/service.py LoadService: the circuits' snapshot, for the allocation
         self.hold_s = hold_s  # WATTSON_LOADMGMT_HOLD_S: on a circuit, the offer falls to the fail-safe after it
         self._sending: set[asyncio.Task] = set()
+        self._renegotiated: dict[int, int] = {}  # needs row → new offers after a rejected EV schedule
 
     async def received(self, charge_point_id: str, evse: int, needs: EvNeeds, no_plan_status: str = REJECT
                        ) -> Answer:
@@ -114,9 +118,14 @@ class EvNeedsService:
                                    "periods": [{"start_s": p.start_s, "limit": p.limit} for p in periods]}
                 row.ev_schedule_status = ACCEPT if within else REJECT
                 row.ev_schedule_at = utcnow()
-        if not within:
-            log.info("%s EVSE %s: the EV's schedule exceeds the offer: a new one goes", charge_point_id, evse)
-            if row is not None and row.plan:
+        if not within and row is not None and row.plan:
+            again = self._renegotiated.get(row.id, 0) < RENEGOTIATIONS
+            log.info("%s EVSE %s: the EV's schedule exceeds the offer: %s", charge_point_id, evse,
+                     "a new one goes" if again else f"offered {RENEGOTIATIONS} times again already, it stands")
+            if again:
+                if len(self._renegotiated) > 10_000:  # rows long done: only the newest needs are renegotiated
+                    self._renegotiated.clear()
+                self._renegotiated[row.id] = self._renegotiated.get(row.id, 0) + 1
                 self._spawn(self._plan_and_send(row.id), f"ev-renegotiate-{row.id}")
         return within
 
