@@ -231,6 +231,12 @@ async def test_an_offline_station_is_down_until_it_connects_again(server):
             # the same stretch: from the disconnect's row, or from last seen before that row is written
             assert abs(when(back["starts_at"]) - when(gone["starts_at"])) < timedelta(seconds=1)
             assert when(back["ends_at"]) > when(back["starts_at"])
+        # a deleted charge point's connection rows stay (diagnostics), its downtime goes with it
+        async def deleted():
+            return (await api.delete(f"/api/v1/charge-points/{cp}")).status_code == 204
+        await until(deleted, "the charge point deleted once offline")
+        assert await periods(api, charge_point_id=cp) == [] and cp not in {p["charge_point_id"] for p in
+                                                                           await periods(api, limit=500)}
 
 
 # --- notices -----------------------------------------------------------------------------------------

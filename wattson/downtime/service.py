@@ -114,7 +114,7 @@ def figure_window(since: datetime | None, until: datetime | None) -> tuple[datet
     """A figure's [since, until): by default the last 30 days; at most MAX_WINDOW, since before
     until (422 else)."""
     until = until or utcnow()
-    since = since or until - DEFAULT_WINDOW
+    since = since or _shifted(until, -DEFAULT_WINDOW)
     _ordered(since, until)
     if until - since > MAX_WINDOW:
         raise Invalid(f"a period covers at most {MAX_WINDOW.days} days",
@@ -125,8 +125,8 @@ def figure_window(since: datetime | None, until: datetime | None) -> tuple[datet
 def listing_window(since: datetime | None, until: datetime | None) -> tuple[datetime, datetime]:
     """A listing's [since, until): by default from 30 days ago to a year ahead."""
     now = utcnow()
-    since = since or min(now, until or now) - DEFAULT_WINDOW
-    until = until or max(now, since) + AHEAD
+    since = since or _shifted(min(now, until or now), -DEFAULT_WINDOW)
+    until = until or _shifted(max(now, since), AHEAD)
     _ordered(since, until)
     return since, until
 
@@ -134,6 +134,14 @@ def listing_window(since: datetime | None, until: datetime | None) -> tuple[date
 def _ordered(since: datetime, until: datetime) -> None:
     if since >= until:
         raise Invalid("from must be before to", [{"field": "to", "message": "must be after from"}])
+
+
+def _shifted(at: datetime, by: timedelta) -> datetime:
+    """``at + by``, kept within the years a datetime has (a window at year 1 or 9999 is cut there)."""
+    try:
+        return at + by
+    except OverflowError:
+        return datetime.max.replace(tzinfo=at.tzinfo) if by > timedelta() else datetime.min.replace(tzinfo=at.tzinfo)
 
 
 class DowntimeService:
@@ -397,11 +405,12 @@ async def _history(s: AsyncSession, cp_ids: list[str] | None, since: datetime, u
         presence = presence.where(one_of(s, ChargePoint.id, cp_ids))
     else:  # all: those with history, and those offline now (since they were last seen)
         presence = presence.where(or_(one_of(s, ChargePoint.id, list(stations)), ChargePoint.network_status == "offline"))
+    known = {}
     for id, network_status, last_seen, connected_at in await s.execute(presence):
-        station = stations[id]
+        station = known[id] = stations[id]
         station.offline_now, station.last_seen, station.online_since = network_status == "offline", last_seen, \
             connected_at
-    return stations
+    return known  # connection rows outlive a deleted charge point: its history is gone with it
 
 
 def _figure(evse: _EvseRow, station: _Station, since: datetime, end: datetime) -> rules.Figure:
