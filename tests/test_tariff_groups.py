@@ -137,7 +137,12 @@ async def test_assignments_and_what_a_session_gets(server):
                                                                       "location_id": location["id"]})).json()
         assert await applicable() == t["single"]
         assert await applicable(driver_group_id=staff["id"]) == t["staff"]  # the driver group's own first
-        # An EVSE naming a group: more specific than the location.
+        # An EVSE naming a group: more specific than the location. A group that does not exist: 422.
+        for wrong in (999999, 0, "x"):
+            r = await api.patch(f"/api/v1/evses/{evse['id']}", json={"tariff_group_id": wrong})
+            assert r.status_code == 422 and "tariff_group_id" in r.text, r.text
+        r = await api.post(f"/api/v1/charge-points/{cp_id}/evses", json={"number": 2, "tariff_group_id": 999999})
+        assert r.status_code == 422 and "tariff_group_id" in r.text, r.text
         r = await api.patch(f"/api/v1/evses/{evse['id']}", json={"tariff_group_id": at_evse["id"]})
         assert r.status_code == 200 and r.json()["tariff_group_id"] == at_evse["id"], r.text
         assert (await api.get(f"{GROUPS}/{at_evse['id']}")).json()["evse_ids"] == [evse["id"]]

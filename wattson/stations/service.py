@@ -29,6 +29,7 @@ from wattson.stations.status import OFFLINE, ONLINE, REGISTRATION_STATUSES
 from wattson.stations.writer import Boot, Connect, Disconnect, Heartbeat, Status, StationWriter
 from wattson.webhooks import producers
 from wattson.webhooks.outbox import emit
+from wattson.tariffs.groups import check_tariff_group
 from wattson.zones.service import check_placement
 
 log = logging.getLogger("wattson.stations")
@@ -250,6 +251,7 @@ class StationService:
                     raise Conflict(f"charge point {charge_point_id!r} already has EVSE number {number} "
                                    f"(EVSE {existing})", {"evse": existing})
                 await _check_circuit(s, fields.get("circuit_id"))
+                await check_tariff_group(s, fields.get("tariff_group_id"))
                 await check_placement(s, None, cp.location_id, fields)
                 evse = Evse(charge_point_id=charge_point_id, number=number,
                             **{k: v for k, v in fields.items() if v is not None})
@@ -287,6 +289,7 @@ class StationService:
             async with self.db.session() as s:
                 evse = await get_or_404(s, Evse, id, "EVSE")
                 await _check_circuit(s, changes.get("circuit_id"))
+                await check_tariff_group(s, changes.get("tariff_group_id"))
                 await check_placement(s, evse, await s.scalar(select(ChargePoint.location_id).where(
                     ChargePoint.id == evse.charge_point_id)), changes)
                 if "evse_id" in changes:
