@@ -46,6 +46,8 @@ from wattson.web.page import router as driver_page_router, static as driver_stat
 from wattson.webhooks import routes as webhook_routes
 from wattson.webhooks.stream_routes import router as event_stream_router
 from wattson.zones.routes import router as zones_router
+from wattson.electricity.routes import router as electricity_rates_router
+from wattson.statistics.routes import router as statistics_router
 
 
 def create_app(settings: Settings | None = None):
@@ -91,6 +93,8 @@ def create_app(settings: Settings | None = None):
     api.include_router(event_stream_router)  # GET /api/v1/events/stream (webhooks/stream_routes.py)
     api.include_router(zones_router)  # charging zones and parking spaces within locations (zones/)
     api.include_router(tariff_groups_router)  # tariff groups and tariff snapshots (tariffs/group_routes.py)
+    api.include_router(electricity_rates_router)  # what energy costs the operator (electricity/)
+    api.include_router(statistics_router)  # GET /api/v1/statistics/consumption (statistics/)
     api.include_router(dashboard_routes.router)  # the operator dashboard at / (dashboard/)
     dashboard_routes.install(api)
     api.mount("/ocpi", create_ocpi_app(runtime.services))  # its own envelope, errors and docs (docs/ocpi.md)

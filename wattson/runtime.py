@@ -53,6 +53,8 @@ from wattson.tariffs.service import TariffService
 from wattson.tariffs.snapshots import TariffSnapshotService
 from wattson.webhooks.service import WebhookService
 from wattson.zones.service import ZoneService
+from wattson.electricity.service import ElectricityRateService
+from wattson.statistics.service import StatisticsService
 
 log = logging.getLogger("wattson")
 
@@ -99,6 +101,8 @@ class Services:
     zones: ZoneService | None = None  # charging zones and parking spaces (zones/), set by build_services
     tariff_groups: TariffGroupService | None = None  # tariff groups (tariffs/groups.py), set by build_services
     tariff_snapshots: TariffSnapshotService | None = None  # tariff snapshots (tariffs/snapshots.py), set by build_services
+    electricity_rates: ElectricityRateService | None = None  # what energy costs (electricity/), set by build_services
+    statistics: StatisticsService | None = None  # consumption statistics (statistics/), set by build_services
 
 
 def build_services(settings: Settings) -> Services:
@@ -126,6 +130,7 @@ def build_services(settings: Settings) -> Services:
                     load=LoadService(db), catalogue=CatalogueService(db),
                     zones=ZoneService(db),
                     tariff_groups=TariffGroupService(db), tariff_snapshots=TariffSnapshotService(db),
+                    electricity_rates=ElectricityRateService(db), statistics=StatisticsService(db),
                     ocsp=ocsp, contract_auth=ContractAuthorizer(ocsp, load_roots(settings.contract_roots)),
                     contracts=ContractCertificates(build_contract_provider(settings),
                                                    settings.contract_cert_timeout_s))

@@ -6,6 +6,7 @@ from wattson.cluster import models as cluster  # noqa: F401
 from wattson.db.base import Base
 from wattson.diagnostics import models as diagnostics  # noqa: F401
 from wattson.downtime import models as downtime  # noqa: F401
+from wattson.electricity import models as electricity  # noqa: F401
 from wattson.loadmgmt import models as loadmgmt  # noqa: F401
 from wattson.loadmgmt import limits as charging_limits  # noqa: F401
 from wattson.loadmgmt import charging_needs as ev_charging_needs  # noqa: F401

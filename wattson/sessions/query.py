@@ -31,6 +31,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from wattson.access.models import Driver, DriverGroup
 from wattson.db import Database, UTCDateTime, utcnow
+from wattson.electricity.service import session_energy_costs
 from wattson.locations.models import Location
 from wattson.sessions.models import ACTIVE, Session, SessionDay, elapsed, finished_energy
 from wattson.tariffs.pricing import Interval, PricedSession, price_session
@@ -128,7 +129,9 @@ class SessionQueryService:
             else:
                 total = await s.scalar(count_query)
             costs = await _costs(s, rows, now)
-        return QueryPage(page, limit, total, [dict(zip(ITEM_FIELDS, _item_values(row, now, costs))) for row in rows])
+            energy = await _energy_costs(s, rows, costs, now)
+        return QueryPage(page, limit, total, [dict(zip(ITEM_FIELDS, _item_values(row, now, costs, energy)))
+                                              for row in rows])
 
     def statements(self, criteria: SessionCriteria, offset: int, limit: int, now: datetime,
                    start_bound: datetime | None = None) -> tuple[Select, Select]:
@@ -209,8 +212,9 @@ class SessionQueryService:
             async with self.db.session() as s:
                 rows = {row[0]: row for row in await _rows(s, self._joined().where(Session.id.in_(chunk.tolist())))}
                 costs = await _costs(s, list(rows.values()), now)
+                energy = await _energy_costs(s, list(rows.values()), costs, now)
             # a session deleted meanwhile is left out
-            yield [_item_values(rows[i], now, costs) for i in chunk if i in rows]
+            yield [_item_values(rows[i], now, costs, energy) for i in chunk if i in rows]
 
     @staticmethod
     def _joined() -> Select:
@@ -377,9 +381,10 @@ _NULLABLE_KEYS = {
 }
 
 
-def _item_values(row, now: datetime, costs: dict[int, PricedSession]) -> tuple:
+def _item_values(row, now: datetime, costs: dict[int, PricedSession],
+                 energy: dict[int, tuple[Decimal, str]] | None = None) -> tuple:
     """An item's values in ``ITEM_FIELDS`` order."""
-    return (*_values(row, now), *price_fields(costs.get(row[0])))
+    return (*_values(row, now), *price_fields(costs.get(row[0]), (energy or {}).get(row[0])))
 
 
 def _values(row, now: datetime) -> tuple:
@@ -417,19 +422,29 @@ async def _costs(s, rows, now: datetime) -> dict[int, PricedSession]:
     return costs
 
 
-def price_fields(priced: PricedSession | None) -> tuple:
+async def _energy_costs(s, rows, costs: dict[int, PricedSession], now: datetime) -> dict[int, tuple[Decimal, str]]:
+    """What the energy of each priced row's session cost the operator (``electricity/``: the
+    rates as they are now, its energy spread from start to stop, or to now while it runs)."""
+    return await session_energy_costs(s, ((row[0], row[8], row[1], row[2] or now, row[12])
+                                          for row in rows if row[0] in costs))
+
+
+def price_fields(priced: PricedSession | None, energy_cost: tuple[Decimal, str] | None = None) -> tuple:
     """Seed 004's price fields of a session, in ``PRICE_FIELDS`` order. ``unit_power_cost`` is
     the energy price per kWh billed, excl. VAT; ``vat_percent`` the one VAT rate of the price (null
     when its lines carry different rates); ``reduction_amount`` what min_price/max_price took off
-    (excl. VAT); Wattson has no margin model, so ``total_margin_amount`` is null."""
+    (excl. VAT); ``total_margin_amount`` the price excl. VAT less ``energy_cost`` (what the energy
+    cost the operator by the electricity rates), null without one or in another currency."""
     if priced is None:
         return _NO_PRICES
     energy = priced.energy
     unit = round(energy.excl_vat / energy.billed_volume, 4) if energy.billed_volume else None
     rates = {percent for percent, _, _ in priced.vat_lines}
     vat_percent = next(iter(rates)) if len(rates) == 1 else None
+    margin = (round(priced.total_excl_vat - energy_cost[0], 4)
+              if energy_cost is not None and energy_cost[1] == priced.currency else None)
     values = (unit, priced.currency, vat_percent,
               energy.incl_vat, energy.excl_vat, priced.time.incl_vat, priced.time.excl_vat, priced.parking.incl_vat,
-              priced.parking.excl_vat, priced.flat.incl_vat, priced.flat.excl_vat, None, priced.reduction,
+              priced.parking.excl_vat, priced.flat.incl_vat, priced.flat.excl_vat, margin, priced.reduction,
               priced.total_incl_vat, priced.total_excl_vat, priced.total_vat)
     return tuple(float(v) if isinstance(v, Decimal) else v for v in values)

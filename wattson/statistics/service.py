@@ -128,7 +128,7 @@ class StatisticsService:
                     priced_apart.add(location_id)
             if priced_apart:
                 await self._price_apart(s, q, key, buckets, rates, priced_apart, rows)
-        return [_answer(row, q.interval, zone) for row in sorted(rows.values(), key=_order)]
+        return sorted((_answer(row, q.interval, zone) for row in rows.values()), key=_order)
 
     async def _price_apart(self, s, q: StatisticsQuery, key, buckets, rates, locations: set, rows: dict) -> None:
         """Each session of ``locations`` priced on its own (time of use, or rates changing)."""
@@ -156,7 +156,9 @@ class StatisticsService:
 
 
 def _order(row: dict):
-    return row["key"] is not None, row["key"] if row["key"] is not None else 0, row["bucket"]
+    """By key (none first), then bucket start: the repeated hour of a DST change in time order."""
+    # by timestamp: datetimes of one zone compare by wall clock, which the repeated hour shares
+    return row["key"] is not None, row["key"] if row["key"] is not None else 0, row["bucket"].timestamp()
 
 
 def _answer(row: dict, interval: str, zone: ZoneInfo) -> dict:
