@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from bench import all as all_, cluster, fleet, load_management, sessions_query, stages, throughput
+from bench import all as all_, cluster, fleet, load_management, sessions_query, stages, statistics, throughput
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> None:
     sessions_query.add_parser(sub)
     stages.add_parser(sub)
     load_management.add_parser(sub)
+    statistics.add_parser(sub)
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
         parser.print_help()

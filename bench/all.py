@@ -7,7 +7,8 @@ import time
 from argparse import Namespace
 from pathlib import Path
 
-from bench import cluster, fleet, load_management, report, servers, sessions_query, stages, throughput
+from bench import (cluster, fleet, load_management, report, servers, sessions_query, stages, statistics,
+                   throughput)
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 README = Path(__file__).parent.parent / "README.md"
@@ -48,8 +49,14 @@ def run(args) -> None:
         queries[backend] = sessions_query.run(Namespace(sessions=10_000 if quick else 1_000_000, backend=backend,
                                                         repeat=repeat, postgres_url=args.postgres_url, seed=1))
     load = load_management.measure(Namespace(starts=3 if quick else 10, repeat=10 if quick else 50))
+    figures = [statistics.run(Namespace(sessions=10_000 if quick else 1_000_000, reports=20 if quick else 1000,
+                                        backend=backend, repeat=3 if quick else 20, postgres_url=args.postgres_url,
+                                        seed=1)) for backend in ("sqlite", "postgresql")]
     text = report.render(machine, tp, split, connections, storm, starts, commands, queries, repeat, profiles,
                          minutes=(time.monotonic() - started) / 60, quick=quick, cluster=clustered, load=load)
+    # the statistics stage's tables go before the profiles, into the part the README quotes
+    head, profiles_heading, tail = text.partition("\n## Where Wattson's time goes")
+    text = f"{head.rstrip()}\n\n{statistics.render(figures)}{profiles_heading}{tail}"
     args.output.write_text(text)
     print(f"# wrote {args.output} after {(time.monotonic() - started) / 60:.1f} min")
     if args.output == RESULTS:
