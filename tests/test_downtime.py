@@ -104,6 +104,8 @@ async def test_bad_periods_are_refused_with_the_field(server):
         assert error_fields(await post({"reason": "x" * 1001})) == ["body.reason"]
         r = await post({})
         assert r.status_code == 201, r.text
+        assert [p["id"] for p in await periods(api, charge_point_id=cp)] == [r.json()["id"]]
+        assert await periods(api, charge_point_id=cp, evse_id=evse) == []  # another station's EVSE: nothing
         path = f"/api/v1/downtime-periods/{r.json()['id']}"
         assert (await api.patch(path, json={"starts_at": None})).status_code == 422
         assert error_fields(await api.patch(path, json={"ends_at": "2000-01-01T00:00:00Z"})) == ["body.ends_at"]

@@ -192,7 +192,7 @@ class DowntimeService:
         async with self.db.session() as s:
             evses = await _evses(s, filters)
             cp_ids = sorted({e.charge_point_id for e in evses}) if _narrowed(filters) else None
-            if cp_ids == [] and filters.charge_point_id is not None:
+            if cp_ids == [] and filters.charge_point_id is not None and filters.evse_id is None:
                 cp_ids = [filters.charge_point_id]  # a station without EVSEs still has station-wide periods
             stations = await _history(s, cp_ids, since, until)
         items = []
