@@ -24,7 +24,8 @@ from wattson.locations.models import Location
 from wattson.sessions.models import FINISHED, Cdr, MeterValue, Session, TransactionEvent
 from wattson.sessions.periods import billing_periods, charging_periods, current_peaks
 from wattson.sessions.receipts import Receipt
-from wattson.stations.models import ChargePoint, Connector, Evse, StatusEvent
+from wattson.stations.meters import meter_id_of
+from wattson.stations.models import Connector, Evse, StatusEvent
 from wattson.tariffs.models import Tariff
 from wattson.tariffs.pricing import Interval, PricedSession, price_session
 from wattson.tariffs.schemas import plain
@@ -255,7 +256,6 @@ class BillingService:
         if evse is not None:
             connector = await s.scalar(select(Connector).where(Connector.evse_id == evse.id,
                                                                Connector.number == session.connector))
-        station = await s.get(ChargePoint, session.charge_point_id)
         totals = {k: plain(v) for k, v in priced.ocpi_totals().items()}
         return {
             "id": str(cdr.id),
@@ -280,7 +280,7 @@ class BillingService:
                 "connector_format": connector.format if connector else None,
                 "connector_power_type": connector.power_type if connector else None,
             },
-            "meter_id": station.serial_number if station else None,
+            "meter_id": await meter_id_of(s, session.charge_point_id, session.evse),  # the meter's, if reported
             "currency": priced.currency,
             "tariffs": [session.tariff_snapshot],
             "charging_periods": plain(priced.charging_periods),
