@@ -6,12 +6,22 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import httpx
+import pytest
 
-from conftest import READY_BOUND_S, unique
+from conftest import READY_BOUND_S, start_server, started_once, unique
 from ocpp_client import now, station
 from ocpi_peer import check, header, register, running_peer
 from test_ocpi_roaming import iso, roaming_site, token
-from wattson.ocpi.objects import evse_status, meter_id, session_status
+from wattson.ocpi.objects import evse_status, session_status
+from wattson.stations.meters import meter_id
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def roaming_server(request, tmp_path_factory):
+    """Running roaming sessions pushed every second (a 1.6 station's first energy reaches the
+    partner with the next periodic push, WATTSON_OCPI_SESSION_UPDATE_INTERVAL)."""
+    yield from started_once(request, start_server(tmp_path_factory.mktemp(f"seed002-{request.param}"), request.param,
+                                                  command_timeout="3", ocpi_session_update_interval="1"))
 
 
 def energy(tx: int, wh: int) -> dict:
@@ -19,7 +29,8 @@ def energy(tx: int, wh: int) -> dict:
         {"value": str(wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}]}
 
 
-async def test_pending_reservation_active_and_the_meter_id(server):
+async def test_pending_reservation_active_and_the_meter_id(roaming_server):
+    server = roaming_server
     since = datetime.now(timezone.utc) - timedelta(seconds=1)
     async with running_peer() as peer, server.api() as api, \
             httpx.AsyncClient(base_url=server.http_url, timeout=READY_BOUND_S) as ocpi:
@@ -50,6 +61,9 @@ async def test_pending_reservation_active_and_the_meter_id(server):
             check("Session", active["body"])
             assert active["body"]["kwh"] == 0.8
             await st.ok("StopTransaction", {"transactionId": tx, "meterStop": 1800, "timestamp": now()})
+            cdr = (await peer.wait_for("POST", "/receiver/cdrs", lambda x: x["body"]["session_id"] == pending["id"]))
+            check("CDR", cdr["body"])
+            assert cdr["body"]["meter_id"] == "MID-0042-7"
 
             # RESERVE_NOW, then the driver arrives and starts on the reservation: RESERVATION
             # until energy flows.

@@ -44,8 +44,6 @@ def compact(value):
 
 #: An EVSE's lifecycle (stations/models.py) → the OCPI status that outranks everything else.
 LIFECYCLE_STATUS = {"planned": "PLANNED", "retired": "REMOVED"}
-#: 2.x meter components whose SerialNumber names a station's meter (docs/ocpi.md, meter_id).
-METER_COMPONENTS = ("FiscalMetering", "ControlMetering")
 
 
 def evse_status(station, evse, charging: bool) -> str:
@@ -183,19 +181,6 @@ def session_status(session) -> str:
     if not session.energy_wh and session.charging_state != "Charging":
         return "RESERVATION" if session.reservation_id is not None else "PENDING"
     return "ACTIVE"
-
-
-def meter_id(boot_info: dict | None, variables: list[tuple[str, int | None, str | None]], evse: int) -> str | None:
-    """The id of the meter a session was measured by, where the station reports one: OCPP 1.6's
-    BootNotification meterSerialNumber, else a 2.x device model SerialNumber of a metering component
-    (``variables``: component, EVSE, value), the session's EVSE's before the station's own."""
-    serial = (boot_info or {}).get("meterSerialNumber")
-    if serial:
-        return serial
-    ranked = sorted((0 if at == evse else 1, METER_COMPONENTS.index(component), value)
-                    for component, at, value in variables if value and at in (None, evse)
-                    and component in METER_COMPONENTS)
-    return ranked[0][2] if ranked else None
 
 
 def session_object(party: Party, session, link, priced, currency: str, meter_id: str | None) -> dict:

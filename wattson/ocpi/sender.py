@@ -18,7 +18,8 @@ from wattson.ocpi.models import OcpiAuthorization
 from wattson.ocpi.transport import PageRequest
 from wattson.sessions.billing import BillingService
 from wattson.sessions.models import ACTIVE, Cdr, Session
-from wattson.stations.models import ChargePoint, DeviceVariable, Evse
+from wattson.stations.meters import meter_id_of
+from wattson.stations.models import ChargePoint, Evse
 from wattson.tariffs.models import AD_HOC, REGULAR, Tariff
 from wattson.tariffs.service import Place, TariffService
 
@@ -119,12 +120,7 @@ class SenderService:
     async def _session(self, session: Session, link: OcpiAuthorization) -> dict:
         priced = await self.billing.price(session)
         async with self.db.session() as s:
-            boot_info = await s.scalar(select(ChargePoint.boot_info).where(ChargePoint.id == session.charge_point_id))
-            variables = (await s.execute(select(DeviceVariable.component, DeviceVariable.evse, DeviceVariable.value).where(
-                DeviceVariable.charge_point_id == session.charge_point_id,
-                DeviceVariable.component.in_(o.METER_COMPONENTS), DeviceVariable.variable == "SerialNumber",
-                DeviceVariable.attribute_type == "Actual"))).all()
-        meter = o.meter_id(boot_info, [tuple(v) for v in variables], session.evse)
+            meter = await meter_id_of(s, session.charge_point_id, session.evse)
         return o.session_object(self.party, session, link, priced, self.currency, meter)
 
     # --- CDRs ------------------------------------------------------------------------------------
