@@ -318,3 +318,25 @@ async def test_the_station_page_shows_its_downtime(server):
     assert "vandalised display" in section and "EVSE 1" in section and "manual" in section
     figure = round(100 * (1 - 12 / (30 * 24)), 2)
     assert f"{figure} %" in section  # 12 h of the last 30 days, the EVSE its charge point's only one
+
+
+async def test_viewers_read_and_operators_write(server):
+    cp = await server.add_station()
+    async with server.api() as admin:
+        viewer = (await admin.post("/api/v1/api-keys", json={"name": unique("v"), "role": "viewer"})).json()["key"]
+        operator = (await admin.post("/api/v1/api-keys", json={"name": unique("o"), "role": "operator"})).json()["key"]
+    body = {"charge_point_id": cp, "starts_at": iso(datetime.now(timezone.utc))}
+    notice = {"messages": {"en": "Closed"}, "charge_point_ids": [cp]}
+    async with server.api(viewer) as v:
+        assert (await v.post("/api/v1/downtime-periods", json=body)).status_code == 403
+        assert (await v.post("/api/v1/downtime-notices", json=notice)).status_code == 403
+        assert (await v.get("/api/v1/downtime-periods", params={"charge_point_id": cp})).status_code == 200
+        assert (await v.get(f"/api/v1/charge-points/{cp}/availability")).status_code == 200
+    async with server.api(operator) as o:
+        period = await o.post("/api/v1/downtime-periods", json=body)
+        assert period.status_code == 201
+        assert (await o.post("/api/v1/downtime-notices", json=notice)).status_code == 201
+    async with server.api(viewer) as v:
+        assert (await v.delete(f"/api/v1/downtime-periods/{period.json()['id']}")).status_code == 403
+    async with server.api("wsk_not-a-key") as nobody:
+        assert (await nobody.get("/api/v1/downtime-periods")).status_code == 401
