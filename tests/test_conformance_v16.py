@@ -81,6 +81,21 @@ async def test_tc_075_install_a_certificate(sqlite_server, neutral, wire):
         await no_call(st, 0.2)
 
 
+async def test_tc_078_invalid_central_system_certificate_security_event(sqlite_server):
+    """The station refuses the root certificate Wattson installs and reports
+    InvalidCentralSystemCertificate: answered, and listed in the security log."""
+    cp = await sqlite_server.add_station()
+    async with station(sqlite_server.ws_url, cp) as st, sqlite_server.api() as api:
+        await st.boot()
+        await round_trip(st, api, cp, "install-certificate", {"certificate_type": "CSMSRootCertificate",
+                                                              "certificate": CERT}, {"status": "Rejected"})
+        assert await st.ok("SecurityEventNotification", {"type": "InvalidCentralSystemCertificate",
+                                                         "timestamp": ts()}) == {}
+        r = await api.get("/api/v1/security-events", params={"charge_point_id": cp})
+    assert r.status_code == 200, r.text
+    assert [e["type"] for e in r.json()["data"]] == ["InvalidCentralSystemCertificate"]
+
+
 @pytest.mark.parametrize("algorithm", ["SHA256", "SHA384", "SHA512"])
 async def test_tc_076_delete_a_specific_certificate(sqlite_server, algorithm):
     """Install, list (the station's answer names the hash algorithm), delete with that algorithm, list again."""

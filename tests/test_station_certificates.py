@@ -239,6 +239,91 @@ async def test_a_v2g_request_keeps_its_secc_id(ca_server, pki):
     assert row["reason"] == "the station answered Rejected: InvalidChain"
 
 
+async def renewed_by_trigger(server, st, cp: str, body: dict | None, message: str) -> None:
+    """The operator renews; the station is triggered with ``message`` and accepts."""
+    pending = asyncio.ensure_future(renew(server, cp, body))
+    trigger = await st.next_call()
+    assert (trigger[2], trigger[3]["requestedMessage"]) == ("TriggerMessage", message)
+    await st.answer(trigger, {"status": "Accepted"})
+    assert (await pending).json()["status"] == "Accepted"
+
+
+async def test_tc_a_13_a_combined_certificate_is_renewed(ca_server, pki):
+    """OCTT TC_A_13 (A02.FR.11): TriggerMessage SignCombinedCertificate, a SignCertificate naming
+    no type, Accepted, then a CertificateSigned naming none either (the one certificate serves both
+    connections), accepted by the station."""
+    ca = pki["ca"]
+    cp = await ca_server.add_station(security_profile=2, password=PASSWORD)
+    _, request = key_and_csr(cp)
+    async with tls_station(ca_server, cp, ca.client_context(), "ocpp2.0.1", PASSWORD) as st:
+        await st.ok("BootNotification", BOOT_201)
+        await renewed_by_trigger(ca_server, st, cp, {"certificate_type": "Combined"}, "SignCombinedCertificate")
+        assert await st.ok("SignCertificate", {"csr": request}) == {"status": "Accepted"}
+        sent = await st.next_call()
+        assert sent[2] == "CertificateSigned" and "certificateType" not in sent[3]
+        leaf = check_chain(sent[3]["certificateChain"], ca, cp)
+        assert leaf.serial_number > 0
+        await st.answer(sent, {"status": "Accepted"})
+        row = await record_in(ca_server, cp, "accepted_by_station")
+    assert row["certificate_type"] is None and row["serial"] == format(leaf.serial_number, "x")
+
+
+async def test_tc_a_14_a_station_refusing_its_new_certificate(ca_server, pki):
+    """OCTT TC_A_14 (A02): the station refuses the CertificateSigned and reports
+    InvalidChargingStationCertificate: the record says refused, the event is in the security log."""
+    ca = pki["ca"]
+    cp = await ca_server.add_station(security_profile=2, password=PASSWORD)
+    _, request = key_and_csr(cp)
+    async with tls_station(ca_server, cp, ca.client_context(), "ocpp2.0.1", PASSWORD) as st:
+        await st.ok("BootNotification", BOOT_201)
+        await renewed_by_trigger(ca_server, st, cp, None, "SignChargingStationCertificate")
+        assert await st.ok("SignCertificate", {"csr": request, "certificateType": "ChargingStationCertificate"}
+                           ) == {"status": "Accepted"}
+        sent = await st.next_call()
+        assert sent[2] == "CertificateSigned" and sent[3]["certificateType"] == "ChargingStationCertificate"
+        await st.answer(sent, {"status": "Rejected"})
+        row = await record_in(ca_server, cp, "refused_by_station")
+        assert await st.ok("SecurityEventNotification", {"type": "InvalidChargingStationCertificate",
+                                                         "timestamp": "2026-12-04T12:00:00Z"}) == {}
+    assert row["reason"] == "the station answered Rejected"
+    async with ca_server.api() as api:
+        events = await until(lambda: _listed(api, cp), "the security event listed")
+    assert events[0]["type"] == "InvalidChargingStationCertificate"
+
+
+async def test_tc_077_a_16_station_refusing_its_new_certificate(ca_server, pki):
+    """OCTT 1.6 TC_077: ExtendedTriggerMessage SignChargePointCertificate, SignCertificate,
+    CertificateSigned refused, SecurityEventNotification InvalidChargePointCertificate answered and
+    listed in the security log."""
+    ca = pki["ca"]
+    cp = await ca_server.add_station(security_profile=2, password=PASSWORD)
+    _, request = key_and_csr(cp)
+    async with tls_station(ca_server, cp, ca.client_context(), "ocpp1.6", PASSWORD) as st:
+        await st.ok("BootNotification", BOOT_16)
+        pending = asyncio.ensure_future(renew(ca_server, cp))
+        trigger = await st.next_call()
+        assert trigger[2:] == ["ExtendedTriggerMessage", {"requestedMessage": "SignChargePointCertificate"}]
+        await st.answer(trigger, {"status": "Accepted"})
+        assert (await pending).json()["status"] == "Accepted"
+        assert await st.ok("SignCertificate", {"csr": request}) == {"status": "Accepted"}
+        sent = await st.next_call()
+        assert sent[2] == "CertificateSigned"
+        await st.answer(sent, {"status": "Rejected"})
+        await record_in(ca_server, cp, "refused_by_station")
+        assert await st.ok("SecurityEventNotification", {"type": "InvalidChargePointCertificate",
+                                                         "timestamp": "2026-12-04T12:00:00Z"}) == {}
+    async with ca_server.api() as api:
+        r = await api.get("/api/v1/security-events", params={"charge_point_id": cp})
+    assert "InvalidChargePointCertificate" in [e["type"] for e in r.json()["data"]]
+
+
+async def _listed(api, cp: str):
+    r = await api.get("/api/v1/security-events", params={"charge_point_id": cp,
+                                                         "type": "InvalidChargingStationCertificate"})
+    assert r.status_code == 200, r.text
+    return r.json()["data"] or None
+
+
 # --- refusals -----------------------------------------------------------------------------------
 def rsa_csr(cp: str, bits: int) -> str:
     return csr(cp, rsa.generate_private_key(65537, bits))

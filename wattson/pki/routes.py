@@ -31,7 +31,7 @@ async def list_certificates(request: Request, charge_point_id: str = CpId, limit
 async def renew_certificate(request: Request, response: Response, charge_point_id: str = CpId,
                             body: RenewRequest | None = Body(None), wait: bool = Wait):
     """Ask the station to send a new signing request now (2.x TriggerMessage
-    SignChargingStationCertificate or SignV2GCertificate, 1.6 ExtendedTriggerMessage
+    SignChargingStationCertificate, SignV2GCertificate or SignCombinedCertificate, 1.6 ExtendedTriggerMessage
     SignChargePointCertificate); its SignCertificate then takes the usual way. The command's
     record, as for commands: 409 if the station is offline, 422 if its version cannot be asked
     for that type, 504 if it does not answer in time, 502 if it answers with an error."""

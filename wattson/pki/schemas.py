@@ -31,10 +31,15 @@ class CertificateOut(Out):
     updated_at: datetime
 
 
+#: what a renewal asks for: a certificate type, or 2.x's combined certificate (both uses, one CSR)
+RenewalType = Literal["ChargingStationCertificate", "V2GCertificate", "Combined"]
+
+
 class RenewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"certificate_type": "ChargingStationCertificate"}]})
 
-    certificate_type: CertificateType | None = Field(
+    certificate_type: RenewalType | None = Field(
         None, description="Omitted: the station's own certificate (ChargingStationCertificate). V2GCertificate "
-                          "exists in 2.x only.")
+                          "and Combined (TriggerMessage SignCombinedCertificate: one certificate for both the "
+                          "CSMS and the ISO 15118 connection) exist in 2.x only.")

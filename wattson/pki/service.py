@@ -32,7 +32,7 @@ ACCEPTED_BY_STATION, REFUSED_BY_STATION, FAILED = "accepted_by_station", "refuse
 IN_USE = (SENT, ACCEPTED_BY_STATION)
 #: the TriggerMessage that has a station send a new SignCertificate, by certificate type
 TRIGGERS = {None: "SignChargingStationCertificate", rules.CHARGING_STATION: "SignChargingStationCertificate",
-            rules.V2G: "SignV2GCertificate"}
+            rules.V2G: "SignV2GCertificate", "Combined": "SignCombinedCertificate"}
 #: signings under way at once: a station sending request after request (or many stations after
 #: a CA change) queues them rather than starting a signing program for each at once
 SIGNING_AT_ONCE = 4
