@@ -133,6 +133,7 @@ async def location_page(request: Request, location_id: IdPath, _=auth.viewer_pag
 
 async def _location_page(request, location_id, errors=None, values=None, status_code=200):
     location = await _locations(request).get(location_id)
+    location.spaces = await request.app.state.services.zones.find_spaces(200, location_id=location_id)  # zones/
     stations = await request.app.state.services.stations.find(200, location_id=location_id)
     return render(request, "locations_location.html", status_code=status_code, location=location, stations=stations,
                   parking=PARKING, detailed_hours=_regular_hours(location), errors=errors or {},
