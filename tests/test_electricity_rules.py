@@ -1,10 +1,10 @@
 """Electricity rates' pure rules (which rate, what a session's energy cost) and the statistics' time buckets."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from wattson.electricity.rules import (Period, Rate, energy_cost, linear, period_problem, rate_at, rates_for,
+from wattson.electricity.rules import (CostTable, Period, Rate, energy_cost, linear, period_problem, rate_at, rates_for,
                                        single_fixed_rate)
 from wattson.statistics.buckets import hour_start, local_start, offset_segments, span_problem
 
@@ -88,3 +88,21 @@ def test_buckets_start_in_the_zone():
     assert local_start("2021-10", BERLIN).isoformat() == "2021-10-01T00:00:00+02:00"
     assert span_problem("hour", at(2021, 1, 1), at(2021, 3, 1)) and span_problem("day", at(2021, 1, 2), at(2021, 1, 1))
     assert span_problem("day", at(2021, 1, 1), at(2021, 3, 1)) is None
+
+
+def test_a_cost_table_prices_as_energy_cost_does():
+    night = Rate(1, "EUR", Decimal("0.30"), "Europe/Berlin", (NIGHT,), valid_to=at(2021, 3, 29, 12),
+                 location_ids=frozenset({1}))
+    later = Rate(2, "EUR", Decimal("0.27"), valid_from=at(2021, 3, 29, 12), location_ids=frozenset({1}))
+    rates = rates_for([night, later], 1)
+    table = CostTable(rates, at(2021, 3, 26), at(2021, 4, 2))
+    for start, hours, wh in ((at(2021, 3, 27, 22), 3, 9000), (at(2021, 3, 28, 0, 30), 2, 4000),
+                             (at(2021, 3, 29, 3), 2, 6000), (at(2021, 3, 29, 11), 2, 2000),
+                             (at(2021, 3, 30, 1), 0, 0), (at(2021, 3, 31, 1, 17), 30, 33333)):
+        stop = start + timedelta(hours=hours)
+        expected = energy_cost(rates, linear(start, stop, wh))
+        got = table.cost(start, stop, wh)
+        assert (round(got.amount, 10), got.currency) == (round(expected.amount, 10), expected.currency)
+    assert table.cost(at(2021, 4, 1), at(2021, 4, 3), 1000) is None  # beyond the window
+    assert CostTable(rates_for([later], 1), at(2021, 3, 26), at(2021, 4, 2)).cost(
+        at(2021, 3, 29, 11), at(2021, 3, 29, 13), 1000) is None  # partly before any rate

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 import httpx
 
 from conftest import unique, until
+from dashboard_kit import logged_in
 from ocpp_client import station
 
 STATS = "/api/v1/statistics/consumption"
@@ -194,3 +195,13 @@ async def test_consumption_statistics_in_a_time_zone_with_energy_cost_and_margin
                        {"group_by": "location", "from": "soon", "to": march["to"]},
                        {"group_by": "location", "location_id": 0, **march}):
             assert (await api.get(STATS, params=params)).status_code == 422, params
+
+    # the dashboard's location page lists the location's own rates
+    async with logged_in(server, "viewer") as client:
+        page = (await client.get(f"/locations/{harbour}")).text
+        assert "Electricity rates" in page and "Harbour ToU" in page and "MoTuWeThFr 00:00–06:00: 0.1" in page
+        assert "2021-01-01 00:00 UTC" in page and "(Europe/Berlin)" in page
+    async with server.api() as api:
+        bare = await site(api, "Bare")
+    async with logged_in(server, "viewer") as client:
+        assert "the default rates apply" in (await client.get(f"/locations/{bare}")).text

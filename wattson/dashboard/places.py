@@ -135,7 +135,9 @@ async def _location_page(request, location_id, errors=None, values=None, status_
     location = await _locations(request).get(location_id)
     location.spaces = await request.app.state.services.zones.find_spaces(200, location_id=location_id)  # zones/
     stations = await request.app.state.services.stations.find(200, location_id=location_id)
+    rates = await request.app.state.services.electricity_rates.find(20, location_id=location_id)
     return render(request, "locations_location.html", status_code=status_code, location=location, stations=stations,
+                  rates=rates,
                   parking=PARKING, detailed_hours=_regular_hours(location), errors=errors or {},
                   values=values or _values(location))
 

@@ -8,6 +8,7 @@ among them the latest ``valid_from`` (then the highest id). Energy is spread ove
 between the readings given: the session's meter samples, or just its start and stop.
 """
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -190,3 +191,38 @@ def energy_cost(candidates: list[Rate], readings: list[tuple[datetime, int]]) ->
 def linear(start: datetime, stop: datetime, energy_wh: int) -> list[tuple[datetime, int]]:
     """A session's readings when only its start and stop are known."""
     return [(start, 0), (max(stop, start), energy_wh)]
+
+
+class CostTable:
+    """``energy_cost`` of many sessions' linear spreads within one window, the window's price
+    pieces cut once: each session then costs a binary search and its few pieces (the statistics
+    price tens of thousands of sessions of a time-of-use site this way)."""
+
+    def __init__(self, candidates: list[Rate], start: datetime, end: datetime):
+        self._bounds: list[float] = []
+        self._pieces: list[tuple[float, float, Decimal | None, str | None]] = []
+        for a, b, rate, price in priced_pieces(candidates, start, max(end, start + timedelta(seconds=1))):
+            self._bounds.append(a.timestamp())
+            self._pieces.append((a.timestamp(), b.timestamp(), price, rate.currency if rate else None))
+
+    def cost(self, start: datetime, stop: datetime, energy_wh: int) -> EnergyCost | None:
+        """As ``energy_cost(candidates, linear(start, stop, energy_wh))``, for [start, stop] within the window."""
+        a, b = start.timestamp(), max(stop, start).timestamp()
+        i = max(bisect_right(self._bounds, a) - 1, 0)
+        if not self._pieces or a < self._pieces[0][0] or b > self._pieces[-1][1]:
+            return None
+        energy = Decimal(max(energy_wh, 0))
+        if b == a or not energy:
+            _, _, price, currency = self._pieces[i]
+            return None if price is None else EnergyCost(energy * price / KWH, currency)
+        total, currencies, span = Decimal(0), set(), Decimal(b - a)
+        while i < len(self._pieces) and self._pieces[i][0] < b:
+            x, y, price, currency = self._pieces[i]
+            if price is None:
+                return None
+            currencies.add(currency)
+            total += Decimal(min(y, b) - max(x, a)) * price
+            i += 1
+        if len(currencies) != 1:
+            return None
+        return EnergyCost(energy * total / span / KWH, currencies.pop())

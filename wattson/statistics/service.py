@@ -4,8 +4,9 @@ Sessions count in the bucket of their start, on the (started_at) or (location_id
 started_at) indexes. The aggregate is grouped by key, bucket and the session's location, so that
 energy cost follows the location's electricity rates: where one fixed rate was in force for all
 of a group's sessions, its cost is energy × price; otherwise (time of use, or rates changing in
-between) that location's sessions are read (id, times, energy only) and each is priced by
-``electricity.rules.energy_cost``, its energy spread linearly from start to stop.
+between) that location's sessions are read (times and energy only) and each is priced as
+``electricity.rules.energy_cost`` prices its energy spread linearly from start to stop (by a
+``CostTable``: the location's price pieces cut once).
 """
 
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from wattson.access.models import Driver
 from wattson.db import Database, UTCDateTime, utcnow
-from wattson.electricity.rules import KWH, energy_cost, linear, rates_for, single_fixed_rate
+from wattson.electricity.rules import KWH, CostTable, rates_for, single_fixed_rate
 from wattson.electricity.service import all_rates
 from wattson.sessions.models import Session as S
 from wattson.statistics.buckets import hour_start, local_start, offset_segments
@@ -106,7 +107,7 @@ class StatisticsService:
             rates = await all_rates(s) if groups else []
             width = len(buckets)
             rows: dict[tuple, dict] = {}
-            priced_apart: set = set()
+            priced_apart: dict = {}  # location → (first start, last stop) of its sessions priced one by one
             for g in groups:
                 k, bucket, location_id = g[0], tuple(g[1:1 + width]), g[1 + width]
                 count, energy, duration, money, first, last = g[2 + width:]
@@ -125,13 +126,15 @@ class StatisticsService:
                 elif not candidates:
                     row["known"] = False
                 else:
-                    priced_apart.add(location_id)
+                    known = priced_apart.get(location_id, (first, last))
+                    priced_apart[location_id] = (min(known[0], first), max(known[1], last))
             if priced_apart:
                 await self._price_apart(s, q, key, buckets, rates, priced_apart, rows)
         return sorted((_answer(row, q.interval, zone) for row in rows.values()), key=_order)
 
-    async def _price_apart(self, s, q: StatisticsQuery, key, buckets, rates, locations: set, rows: dict) -> None:
-        """Each session of ``locations`` priced on its own (time of use, or rates changing)."""
+    async def _price_apart(self, s, q: StatisticsQuery, key, buckets, rates, locations: dict, rows: dict) -> None:
+        """Each session of ``locations`` priced on its own (time of use, or rates changing), by a
+        ``CostTable`` of the location's price pieces over its sessions' time."""
         known = [i for i in locations if i is not None]
         at = [S.location_id.in_(known)] if known else []
         if None in locations:
@@ -140,13 +143,12 @@ class StatisticsService:
                                   func.coalesce(S.stopped_at, S.meter_last_at, S.started_at), S.energy_wh),
                            q.group_by).where(*self._where(q), or_(*at))
         width = len(buckets)
-        by_location = {}
+        tables = {location_id: CostTable(rates_for(rates, location_id), *window)
+                  for location_id, window in locations.items()}
         for r in await s.execute(query):
             k, bucket, location_id = r[0], tuple(r[1:1 + width]), r[1 + width]
             started_at, stopped_at, energy_wh = r[2 + width:]
-            if location_id not in by_location:
-                by_location[location_id] = rates_for(rates, location_id)
-            cost = energy_cost(by_location[location_id], linear(started_at, stopped_at, energy_wh or 0))
+            cost = tables[location_id].cost(started_at, stopped_at, energy_wh or 0)
             row = rows[(k, bucket)]
             if cost is None:
                 row["known"] = False
