@@ -31,7 +31,7 @@ import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -49,6 +49,7 @@ from wattson.sessions.models import ACTIVE, MeterValue, Session
 from wattson.stations import commands as c
 from wattson.stations.models import ChargePoint, DeviceVariable
 from wattson.stations.status import ONLINE
+from wattson.webhooks.delivery import GAP_WAIT_S
 from wattson.webhooks.models import WebhookEvent
 
 log = logging.getLogger("wattson.loadmgmt")
@@ -116,7 +117,8 @@ class LoadController:
         self._failsafe_unanswered: set[str] = set()  # stations that did not answer theirs: the next full round
         self._refused: set[int] = set()  # sessions whose station refused a TxProfile
         self._failed: set[tuple[str, int]] = set()  # EVSEs whose last TxProfile got no answer
-        self._cursor: int | None = None
+        self._cursor: int | None = None  # outbox events up to it are handled
+        self._seen: dict[int, datetime] = {}  # events after the cursor already handled, by id
         self._meter: int | None = None
         self._circuits: tuple | None = None
 
@@ -129,6 +131,7 @@ class LoadController:
         self._failsafe_unanswered.clear()
         self._failed.clear()
         self._cursor = None
+        self._seen.clear()
         self._loop.start(self._run)
 
     async def stop(self) -> None:
@@ -171,20 +174,33 @@ class LoadController:
         round sends it again."""
         async with self.db.session() as s:
             events = (await s.execute(
-                select(WebhookEvent.id, WebhookEvent.type, WebhookEvent.charge_point_id)
+                select(WebhookEvent.id, WebhookEvent.type, WebhookEvent.charge_point_id, WebhookEvent.created_at)
                 .where(WebhookEvent.id > self._cursor, WebhookEvent.type.in_(SESSION_EVENTS + STATION_EVENTS))
                 .order_by(WebhookEvent.id))).all()
             meter, *stamps = (await s.execute(_stamps())).one()
         circuits = tuple(stamps)
         sessions_moved = circuits != self._circuits  # a limit, a margin or an unmanaged reading changed
         self._circuits = circuits
-        for event_id, event_type, charge_point_id in events:
-            self._cursor = max(self._cursor, event_id)
+        for event_id, event_type, charge_point_id, created_at in events:
+            if event_id in self._seen:
+                continue
+            self._seen[event_id] = created_at
             if event_type in STATION_EVENTS:
                 self.forget(charge_point_id)
             sessions_moved = True  # a station back is sent its profiles now, too
+        self._settle()
         draws_moved, self._meter = meter != self._meter, meter
         return sessions_moved, draws_moved
+
+    def _settle(self) -> None:
+        """Move the cursor past the events older than GAP_WAIT_S. On PostgreSQL an event may
+        commit after one with a later id, so the recent ones are read again (and skipped as seen)
+        until no earlier one can still appear, as the webhook fan-out waits for such gaps."""
+        settled = utcnow() - timedelta(seconds=GAP_WAIT_S)
+        old = [event_id for event_id, at in self._seen.items() if at < settled]
+        if old:
+            self._cursor = max(self._cursor, max(old))
+            self._seen = {event_id: at for event_id, at in self._seen.items() if event_id > self._cursor}
 
     def forget(self, charge_point_id: str | None) -> None:
         """A station (re)connected: what it accepted before may be gone."""
