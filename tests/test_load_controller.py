@@ -79,7 +79,8 @@ class Managed:
     with what it was sent, anything else ``{}`` (or what ``answers`` says)."""
 
     def __init__(self, st, cp: str, version: str, circuit: Circuit, refuse: bool | str = False, hold_s: int = 600):
-        self.st, self.cp, self.version, self.circuit, self.refuse, self.hold_s = st, cp, version, circuit, refuse, hold_s
+        self.st, self.cp, self.version, self.circuit = st, cp, version, circuit
+        self.refuse, self.hold_s = refuse, hold_s
         self.wrong: list = []  # what a station should not have been sent
         self.profiles: list[tuple] = []
         self.tx: dict[int, str] = {}  # EVSE → its running transaction
@@ -163,7 +164,8 @@ class Managed:
         else:
             await self.st.ok("TransactionEvent", {
                 "eventType": "Ended", "timestamp": iso(), "triggerReason": "StopAuthorized", "seqNo": 1,
-                "transactionInfo": {"transactionId": tx, "stoppedReason": "Local"}, "evse": {"id": 1, "connectorId": 1}})
+                "transactionInfo": {"transactionId": tx, "stoppedReason": "Local"},
+                "evse": {"id": 1, "connectorId": 1}})
 
     def limit(self) -> float | None:
         """The limit of EVSE 1's TxProfile for its running transaction (one may come before the
@@ -355,8 +357,8 @@ async def test_a_station_that_takes_only_watts_is_sent_watts_and_one_taken_off_i
     async with station(server.ws_url, cp, V201) as st:
         managed = Managed(st, cp, "2.0.1", Circuit(16 * 230 * 3))
         managed.answers["GetVariables"] = {"getVariableResult": [{
-            "attributeStatus": "Accepted", "component": {"name": "SmartChargingCtrlr"}, "variable": {"name": "RateUnit"},
-            "attributeValue": "W"}]}
+            "attributeStatus": "Accepted", "component": {"name": "SmartChargingCtrlr"},
+            "variable": {"name": "RateUnit"}, "attributeValue": "W"}]}
         await managed.boot()
         await until(lambda: managed.defaults == [16.0], "the fail-safe in A while the unit is not known")
         async with server.api() as api:  # the device model learns the station's rate unit
