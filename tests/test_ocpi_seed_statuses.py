@@ -1,6 +1,7 @@
 """Seed 002 over OCPI: session status PENDING before the energy flows and RESERVATION for a session
-started on a reservation, then ACTIVE; EVSE status PLANNED and REMOVED from the EVSE's lifecycle;
-meter_id from the station's own meter id (1.6 boot meterSerialNumber)."""
+started on a reservation, then ACTIVE; EVSE status PLANNED and REMOVED from the EVSE's lifecycle,
+floor_level and parking_restrictions from its parking space; meter_id from the station's own meter
+id (1.6 boot meterSerialNumber)."""
 
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -113,6 +114,24 @@ async def test_planned_and_retired_evses(server):
             pushed = await peer.wait_for("PUT", f"/receiver/locations/NL/WAT/{location_id}",
                                          lambda x: x["body"]["evses"][0]["status"] == expected)
             check("Location", pushed["body"])
+
+        # where it stands: the bay's floor and type (OCPI floor_level, parking_restrictions)
+        zone = (await api.post("/api/v1/charging-zones", json={"location_id": location_id, "name": "Level minus one",
+                                                               "floor": "Level -1"})).json()
+        bay = (await api.post("/api/v1/parking-spaces", json={"zone_id": zone["id"], "label": "B-1", "type": "disabled",
+                                                              "floor": "-1", "evse_ids": [evse_uid]})).json()
+        r = await ocpi.get(f"/ocpi/2.2.1/locations/{location_id}/{evse_uid}", headers=auth)
+        check("EVSE", r.json()["data"])
+        assert (r.json()["data"]["floor_level"], r.json()["data"]["parking_restrictions"]) == ("-1", ["DISABLED"])
+        assert (await api.patch(f"/api/v1/parking-spaces/{bay['id']}", json={"type": "ev_only",
+                                                                             "floor": None})).status_code == 200
+        pushed = await peer.wait_for("PUT", f"/receiver/locations/NL/WAT/{location_id}",
+                                     lambda x: x["body"]["evses"][0].get("parking_restrictions") == ["EV_ONLY"])
+        assert "floor_level" not in pushed["body"]["evses"][0]  # the zone's "Level -1" is longer than OCPI's 4
+        assert (await api.patch(f"/api/v1/parking-spaces/{bay['id']}", json={"type": "standard"})).status_code == 200
+        r = await ocpi.get(f"/ocpi/2.2.1/locations/{location_id}/{evse_uid}", headers=auth)
+        assert "parking_restrictions" not in r.json()["data"]
+
         r = await api.post(f"/api/v1/charge-points/{cp_id}/evses", json={
             "number": 2, "lifecycle": "planned",
             "connectors": [{"number": 1, "standard": "IEC_62196_T2", "format": "SOCKET"}]})

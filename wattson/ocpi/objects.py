@@ -12,6 +12,7 @@ from decimal import Decimal
 from wattson.ocpi.transport import iso, with_iso_times
 from wattson.stations.status import ONLINE, evse_hardware_status
 from wattson.tariffs.schemas import plain
+from wattson.zones.rules import OCPI_RESTRICTION
 
 #: OCPP connector status (1.6 and 2.x spellings, lower case) → OCPI EVSE status. 2.x "Occupied"
 #: depends on whether a session runs (``evse_status``).
@@ -112,8 +113,11 @@ def evse_changed_at(station, evse) -> datetime:
     return max(times)
 
 
-def evse_object(station, evse, charging: bool, tariff_ids: dict[int, list[str]]) -> dict | None:
-    """None for an EVSE without a publishable connector."""
+def evse_object(station, evse, charging: bool, tariff_ids: dict[int, list[str]], zone=None,
+                space=None) -> dict | None:
+    """None for an EVSE without a publishable connector. ``zone`` and ``space``: where it is
+    placed (zones/), for ``floor_level`` (the bay's floor, else the zone's; OCPI allows 4
+    characters, a longer one is left out) and ``parking_restrictions`` (the bay's type)."""
     changed = evse_changed_at(station, evse)
     connectors = [c for c in (connector_object(evse, x, tariff_ids.get(x.number, []), changed)
                               for x in evse.connectors) if c is not None]
@@ -127,8 +131,16 @@ def evse_object(station, evse, charging: bool, tariff_ids: dict[int, list[str]])
         "capabilities": sorted(capabilities),
         "connectors": connectors,
         "physical_reference": evse.physical_reference,
+        "floor_level": _floor_level(zone, space),
+        "parking_restrictions": [OCPI_RESTRICTION[space.type]] if space is not None and space.type in OCPI_RESTRICTION
+        else None,
         "last_updated": iso(changed),
     })
+
+
+def _floor_level(zone, space) -> str | None:
+    floor = (space.floor if space is not None else None) or (zone.floor if zone is not None else None)
+    return floor if floor and len(floor) <= 4 else None
 
 
 def location_object(party: Party, location, evses: list[dict], operator: str) -> dict:

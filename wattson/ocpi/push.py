@@ -33,7 +33,9 @@ from wattson.ocpi.sender import SenderService
 from wattson.ocpi.tokens import link_session
 from wattson.sessions.models import ACTIVE, Cdr, Session
 from wattson.stations.models import ChargePoint, Connector, Evse
-from wattson.tariffs.models import NetworkSettings, Tariff, TariffAssignment
+from wattson.tariffs.models import (NetworkSettings, Tariff, TariffAssignment, TariffGroup, TariffGroupAssignment,
+                                    TariffGroupTariff)
+from wattson.zones.models import ChargingZone, ParkingSpace
 
 log = logging.getLogger("wattson.ocpi.push")
 GIVE_UP_AFTER = 5  # attempts, for answers that retrying cannot change
@@ -103,10 +105,12 @@ def _changes(obj, created: bool = False, deleted: bool = False) -> list[tuple[st
         return [("cdr", obj.id)] if created else []
     if isinstance(obj, Tariff):
         return [("tariff", obj.id)]
-    if isinstance(obj, (TariffAssignment, NetworkSettings)):
+    if isinstance(obj, (TariffAssignment, NetworkSettings, TariffGroup, TariffGroupTariff, TariffGroupAssignment)):
         return [("all_locations", None)]
     if isinstance(obj, Location):
         return [("location", obj.id)]
+    if isinstance(obj, (ChargingZone, ParkingSpace)):  # an EVSE's floor_level and parking_restrictions
+        return [("location", obj.location_id)]
     if isinstance(obj, Evse):
         return [("station", obj.charge_point_id)]
     if isinstance(obj, Connector):

@@ -22,6 +22,7 @@ from wattson.stations.meters import meter_id_of
 from wattson.stations.models import ChargePoint, Evse
 from wattson.tariffs.models import AD_HOC, REGULAR, Tariff
 from wattson.tariffs.service import Place, TariffService
+from wattson.zones.models import ChargingZone, ParkingSpace
 
 
 class SenderService:
@@ -61,13 +62,17 @@ class SenderService:
                 .order_by(ChargePoint.id).options(selectinload(ChargePoint.evses).selectinload(Evse.connectors))))
             charging = set((await s.execute(select(Session.charge_point_id, Session.evse).where(
                 Session.status == ACTIVE, Session.charge_point_id.in_([c.id for c in stations])))).all())
+            places = [x.id for x in locations]
+            zones = {z.id: z for z in await s.scalars(select(ChargingZone).where(ChargingZone.location_id.in_(places)))}
+            spaces = {x.id: x for x in await s.scalars(select(ParkingSpace).where(ParkingSpace.location_id.in_(places)))}
             evses = defaultdict(list)
             now = utcnow()
             for station in stations:
                 for evse in station.evses:
                     tariff_ids = {c.number: await self._tariff_ids(s, station, evse, c.number, now)
                                   for c in evse.connectors}
-                    item = o.evse_object(station, evse, (station.id, evse.number) in charging, tariff_ids)
+                    item = o.evse_object(station, evse, (station.id, evse.number) in charging, tariff_ids,
+                                         zones.get(evse.zone_id), spaces.get(evse.parking_space_id))
                     if item is not None:
                         evses[station.location_id].append(item)
         return [o.location_object(self.party, x, evses[x.id], self.operator) for x in locations]
