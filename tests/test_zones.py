@@ -80,6 +80,12 @@ async def test_zones_within_a_location(server):
         assert (await api.delete(f"/api/v1/charging-zones/{second['id']}")).status_code == 204
         assert error_of(await api.get(f"/api/v1/charging-zones/{second['id']}"), 404)
 
+        # a location without charge points goes with its zones and bays
+        bay = await created(await api.post("/api/v1/parking-spaces", json={"zone_id": zone["id"], "label": "1"}))
+        assert (await api.delete(f"/api/v1/locations/{location}")).status_code == 204
+        assert error_of(await api.get(f"/api/v1/charging-zones/{zone['id']}"), 404)
+        assert error_of(await api.get(f"/api/v1/parking-spaces/{bay['id']}"), 404)
+
 
 async def test_parking_spaces_and_evses_placed_there(server):
     async with server.api() as api:
