@@ -284,3 +284,33 @@ async def test_the_dashboard_shows_groups_on_the_tariff_page_and_the_snapshot_on
         assert "In no tariff group" in (await client.get(f"/tariffs/{t['lonely']}")).text
         detail = (await client.get(f"/sessions/{session['id']}")).text
         assert f'data-tariff-snapshot="{session["tariff_snapshot_id"]}"' in detail and session["tariff_snapshot_id"]
+
+
+async def test_ocpi_locations_carry_the_groups_tariffs_and_are_pushed_when_a_group_changes(server):
+    """A roaming partner pulls a connector's tariff_ids as resolution gives them (a group's tariff
+    where the group applies) and is sent the location again when a group's assignment changes."""
+    import httpx
+
+    from conftest import READY_BOUND_S
+    from ocpi_peer import header, register, running_peer
+    from test_ocpi_roaming import roaming_site
+
+    async with running_peer() as peer, server.api() as api, \
+            httpx.AsyncClient(base_url=server.http_url, timeout=READY_BOUND_S) as ocpi:
+        location_id, cp_id, evse_uid, single = await roaming_site(api)
+        await register(server, peer, api)
+        t = await _tariffs(api, "card")
+        group = (await api.post(GROUPS, json={"name": unique("roaming"), "tariffs": [
+            {"tariff_id": t["card"], "kind": "ad_hoc"}]})).json()
+        r = await api.post(f"{GROUPS}/{group['id']}/assignments", json={"charge_point_id": cp_id})
+        assert r.status_code == 201, r.text
+        assignment = r.json()
+        pushed = await peer.wait_for("PUT", f"/receiver/locations/NL/WAT/{location_id}",
+                                     lambda x: x["body"]["evses"][0]["connectors"][0]["tariff_ids"] == [
+                                         single, t["card"]])
+        assert pushed["body"]["id"] == str(location_id)
+        r = await ocpi.get(f"/ocpi/2.2.1/locations/{location_id}/{evse_uid}/1", headers=header(peer.wattson_token))
+        assert r.json()["data"]["tariff_ids"] == [single, t["card"]]
+        assert (await api.delete(f"{GROUPS}/{group['id']}/assignments/{assignment['id']}")).status_code == 204
+        await peer.wait_for("PUT", f"/receiver/locations/NL/WAT/{location_id}",
+                            lambda x: x["body"]["evses"][0]["connectors"][0]["tariff_ids"] == [single])
