@@ -211,6 +211,16 @@ async def test_sessions_name_their_snapshot(server):
         assert new["tariff"]["elements"][0]["price_components"][0]["price"] == 0.9
         versions = (await api.get("/api/v1/tariff-snapshots", params={"tariff_id": t["site"]})).json()
         assert [x["id"] for x in versions["data"]] == [old["id"], new["id"]]
+        # A CDR re-issued at another tariff: the session names that tariff's snapshot.
+        goodwill = (await _tariffs(api, "goodwill"))["goodwill"]
+        [cdr] = (await api.get("/api/v1/cdrs", params={"session_id": second["id"]})).json()["data"]
+        r = await api.post(f"/api/v1/cdrs/{cdr['id']}/credit", json={"reason": "goodwill",
+                                                                     "reissue_with_tariff_id": goodwill})
+        assert r.status_code == 201, r.text
+        reissued = (await api.get(f"/api/v1/sessions/{second['id']}")).json()
+        assert reissued["tariff_id"] == goodwill and reissued["tariff_snapshot_id"] not in (None, old["id"], new["id"])
+        snapshot = (await api.get(f"/api/v1/tariff-snapshots/{reissued['tariff_snapshot_id']}")).json()
+        assert snapshot["tariff_id"] == goodwill
         # The tariff goes: the snapshots stay.
         await api.delete(f"{GROUPS}/{group['id']}/assignments/{assigned['id']}")
         await api.delete(f"{GROUPS}/{group['id']}")
