@@ -305,14 +305,10 @@ class LoadController:
         limit_a = profiles.down(allocated.limit_a)
         params = profiles.tx_profile(demand.key[1], transaction_id, limit_a, allocated.phases, share, now,
                                      self.hold_s, unit, voltage_v)
-        limit = params.profile.schedule.periods[0].limit
         message = Message(params, demand.key, limit_a, allocated.phases, unit, session_id, verify=True)
         sent = self._sent.get(demand.key)
         if sent is None or sent.session_id != session_id or sent.unit != unit:
-            # a new session obeys the fail-safe until then: 0 while it waits, else its share; and
-            # nothing if the station did not take it
-            before = demand.max_a if not self._failsafe.get(demand.key[0]) else 0.0 if self.hold_s > 0 else share
-            return message, limit_a <= before
+            return message, limit_a <= self._obeyed(demand, share)
         moved = abs(limit_a - sent.limit_a) >= self.threshold_a or (limit_a == 0) != (sent.limit_a == 0)
         if moved:
             return message, limit_a < sent.limit_a
@@ -321,6 +317,16 @@ class LoadController:
                                          self.hold_s, unit, voltage_v)
             return Message(params, demand.key, sent.limit_a, allocated.phases, unit, session_id, refresh_of=sent), True
         return None, False
+
+    def _obeyed(self, demand, share: float) -> float:
+        """What an EVSE without a TxProfile from this controller follows now: the limit on record
+        for its session (after a restart or a reconnect); else its fail-safe (0 while it waits,
+        else the share); else nothing, its maximum."""
+        if demand.offered_a is not None:
+            return demand.offered_a
+        if not self._failsafe.get(demand.key[0]):
+            return demand.max_a
+        return 0.0 if self.hold_s > 0 else share
 
     # --- sending ---------------------------------------------------------------------------------
     async def _send_all(self, plan: dict[str, list[Message]], now: datetime) -> bool:
