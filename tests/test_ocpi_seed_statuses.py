@@ -174,3 +174,39 @@ def test_meter_id_rules():
     assert meter_id(None, variables, 3) == "F-0"  # else the station's, fiscal before control
     assert meter_id(None, [("ControlMetering", None, "C-0"), ("FiscalMetering", 2, "F-2")], 1) == "C-0"
     assert meter_id(None, [("FiscalMetering", 1, ""), ("Connector", 1, "X")], 1) is None
+
+
+async def test_a_201_station_reports_its_meter_in_the_device_model(roaming_server):
+    """2.x: meter_id is the FiscalMetering SerialNumber of the session's EVSE (NotifyReport); the
+    session is PENDING until a TransactionEvent says Charging."""
+    server = roaming_server
+    async with running_peer() as peer, server.api() as api, \
+            httpx.AsyncClient(base_url=server.http_url, timeout=READY_BOUND_S) as ocpi:
+        _, cp_id, _, _ = await roaming_site(api)
+        await register(server, peer, api)
+        auth = header(peer.wattson_token)
+        uid = unique("Q")[:20]
+        assert (await ocpi.put(f"/ocpi/2.2.1/tokens/DE/EMS/{uid}", headers=auth, json=token(uid))).status_code == 201
+        meter = lambda evse, value: {  # noqa: E731
+            "component": {"name": "FiscalMetering", **({"evse": {"id": evse}} if evse else {})},
+            "variable": {"name": "SerialNumber"}, "variableAttribute": [{"type": "Actual", "value": value}],
+            "variableCharacteristics": {"dataType": "string", "supportsMonitoring": False}}
+        async with station(server.ws_url, cp_id, subprotocols=("ocpp2.0.1",)) as st:
+            await st.ok("BootNotification", {"chargingStation": {"model": "M", "vendorName": "V"}, "reason": "PowerUp"})
+            await st.ok("NotifyReport", {"requestId": 1, "generatedAt": now(), "seqNo": 0,
+                                         "reportData": [meter(None, "STATION-M"), meter(1, "EVSE1-M")]})
+            event = {"timestamp": now(), "transactionInfo": {"transactionId": "TX-2X"},
+                     "evse": {"id": 1, "connectorId": 1}}
+            reply = await st.ok("TransactionEvent", {**event, "eventType": "Started", "triggerReason": "Authorized",
+                                                     "seqNo": 0, "idToken": {"idToken": uid, "type": "ISO14443"}})
+            assert reply["idTokenInfo"]["status"] == "Accepted"
+            pending = (await peer.wait_for("PUT", "/receiver/sessions/NL/WAT/",
+                                           lambda x: x["body"]["status"] == "PENDING"))["body"]
+            check("Session", pending)
+            assert pending["meter_id"] == "EVSE1-M"
+            await st.ok("TransactionEvent", {**event, "timestamp": now(), "eventType": "Updated",
+                                             "triggerReason": "ChargingStateChanged", "seqNo": 1,
+                                             "transactionInfo": {"transactionId": "TX-2X", "chargingState": "Charging"}})
+            active = await peer.wait_for("PUT", f"/receiver/sessions/NL/WAT/{pending['id']}",
+                                         lambda x: x["body"]["status"] == "ACTIVE")
+            check("Session", active["body"])
