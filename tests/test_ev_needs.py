@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from wattson.loadmgmt.ev_needs import (EvNeeds, Period, Plan, PriceStep, energy_prices, limit_of, plan,
-                                       schedule_within, with_fallback)
+                                       schedule_within)
 from wattson.ocpp.v201.charging_needs import ev_schedule_of, needs_answer, needs_of
 from wattson.ocpp.validation import SchemaSet
 
@@ -148,12 +148,3 @@ def test_the_messages_read_and_the_answers_validate(schemas):
         "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 0}, {"startPeriod": 600, "limit": 16}]}}
     schemas.validate_request("NotifyEVChargingSchedule", schedule)
     assert ev_schedule_of(schedule) == (NOW, "A", [Period(0, 0.0), Period(600, 16.0)], 3600)
-
-
-def test_a_fallback_caps_the_plan_after_the_hold():
-    offer = Plan(NOW, "A", 3, (Period(0, 0.0), Period(3600, 16.0), Period(7200, 0.0), Period(28800, 16.0)), None, True)
-    capped = with_fallback(offer, 600, 8)
-    assert capped.periods == (Period(0, 0.0), Period(3600, 8.0), Period(7200, 0.0), Period(28800, 8.0))
-    flat = with_fallback(Plan(NOW, "A", 3, (Period(0, 16.0),), None, True), 600, 8)
-    assert flat.periods == (Period(0, 16.0), Period(600, 8.0))
-    assert with_fallback(flat, 600, 20).periods == (Period(0, 16.0), Period(600, 8.0))  # never raised

@@ -3,13 +3,14 @@ answered and offered, and the schedules the EVs chose (NotifyEVChargingSchedule)
 NotifyEVChargingNeeds: a renegotiation (K17) adds a row, the newest of a session is in force."""
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from wattson.db import Base, Database, utcnow
-from wattson.loadmgmt.ev_needs import EvNeeds
+from wattson.loadmgmt.ev_needs import EvNeeds, Period, Plan
 
 
 class EvChargingNeeds(Base):
@@ -58,6 +59,36 @@ async def latest_for_sessions(db: Database, session_ids: Iterable[int]) -> dict[
     async with db.session() as s:
         rows = await s.scalars(select(EvChargingNeeds).where(EvChargingNeeds.id.in_(newest)))
         return {row.session_id: row.needs() for row in rows}
+
+
+async def latest_plans(db: Database, session_ids: Iterable[int]) -> dict[int, Plan]:
+    """Session → the plan for its EV's newest needs, as planned (``planned_of``): what the load
+    controller sends capped at each allocation. Sessions whose newest needs got no plan: none."""
+    ids = sorted(set(session_ids))
+    if not ids:
+        return {}
+    newest = (select(func.max(EvChargingNeeds.id)).where(EvChargingNeeds.session_id.in_(ids))
+              .group_by(EvChargingNeeds.session_id))
+    async with db.session() as s:
+        rows = (await s.execute(select(EvChargingNeeds.session_id, EvChargingNeeds.plan)
+                                .where(EvChargingNeeds.id.in_(newest)))).all()
+    return {session_id: planned_of(plan) for session_id, plan in rows if plan}
+
+
+def stored_plan(data: dict) -> Plan:
+    """A plan as stored (``Plan.to_json``)."""
+    return Plan(start=datetime.fromisoformat(data["start"]), unit=data["unit"], phases=data["phases"],
+                periods=tuple(Period(p["start_s"], p["limit"]) for p in data["periods"]),
+                deliverable_wh=data["deliverable_wh"], feasible=data["feasible"])
+
+
+def planned_of(data: dict) -> Plan:
+    """The plan as planned (``ev_needs.plan``), before the fail-safe tail of what went: what the
+    load controller caps at each new allocation. Rows from before it was kept: as sent."""
+    plan = stored_plan(data)
+    if data.get("planned"):
+        plan = replace(plan, periods=tuple(Period(p["start_s"], p["limit"]) for p in data["planned"]))
+    return plan
 
 
 async def history(db: Database, session_id: int) -> list[EvChargingNeeds]:

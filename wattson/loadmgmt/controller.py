@@ -41,7 +41,7 @@ from wattson.db import Database, utcnow
 from wattson.db.errors import log_failure
 from wattson.db.one_of import one_of
 from wattson.errors import CommandNotSupported, Invalid, StationOffline
-from wattson.loadmgmt import profiles
+from wattson.loadmgmt import charging_needs, profiles
 from wattson.loadmgmt.allocation import allocate
 from wattson.loadmgmt.limits import ACCEPTED, FAILED, REJECTED, ChargingLimit
 from wattson.loadmgmt.models import Circuit
@@ -238,6 +238,7 @@ class LoadController:
         for charge_point_id in stations - online:  # what it holds is on record (offered_a); it is sent
             self.forget(charge_point_id)          # everything again when it is back
         sessions = await self._transactions(snapshot.sessions)
+        plans = await charging_needs.latest_plans(self.db, [session_id for session_id, _ in sessions.values()])
         demands = [self._effective(d, sessions.get(d.key), online) for d in snapshot.demands]
         allocation = _allocate_trees(snapshot.circuits, demands, snapshot.strategies, now)
         voltage = {node.id: node.voltage_v for node in snapshot.circuits}
@@ -259,7 +260,8 @@ class LoadController:
             unit = profiles.rate_unit(snapshot.versions.get(cp), units.get(cp))
             message, lower = self._tx_message(demand, session, allocation[demand.key], unit,
                                               station_share.get(cp, 0.0), voltage.get(demand.circuit_id,
-                                                                                      profiles.VOLTAGE_V), now)
+                                                                                      profiles.VOLTAGE_V), now,
+                                              plans.get(session[0]))
             if message is not None:
                 (plan.first if lower else plan.then)[cp].append(message)
         if not await self._send_all(plan.first, now):
@@ -299,12 +301,21 @@ class LoadController:
         return Message(params, (charge_point_id, 0), share, phases_in_w, unit)
 
     def _tx_message(self, demand, session: tuple[int, str], allocated, unit: str, share: float, voltage_v: float,
-                    now: datetime) -> tuple[Message | None, bool]:
-        """The TxProfile to send for a demand, if any, and whether it lowers the EVSE's limit."""
+                    now: datetime, planned=None) -> tuple[Message | None, bool]:
+        """The TxProfile to send for a demand, if any, and whether it lowers the EVSE's limit.
+        ``planned``: the plan for its ISO 15118 EV's needs, which the profile keeps, capped at
+        the limit (the limit is what counts for the threshold and the order of sending)."""
         session_id, transaction_id = session
         limit_a = profiles.down(allocated.limit_a)
-        params = profiles.tx_profile(demand.key[1], transaction_id, limit_a, allocated.phases, share, now,
-                                     self.hold_s, unit, voltage_v)
+
+        def build(limit: float) -> c.SetChargingProfile:
+            if planned is not None:
+                return profiles.planned_tx_profile(demand.key[1], transaction_id, planned, now, self.hold_s, limit,
+                                                   share, allocated.phases, unit, voltage_v)
+            return profiles.tx_profile(demand.key[1], transaction_id, limit, allocated.phases, share, now,
+                                       self.hold_s, unit, voltage_v)
+
+        params = build(limit_a)
         message = Message(params, demand.key, limit_a, allocated.phases, unit, session_id, verify=True)
         sent = self._sent.get(demand.key)
         if sent is None or sent.session_id != session_id or sent.unit != unit:
@@ -313,9 +324,7 @@ class LoadController:
         if moved:
             return message, limit_a < sent.limit_a
         if self.hold_s > 0 and (now - sent.at).total_seconds() >= self.hold_s / 2:
-            params = profiles.tx_profile(demand.key[1], transaction_id, sent.limit_a, allocated.phases, share, now,
-                                         self.hold_s, unit, voltage_v)
-            return Message(params, demand.key, sent.limit_a, allocated.phases, unit, session_id, refresh_of=sent), True
+            return Message(build(sent.limit_a), demand.key, sent.limit_a, allocated.phases, unit, session_id, refresh_of=sent), True
         return None, False
 
     def _obeyed(self, demand, share: float) -> float:

@@ -9,7 +9,7 @@ within what was offered. docs/smart-charging.md "ISO 15118 charging needs" expla
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -137,25 +137,6 @@ def plan(needs: EvNeeds, now: datetime, limit: float, prices: Sequence[PriceStep
         if len(periods) > most:
             return Plan(now, unit, needs.phases, (Period(0, limit),), deliverable, True)
     return Plan(now, unit, needs.phases, tuple(periods), deliverable, True)
-
-
-def with_fallback(offer: Plan, after_s: int, fallback: float) -> Plan:
-    """The plan with every limit from ``after_s`` on capped at ``fallback`` (same unit): a station
-    that hears no more from Wattson falls back to a safe limit by itself (the load controller's
-    fail-safe share, docs/smart-charging.md)."""
-    periods = []
-    for period in offer.periods:
-        if period.start_s >= after_s:
-            period = Period(period.start_s, min(period.limit, fallback))
-        periods.append(period)
-    in_force = [p for p in offer.periods if p.start_s <= after_s]
-    if in_force and not any(p.start_s == after_s for p in offer.periods):
-        periods.append(Period(after_s, min(in_force[-1].limit, fallback)))
-    merged: list[Period] = []
-    for period in sorted(periods, key=lambda p: p.start_s):
-        if not merged or merged[-1].limit != period.limit:
-            merged.append(period)
-    return replace(offer, periods=tuple(merged))
 
 
 def _stretches(now: datetime, horizon: int, prices: Sequence[PriceStep]) -> list[tuple[int, int, Decimal]]:

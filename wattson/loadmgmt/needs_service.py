@@ -10,7 +10,7 @@ Rejected (2.1: NoChargingProfile) with that reason, as before.
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -20,10 +20,9 @@ from wattson.db.errors import log_failure
 from wattson.errors import WattsonError
 from wattson.loadmgmt import ev_needs, profiles
 from wattson.loadmgmt.allocation import allocate
-from wattson.loadmgmt.charging_needs import EvChargingNeeds
+from wattson.loadmgmt.charging_needs import EvChargingNeeds, planned_of, stored_plan
 from wattson.loadmgmt.ev_needs import EvNeeds, Period, Plan
 from wattson.loadmgmt.limits import ACCEPTED, ChargingLimit
-from wattson.loadmgmt.profiles import STACK_LEVEL, TX_PROFILE_ID
 from wattson.sessions.models import ACTIVE, Session
 from wattson.stations.models import ChargePoint, Evse
 
@@ -109,7 +108,8 @@ class EvNeedsService:
             if row is not None and session is not None and row.session_id != session.id:
                 row = None  # needs of an earlier session
             offer = stored_plan(row.plan) if row is not None and row.plan else None
-            controller = await _controller_offer(s, session.id) if session is not None else None
+            planned = planned_of(row.plan) if row is not None and row.plan else None
+            controller = await _controller_offer(s, session.id, planned, self.hold_s) if session is not None else None
             if controller is not None and (offer is None or controller.start >= offer.start):
                 offer = controller
             within = offer is None or ev_needs.schedule_within(time_base, unit, periods, offer, duration)
@@ -191,14 +191,14 @@ class EvNeedsService:
             if bound is not None:
                 evse_a = min(evse_a, bound)
         limit = ev_needs.limit_of(needs, evse_a, evse.max_power_w if evse and evse.max_power_w else None)
-        offer = ev_needs.plan(needs, now, limit, _prices(session, needs, limit, now))
-        if failsafe_a is not None and self.hold_s > 0:
-            fallback = failsafe_a if needs.phases else failsafe_a * 3 * ev_needs.VOLTAGE_V
-            offer = ev_needs.with_fallback(offer, self.hold_s, fallback)
+        planned = ev_needs.plan(needs, now, limit, _prices(session, needs, limit, now))
+        params = profiles.planned_tx_profile(row.evse, session.transaction_id, planned, now, self.hold_s,
+                                             failsafe_a=failsafe_a)  # within the allocation already
+        offer = as_sent(planned, params)
         async with self.db.session() as s:  # before it goes: the EV's schedule may follow at once (K16)
-            (await s.get(EvChargingNeeds, row_id)).plan = offer.to_json()
+            (await s.get(EvChargingNeeds, row_id)).plan = stored_json(offer, planned)
         record = await self.commands.submit(row.charge_point_id, "set-charging-profile",
-                                            _profile(row.evse, session.transaction_id, offer), wait=True)
+                                            params.model_dump(mode="json", exclude_none=True), wait=True)
         answered = ((record.status if record.state == "completed" else None) or record.state)[:20]
         async with self.db.session() as s:
             stored = await s.get(EvChargingNeeds, row_id)
@@ -223,23 +223,18 @@ def _prices(session: Session, needs: EvNeeds, limit: float, now: datetime) -> li
         return []
 
 
-def stored_plan(data: dict) -> Plan:
-    """A plan as stored (``Plan.to_json``)."""
-    return Plan(start=datetime.fromisoformat(data["start"]), unit=data["unit"], phases=data["phases"],
-                periods=tuple(Period(p["start_s"], p["limit"]) for p in data["periods"]),
-                deliverable_wh=data["deliverable_wh"], feasible=data["feasible"])
+def stored_json(offer: Plan, planned: Plan) -> dict:
+    """What a needs row keeps: the offer as sent (``plan``: the API's and the K16 check's), and the
+    periods as planned (``planned``)."""
+    return {**offer.to_json(), "planned": [{"start_s": p.start_s, "limit": p.limit} for p in planned.periods]}
 
 
-def _profile(evse: int, transaction_id: str, offer: Plan) -> dict:
-    """The neutral set-charging-profile: the EVSE's TxProfile (the load controller's id and stack
-    level, so the station keeps one TxProfile per EVSE and the latest word wins)."""
-    periods = [{"start_period": p.start_s, "limit": p.limit,
-                **({"number_phases": offer.phases} if offer.phases else {})} for p in offer.periods]
-    return {"evse": evse, "profile": {
-        "id": TX_PROFILE_ID + evse, "stack_level": STACK_LEVEL, "purpose": "TxProfile", "kind": "Absolute",
-        "transaction_id": transaction_id,
-        "schedule": {"charging_rate_unit": offer.unit, "start_schedule": offer.start.isoformat(),
-                     "periods": periods}}}
+def as_sent(planned: Plan, params) -> Plan:
+    """The plan as a TxProfile carries it (``profiles.planned_tx_profile``): from its start, in its
+    unit, with its periods."""
+    schedule = params.profile.schedule
+    return replace(planned, start=schedule.start_schedule, unit=schedule.charging_rate_unit,
+                   periods=tuple(Period(p.start_period, p.limit) for p in schedule.periods))
 
 
 async def _circuit_of(s, charge_point_id: str, evse: int) -> int | None:
@@ -258,16 +253,25 @@ async def _allocated_a(s, session_id: int) -> float | None:
         .order_by(ChargingLimit.id.desc()).limit(1))
 
 
-async def _controller_offer(s, session_id: int) -> Plan | None:
-    """The load controller's latest accepted TxProfile for the session as a flat offer, from when
-    it last went (sent or refreshed)."""
+async def _controller_offer(s, session_id: int, planned: Plan | None, hold_s: int) -> Plan | None:
+    """The load controller's latest accepted TxProfile for the session, from when it last went
+    (sent or refreshed): the EV's plan capped at the allocation with the fail-safe tail, built
+    again as the controller built it (``profiles.planned_tx_profile``) when the plan was there
+    then; else the flat limit it sent."""
     limit = await s.scalar(select(ChargingLimit).where(
         ChargingLimit.session_id == session_id, ChargingLimit.status == ACCEPTED, ChargingLimit.evse > 0)
         .order_by(ChargingLimit.id.desc()).limit(1))
     if limit is None:
         return None
-    return Plan(max(limit.sent_at, limit.refreshed_at or limit.sent_at), limit.unit, limit.phases,
-                (Period(0, limit.limit),), None, True)
+    at = max(limit.sent_at, limit.refreshed_at or limit.sent_at)
+    if planned is None or at < planned.start:
+        return Plan(at, limit.unit, limit.phases, (Period(0, limit.limit),), None, True)
+    failsafe = await s.scalar(select(ChargingLimit.limit_a).where(
+        ChargingLimit.charge_point_id == limit.charge_point_id, ChargingLimit.evse == 0,
+        ChargingLimit.status == ACCEPTED, ChargingLimit.sent_at <= at).order_by(ChargingLimit.id.desc()).limit(1))
+    params = profiles.planned_tx_profile(limit.evse, "", planned, at, hold_s, limit.limit_a, failsafe,
+                                         limit.phases, limit.unit)
+    return as_sent(planned, params)
 
 
 def _evse_max_a(evse: Evse | None) -> float:

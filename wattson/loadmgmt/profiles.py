@@ -13,6 +13,8 @@ command that each version's builder turns into its own SetChargingProfile:
 - a **live** TxProfile per charging EVSE (``tx_profile``): the allocated limit for ``hold_s``
   seconds, then the fail-safe share. Wattson sends it again well before then; a station that
   loses Wattson mid-session falls back to the safe limit by itself, however long it stays away.
+  An EVSE whose ISO 15118 EV has a plan (K15) gets that plan instead (``planned_tx_profile``),
+  each period capped at the allocated limit, with the same fail-safe tail.
 
 Limits are per phase in A, or in W (A × voltage × phases) for a 2.x station whose
 SmartChargingCtrlr.RateUnit takes only W (1.6: ChargingScheduleAllowedChargingRateUnit only
@@ -153,6 +155,50 @@ def tx_profile(evse: int, transaction_id: str, limit_a: float, phases: int, fail
     return c.SetChargingProfile(evse=evse, profile=c.ChargingProfile(
         id=TX_PROFILE_ID + evse, stack_level=STACK_LEVEL, purpose="TxProfile", kind="Absolute",
         transaction_id=transaction_id, schedule=schedule))
+
+
+def planned_tx_profile(evse: int, transaction_id: str, offer, now: datetime, hold_s: int,
+                       limit_a: float | None = None, failsafe_a: float | None = None, phases: int | None = None,
+                       unit: str | None = None, voltage_v: float = VOLTAGE_V) -> c.SetChargingProfile:
+    """The running transaction's TxProfile for an ISO 15118 EV's plan (``ev_needs.Plan``, which
+    may have started earlier): its periods from ``now`` on, each capped at ``limit_a`` (the EVSE's
+    allocation, A per phase; None: no cap), and from ``hold_s`` on at most ``failsafe_a`` (None, or
+    a hold of 0: no tail), as ``tx_profile`` does for a flat limit. One profile carries both the
+    EV's shape and the circuit's bounds, so neither replaces the other at the station.
+
+    ``unit``: the plan's own unless given (an AC plan is per phase in A, DC in W); ``phases``: the
+    allocation's (else the plan's), for W and ``number_phases``."""
+    unit = unit or offer.unit
+    phases = phases or offer.phases
+    per_phase = phases or 3
+    shift = max(0, math.floor((now - offer.start).total_seconds()))
+    starts: dict[int, float] = {}
+    for period in sorted(offer.periods, key=lambda p: p.start_s):  # the one in force at ``now`` opens it
+        starts[max(0, period.start_s - shift)] = _converted(period.limit, offer.unit, unit,
+                                                            offer.phases or per_phase, voltage_v)
+    if limit_a is not None:
+        cap = in_unit(limit_a, unit, per_phase, voltage_v)
+        starts = {start: min(limit, cap) for start, limit in starts.items()}
+    if failsafe_a is not None and hold_s > 0:
+        fallback = in_unit(failsafe_a, unit, per_phase, voltage_v)
+        in_force = [limit for start, limit in sorted(starts.items()) if start <= hold_s]
+        starts.setdefault(hold_s, in_force[-1] if in_force else fallback)
+        starts = {start: min(limit, fallback) if start >= hold_s else limit for start, limit in starts.items()}
+    periods: list[c.SchedulePeriod] = []
+    for start, limit in sorted(starts.items()):
+        if not periods or periods[-1].limit != limit:  # neighbours with the same limit merged
+            periods.append(c.SchedulePeriod(start_period=start, limit=limit, number_phases=phases))
+    schedule = c.ChargingSchedule(charging_rate_unit=unit, start_schedule=now, periods=periods)
+    return c.SetChargingProfile(evse=evse, profile=c.ChargingProfile(
+        id=TX_PROFILE_ID + evse, stack_level=STACK_LEVEL, purpose="TxProfile", kind="Absolute",
+        transaction_id=transaction_id, schedule=schedule))
+
+
+def _converted(limit: float, unit: str, to: str, phases: int, voltage_v: float) -> float:
+    """A plan's limit in the profile's unit (A per phase on ``phases`` ↔ W), rounded down."""
+    if unit == to:
+        return down(limit, to)
+    return down(limit * voltage_v * phases, W) if to == W else down(limit / (voltage_v * phases))
 
 
 def composite_limit(response: Mapping | None) -> tuple[float, str] | None:
