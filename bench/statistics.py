@@ -88,8 +88,8 @@ async def _pg_bulk_load(url: str, admin_url: str, sessions: int, seed: int) -> N
     try:
         async with db.engine.begin() as conn:
             await conn.execute(text("DELETE FROM session_days"))
-            await conn.execute(text("INSERT INTO session_days (day, shard, sessions) "
-                                    "SELECT (started_at AT TIME ZONE 'UTC')::date, 0, count(*) FROM sessions GROUP BY 1"))
+            await conn.execute(text("INSERT INTO session_days (day, shard, sessions) SELECT "
+                                    "(started_at AT TIME ZONE 'UTC')::date, 0, count(*) FROM sessions GROUP BY 1"))
     finally:
         await db.dispose()
 
@@ -127,7 +127,8 @@ async def _fill_more(url: str, month: tuple[datetime, datetime], reports: int) -
             start, end = (int(t.timestamp()) for t in month)
             stamp = ("to_timestamp({})" if pg else "strftime('%Y-%m-%d %H:%M:%S', {}, 'unixepoch') || '.000000'")
             series = ("generate_series(1, :reports) AS k" if pg else "seq")
-            recursive = "" if pg else "RECURSIVE seq(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM seq WHERE k < :reports), "
+            recursive = ("" if pg else
+                         "RECURSIVE seq(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM seq WHERE k < :reports), ")
             at = f"(:start + (k - 1) * {(end - start) // max(reports, 1)} + (e.id * 7919 + k * 104729) % 600)"
             await conn.execute(text(f"""
                 WITH {recursive}x AS (SELECT 1 AS one)
