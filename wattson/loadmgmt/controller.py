@@ -15,6 +15,8 @@ the station), only what changed: a fail-safe share that moved, a limit that move
 first, increases only once every decrease is answered: a circuit is never over its limit because
 one EVSE was raised before another was lowered. No command rows: one per session per change
 would bury the operators' own commands; ``charging_limits`` keeps each profile and its answer.
+A session whose ISO 15118 EV has a plan (K15, ``needs_service``) is sent that plan capped at its
+limit (``profiles.planned_tx_profile``) rather than the flat limit, so the plan is not lost.
 
 A station that answers Rejected or a CALLERROR is recorded and its EVSE counted at its maximum
 (``managed=False``) for the rest of the session; one that does not answer (or is offline) is
