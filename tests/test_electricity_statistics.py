@@ -193,6 +193,10 @@ async def test_consumption_statistics_in_a_time_zone_with_energy_cost_and_margin
                        {"group_by": "location", "interval": "hour", "from": "2021-01-01T00:00:00Z",
                         "to": "2021-06-01T00:00:00Z"},
                        {"group_by": "location", "from": "soon", "to": march["to"]},
+                       {"group_by": "location", "from": "0001-01-01T00:00:00Z", "to": "0001-01-02T00:00:00Z",
+                        "time_zone": "America/Los_Angeles"},
+                       {"group_by": "location", "from": "9999-12-30T00:00:00Z", "to": "9999-12-31T00:00:00Z",
+                        "time_zone": "Asia/Tokyo"},
                        {"group_by": "location", "location_id": 0, **march}):
             assert (await api.get(STATS, params=params)).status_code == 422, params
 

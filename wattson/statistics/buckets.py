@@ -58,6 +58,10 @@ def local_start(label: str | datetime | date, zone: ZoneInfo) -> datetime:
 
 
 def span_problem(interval: str, start: datetime, end: datetime) -> str | None:
+    """Why [start, end) cannot be bucketed, or None: bounded per interval, and within years every
+    zone can express (the first and last days of the calendar overflow in some)."""
+    if start.year < 1900 or end.year > 9000:
+        return "from and to must lie between the years 1900 and 9000"
     if start >= end:
         return "from must be before to"
     if end - start > MAX_SPAN[interval]:
