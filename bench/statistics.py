@@ -141,11 +141,11 @@ async def _fill_more(url: str, month: tuple[datetime, datetime], reports: int) -
                 FROM evses AS e CROSS JOIN {series}"""), {"reports": reports, "start": start})
             rate = await conn.execute(insert(ElectricityRate).returning(ElectricityRate.id), [
                 {"name": "Grid", "currency": "EUR", "price_per_kwh": "0.24", "periods": [], "time_zone": "UTC",
-                 "created_at": now, "updated_at": now},
+                 "is_default": True, "created_at": now, "updated_at": now},
                 {"name": "Time of use", "currency": "EUR", "price_per_kwh": "0.31", "time_zone": "Europe/Oslo",
                  "periods": [{"weekdays": [1, 2, 3, 4, 5], "from": "00:00", "to": "06:00", "price_per_kwh": "0.12"},
                              {"weekdays": [6, 7], "from": "00:00", "to": "24:00", "price_per_kwh": "0.18"}],
-                 "created_at": now, "updated_at": now}])
+                 "is_default": False, "created_at": now, "updated_at": now}])
             tou = rate.scalars().all()[1]
             await conn.execute(insert(ElectricityRateLocation), [{"rate_id": tou, "location_id": i}
                                                                   for i in TOU_LOCATIONS])

@@ -43,7 +43,7 @@ def test_meter_samples_spread_energy_as_it_flowed():
 
 
 def test_which_rate_is_in_force():
-    default = Rate(1, "EUR", Decimal("0.30"))
+    default = Rate(1, "EUR", Decimal("0.30"), is_default=True)
     old = Rate(2, "EUR", Decimal("0.20"), valid_to=at(2026, 6, 1), location_ids=frozenset({7}))
     new = Rate(3, "EUR", Decimal("0.22"), valid_from=at(2026, 6, 1), location_ids=frozenset({7}))
     later = Rate(4, "EUR", Decimal("0.21"), valid_from=at(2026, 9, 1), location_ids=frozenset({7}))
@@ -51,6 +51,7 @@ def test_which_rate_is_in_force():
     assert [rate_at(rates, t).id for t in (at(2026, 5, 31), at(2026, 6, 1), at(2026, 9, 2))] == [2, 3, 4]
     assert rate_at(rates_for([default, old], 8), at(2026, 5, 1)).id == 1  # another location: the default
     assert rate_at(rates_for([old], 8), at(2026, 5, 1)) is None
+    assert rates_for([Rate(5, "EUR", Decimal("0.3"))], 8) == []  # assigned nowhere (its locations deleted)
     # across a change of rate: split where it changes; one fixed rate over all of it: SQL's energy × price
     cost = energy_cost(rates, linear(at(2026, 5, 31, 23), at(2026, 6, 1, 1), 2000))
     assert cost.amount == Decimal("0.20") + Decimal("0.22")
@@ -59,8 +60,8 @@ def test_which_rate_is_in_force():
 
 
 def test_no_rate_or_mixed_currencies_is_unknown():
-    eur = Rate(1, "EUR", Decimal("0.3"), valid_to=at(2026, 1, 1, 11))
-    chf = Rate(2, "CHF", Decimal("0.3"), valid_from=at(2026, 1, 1, 11))
+    eur = Rate(1, "EUR", Decimal("0.3"), valid_to=at(2026, 1, 1, 11), is_default=True)
+    chf = Rate(2, "CHF", Decimal("0.3"), valid_from=at(2026, 1, 1, 11), is_default=True)
     assert energy_cost([eur], linear(at(2026, 1, 1, 10), at(2026, 1, 1, 12), 1000)) is None
     assert energy_cost(rates_for([eur, chf], None), linear(at(2026, 1, 1, 10), at(2026, 1, 1, 12), 1000)) is None
     assert energy_cost([eur], linear(at(2026, 1, 1, 10), at(2026, 1, 1, 10), 0)).amount == 0

@@ -53,12 +53,13 @@ async def charge(server, cp: str, tag: str, start: datetime, stop: datetime, wh:
 
 async def test_electricity_rates_crud_filters_and_bad_input(server):
     async with server.api() as api:
-        location = await site(api, "Rates")
+        location, elsewhere = await site(api, "Rates"), await site(api, "Elsewhere")
         fixed = ok(await api.post(RATES, json={"name": "Grid", "currency": "eur", "price_per_kwh": 0.24,
                                                "location_ids": [location], **YEAR}), 201)
         assert (fixed["currency"], fixed["price_per_kwh"], fixed["periods"], fixed["time_zone"]) == ("EUR", 0.24, [],
                                                                                                       "UTC")
         assert fixed["location_ids"] == [location] and fixed["valid_from"] == "2021-01-01T00:00:00Z"
+        assert fixed["is_default"] is False
         tou = ok(await api.post(RATES, json={"name": "Night", "currency": "EUR", "price_per_kwh": 0.3,
                                              "time_zone": "europe/berlin", "periods": [NIGHT],
                                              "location_ids": [location], "valid_from": "2021-06-01T00:00:00Z"}), 201)
@@ -76,26 +77,26 @@ async def test_electricity_rates_crud_filters_and_bad_input(server):
 
         # update: only what is sent; location_ids replaces; null clears a bound
         changed = ok(await api.patch(f"{RATES}/{tou['id']}", json={"price_per_kwh": 0.31, "valid_from": None,
-                                                                    "location_ids": []}))
-        assert (changed["price_per_kwh"], changed["valid_from"], changed["location_ids"]) == (0.31, None, [])
+                                                                    "location_ids": [elsewhere]}))
+        assert (changed["price_per_kwh"], changed["valid_from"], changed["location_ids"]) == (0.31, None, [elsewhere])
         assert changed["periods"] == [NIGHT] and changed["name"] == "Night"
 
         # bad input: 422 with the field, 404, never a 500
         assert "body.location_ids" in error_fields(await api.post(RATES, json={
             "name": "x", "currency": "EUR", "price_per_kwh": 1, "location_ids": [2_000_000_000]}))
-        for body in ({"name": "x", "currency": "EUR", "price_per_kwh": 1, "periods": [{**NIGHT, "from": "22:00"}]},
-                     {"name": "x", "currency": "EUR", "price_per_kwh": 1, "periods": [{**NIGHT, "to": "6:00"}]},
-                     {"name": "x", "currency": "EUR", "price_per_kwh": 1, "periods": [{**NIGHT, "weekdays": [0]}]},
-                     {"name": "x", "currency": "EUR", "price_per_kwh": -1},
-                     {"name": "x", "currency": "EUR", "price_per_kwh": 0.123456},
-                     {"name": "x", "currency": "XXY", "price_per_kwh": 1},
-                     {"name": "x", "currency": "EUR", "price_per_kwh": 1, "time_zone": "Mars/Base"},
-                     {"name": "x", "currency": "EUR", "price_per_kwh": 1, "valid_from": "2022-01-01T00:00:00Z",
-                      "valid_to": "2021-01-01T00:00:00Z"},
-                     {"name": "x", "currency": "EUR", "price_per_kwh": 1, "location_ids": [location, location]},
-                     {"name": "x", "currency": "EUR"}, {"name": "x", "currency": "EUR", "price_per_kwh": 1, "z": 1}):
+        x = {"name": "x", "currency": "EUR", "price_per_kwh": 1, "location_ids": [location]}
+        for body in ({**x, "periods": [{**NIGHT, "from": "22:00"}]}, {**x, "periods": [{**NIGHT, "to": "6:00"}]},
+                     {**x, "periods": [{**NIGHT, "weekdays": [0]}]}, {**x, "price_per_kwh": -1},
+                     {**x, "price_per_kwh": 0.123456}, {**x, "currency": "XXY"}, {**x, "time_zone": "Mars/Base"},
+                     {**x, "valid_from": "2022-01-01T00:00:00Z", "valid_to": "2021-01-01T00:00:00Z"},
+                     {**x, "location_ids": [location, location]},
+                     {**x, "location_ids": []},  # neither locations nor the default
+                     {**x, "is_default": True},  # the default at a location
+                     {"name": "x", "currency": "EUR", "location_ids": [location]}, {**x, "z": 1}):
             assert (await api.post(RATES, json=body)).status_code == 422, body
         assert (await api.patch(f"{RATES}/{fixed['id']}", json={"name": None})).status_code == 422
+        assert "body.location_ids" in error_fields(await api.patch(f"{RATES}/{fixed['id']}", json={"location_ids": []}))
+        assert "body.location_ids" in error_fields(await api.patch(f"{RATES}/{fixed['id']}", json={"is_default": True}))
         assert "body.valid_to" in error_fields(await api.patch(f"{RATES}/{fixed['id']}",
                                                                json={"valid_to": "2020-01-01T00:00:00Z"}))
         assert (await api.get(f"{RATES}/999999999")).status_code == 404

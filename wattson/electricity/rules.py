@@ -3,8 +3,7 @@
 A rate has a base price per kWh and optional time-of-use periods (weekdays, from–to local time,
 price) read in the rate's time zone; energy outside every period costs the base price. A rate is
 in force from ``valid_from`` (inclusive) to ``valid_to`` (exclusive); of the rates in force at an
-instant, a location's own rates win over the default ones (those assigned to no location), and
-among them the latest ``valid_from`` (then the highest id). Energy is spread over time linearly
+instant, a location's own rates win over the default ones (``is_default``), and among them the latest ``valid_from`` (then the highest id). Energy is spread over time linearly
 between the readings given: the session's meter samples, or just its start and stop.
 """
 
@@ -43,6 +42,7 @@ class Rate:
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     location_ids: frozenset[int] = field(default_factory=frozenset)
+    is_default: bool = False  # for every location without a rate of its own in force
 
     @property
     def begins(self) -> datetime:
@@ -88,7 +88,7 @@ def period_problem(start: str, end: str) -> str | None:
 def rates_for(rates: list[Rate], location_id: int | None) -> list[Rate]:
     """The rates that may apply at a location, best first: its own, then the default ones."""
     own = [r for r in rates if location_id is not None and location_id in r.location_ids]
-    default = [r for r in rates if not r.location_ids]
+    default = [r for r in rates if r.is_default]
     order = lambda r: (r.begins, r.id)  # noqa: E731
     return sorted(own, key=order, reverse=True) + sorted(default, key=order, reverse=True)
 

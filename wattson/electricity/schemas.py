@@ -67,7 +67,7 @@ def _window(valid_from: datetime | None, valid_to: datetime | None) -> None:
 
 class RateCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"name": "Grid supply 2026", "currency": "EUR", "price_per_kwh": 0.24, "location_ids": []},
+        {"name": "Grid supply 2026", "currency": "EUR", "price_per_kwh": 0.24, "is_default": True},
         {"name": "Hafen time of use", "currency": "EUR", "price_per_kwh": 0.28, "time_zone": "Europe/Berlin",
          "periods": [{"weekdays": [1, 2, 3, 4, 5], "from": "22:00", "to": "24:00", "price_per_kwh": 0.17},
                      {"weekdays": [1, 2, 3, 4, 5, 6, 7], "from": "00:00", "to": "06:00", "price_per_kwh": 0.17}],
@@ -83,12 +83,16 @@ class RateCreate(BaseModel):
     time_zone: TimeZone = Field("UTC", description="IANA zone the periods' times are read in.")
     valid_from: UtcTime | None = Field(None, description="In force from (inclusive); null: always before.")
     valid_to: UtcTime | None = Field(None, description="In force until (exclusive); null: open-ended.")
-    location_ids: LocationIds = Field([], description="The locations it applies to; none: the default rate of every "
-                                                      "location without one of its own in force.")
+    location_ids: LocationIds = Field([], description="The locations it applies to.")
+    is_default: bool = Field(False, description="The default rate: of every location without one of its own in force "
+                                                "(then location_ids stays empty).")
 
     @model_validator(mode="after")
     def _valid(self):
         _window(self.valid_from, self.valid_to)
+        problem = assignment_problem(self.is_default, self.location_ids)
+        if problem:
+            raise PydanticCustomError("assignment", problem)
         return self
 
 
@@ -105,8 +109,10 @@ class RateUpdate(BaseModel):
     valid_from: UtcTime | None = None
     valid_to: UtcTime | None = None
     location_ids: LocationIds = None
+    is_default: bool = None
 
-    @field_validator("name", "currency", "price_per_kwh", "periods", "time_zone", "location_ids", mode="before")
+    @field_validator("name", "currency", "price_per_kwh", "periods", "time_zone", "location_ids", "is_default",
+                     mode="before")
     @classmethod
     def _not_null(cls, value):
         if value is None:
@@ -125,9 +131,19 @@ class RateOut(BaseModel):
     time_zone: str
     valid_from: datetime | None
     valid_to: datetime | None
-    location_ids: list[int] = Field(description="Empty: the default rate.")
+    location_ids: list[int]
+    is_default: bool
     created_at: datetime
     updated_at: datetime
+
+
+def assignment_problem(is_default: bool, location_ids: list[int]) -> str | None:
+    """Why a rate's assignment is wrong: the default rate is assigned to no location, any other to some."""
+    if is_default and location_ids:
+        return "a default rate applies to every location: leave location_ids empty"
+    if not is_default and not location_ids:
+        return "name the locations in location_ids, or make it the default rate (is_default)"
+    return None
 
 
 def period_json(period: RatePeriod) -> dict:

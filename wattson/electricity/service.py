@@ -11,7 +11,7 @@ from wattson.db.lookup import get_or_404
 from wattson.db.paging import by_id
 from wattson.electricity.models import ElectricityRate, ElectricityRateLocation
 from wattson.electricity.rules import Period, Rate, energy_cost, linear, rates_for
-from wattson.electricity.schemas import period_json
+from wattson.electricity.schemas import assignment_problem, period_json
 from wattson.errors import Invalid
 from wattson.locations.models import Location
 
@@ -23,7 +23,7 @@ def _invalid(field: str, message: str) -> Invalid:
 def as_rule(row: ElectricityRate, location_ids) -> Rate:
     return Rate(id=row.id, currency=row.currency, price_per_kwh=Decimal(row.price_per_kwh),
                 time_zone=row.time_zone, valid_from=row.valid_from, valid_to=row.valid_to,
-                location_ids=frozenset(location_ids),
+                location_ids=frozenset(location_ids), is_default=row.is_default,
                 periods=tuple(Period(frozenset(p["weekdays"]), p["from"], p["to"], Decimal(p["price_per_kwh"]))
                               for p in row.periods))
 
@@ -69,7 +69,7 @@ def out(row: ElectricityRate, location_ids: list[int]) -> dict:
     return {"id": row.id, "name": row.name, "currency": row.currency, "price_per_kwh": float(row.price_per_kwh),
             "periods": [{**p, "price_per_kwh": float(p["price_per_kwh"])} for p in row.periods],
             "time_zone": row.time_zone, "valid_from": row.valid_from, "valid_to": row.valid_to,
-            "location_ids": location_ids, "created_at": row.created_at, "updated_at": row.updated_at}
+            "location_ids": location_ids, "is_default": row.is_default, "created_at": row.created_at, "updated_at": row.updated_at}
 
 
 class ElectricityRateService:
@@ -114,6 +114,11 @@ class ElectricityRateService:
             valid_to = changes.get("valid_to", row.valid_to)
             if valid_from is not None and valid_to is not None and valid_from >= valid_to:
                 raise _invalid("valid_to", "valid_from must be before valid_to")
+            current = (await _locations(s, [id])).get(id, [])
+            problem = assignment_problem(changes.get("is_default", row.is_default),
+                                         current if location_ids is None else location_ids)
+            if problem:
+                raise _invalid("location_ids", problem)
             for name, value in _stored(changes).items():
                 setattr(row, name, value)
             if periods is not None:

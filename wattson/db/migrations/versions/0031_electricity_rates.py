@@ -1,6 +1,6 @@
 """electricity rates (issue 20): what energy costs the operator, fixed or by time of use
-(electricity_rates), assigned to locations (electricity_rate_locations; a rate assigned to none
-is the default)
+(electricity_rates), assigned to locations (electricity_rate_locations) or the default one
+(is_default)
 
 Revision ID: 0031
 Revises: 0030
@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column('price_per_kwh', sa.String(length=24), nullable=False),
         sa.Column('periods', sa.JSON(), nullable=False),
         sa.Column('time_zone', sa.String(length=64), nullable=False),
+        sa.Column('is_default', sa.Boolean(), nullable=False),
         sa.Column('valid_from', sa.DateTime(timezone=True), nullable=True),
         sa.Column('valid_to', sa.DateTime(timezone=True), nullable=True),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
