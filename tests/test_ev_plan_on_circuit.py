@@ -82,11 +82,11 @@ async def test_a_second_session_caps_the_ev_plan_instead_of_flattening_it(tmp_pa
 
                 await other.start(tag)  # the allocation drops to 12 A each
 
-                async def lowered():
+                async def lowered_more(than: int):
                     sent = await profiles_to(server, planned_cp)
-                    return sent[count:] if len(sent) > count else None
+                    return sent[than:] if len(sent) > than else None
 
-                (controller, *_) = await until(lowered, "the planned station's TxProfile for two sessions")
+                (controller, *_) = await until(lambda: lowered_more(count), "the TxProfile for two sessions")
                 got, expected = instants(controller), capped(plan, CIRCUIT_A / 2)
                 assert len(got) == len(expected) > 1, (got, expected)  # the plan's shape, not a flat 12 A
                 assert [limit for _, limit in got] == [limit for _, limit in expected]
@@ -95,6 +95,20 @@ async def test_a_second_session_caps_the_ev_plan_instead_of_flattening_it(tmp_pa
                     assert abs((at - planned_at).total_seconds()) <= SKEW_S, (got, expected)
                 assert controller["transactionId"] == planned.tx[1] and controller["id"] == 18001
                 await until(lambda: other.limit() == CIRCUIT_A / 2, "the other session's 12 A")
+
+                # K16: the EV's own schedule is checked against this profile, the last one sent
+                (schedule,) = controller["chargingSchedule"]
+                offered = schedule["chargingSchedulePeriod"]
+
+                def ev_schedule(periods: list[dict]) -> dict:
+                    return {"timeBase": schedule["startSchedule"], "evseId": 1, "chargingSchedule": {
+                        "id": schedule["id"], "chargingRateUnit": "A", "chargingSchedulePeriod": periods}}
+
+                assert await st1.ok("NotifyEVChargingSchedule", ev_schedule(offered)) == {"status": "Accepted"}
+                beyond = [{**p, "limit": 16.0 if p["limit"] else 0.0} for p in offered]  # the plan's 16 A
+                assert (await st1.ok("NotifyEVChargingSchedule", ev_schedule(beyond)))["status"] == "Rejected"
+                again = await until(lambda: lowered_more(count + 1), "a new offer (K16.FR.08)")
+                assert max(limit for _, limit in instants(again[-1])) <= 12  # within the allocation
                 assert not circuit.excess and not planned.wrong and not other.wrong
             finally:
                 planned.close()

@@ -51,6 +51,8 @@ def test_a_plan_that_started_earlier_goes_from_the_moment_it_is_sent():
     params = profiles.planned_tx_profile(2, "TX2", NIGHT, later, 600, limit_a=11.3, failsafe_a=7.0)
     assert params.profile.schedule.start_schedule == later
     assert limits(params) == [(0, 11.3), (600, 7.0), (6574, 0.0), (13800, 7.0)]  # the same instants as planned
+    assert profiles.planned_tx_profile(2, "TX2", NIGHT, later + timedelta(microseconds=999_999), 0).profile \
+        .schedule.start_schedule == later  # in whole seconds, as the EV's schedule will say its time base
     gone = NOW + timedelta(hours=10)  # after the departure: the open period alone
     assert limits(profiles.planned_tx_profile(2, "TX2", NIGHT, gone, 0, limit_a=9.0)) == [(0, 9.0)]
 

@@ -171,6 +171,7 @@ def planned_tx_profile(evse: int, transaction_id: str, offer, now: datetime, hol
     unit = unit or offer.unit
     phases = phases or offer.phases
     per_phase = phases or 3
+    now = now.replace(microsecond=0)  # as the messages carry it: the EV's schedule (K16) has this time base
     shift = max(0, math.floor((now - offer.start).total_seconds()))
     starts: dict[int, float] = {}
     for period in sorted(offer.periods, key=lambda p: p.start_s):  # the one in force at ``now`` opens it
