@@ -326,7 +326,8 @@ class LoadController:
         if moved:
             return message, limit_a < sent.limit_a
         if self.hold_s > 0 and (now - sent.at).total_seconds() >= self.hold_s / 2:
-            return Message(build(sent.limit_a), demand.key, sent.limit_a, allocated.phases, unit, session_id, refresh_of=sent), True
+            return Message(build(sent.limit_a), demand.key, sent.limit_a, allocated.phases, unit, session_id,
+                           refresh_of=sent), True
         return None, False
 
     def _obeyed(self, demand, share: float) -> float:
