@@ -23,6 +23,14 @@ from wattson.pki.ocsp import OcspQuery
 NOW = datetime.now(timezone.utc)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_now():
+    """NOW is each test's own: certificates and OCSP answers made during the test are dated by the
+    clock, and a suite that runs long would otherwise judge them against its start."""
+    global NOW
+    NOW = datetime.now(timezone.utc)
+
+
 def pem(*certs: x509.Certificate) -> str:
     return "".join(c.public_bytes(serialization.Encoding.PEM).decode() for c in certs)
 
