@@ -40,7 +40,6 @@ def build_server(settings: Settings):
     from wattson.pki.signers import build_signer
     from wattson.pki.contracts import check_provider as check_contract_provider
     from wattson.pki.contract_auth import load_roots
-    from wattson.pki.contract_auth import load_roots
     from wattson.ocpp.transport import OcppWebSocketProtocol
     from wattson.stations.provisioning import load_steps
     from wattson.tls import Server, server_context
@@ -50,7 +49,6 @@ def build_server(settings: Settings):
         CertificateAuthority.from_settings(settings)
         build_signer(settings)  # WATTSON_CERT_SIGNER* (pki/signers.py)
         check_contract_provider(settings)  # WATTSON_CONTRACT_CERT_* (pki/contracts.py)
-        load_roots(settings.contract_roots)  # WATTSON_CONTRACT_ROOTS (pki/contract_auth.py)
         load_roots(settings.contract_roots)  # WATTSON_CONTRACT_ROOTS (pki/contract_auth.py)
         load_steps(settings.provisioning_file)  # WATTSON_PROVISIONING_FILE (stations/provisioning.py)
     except ValueError as error:
