@@ -8,53 +8,53 @@ from wattson.access.directory import DirectoryService
 from wattson.access.service import AccessService
 from wattson.bus.nats import NatsBus
 from wattson.bus.subjects import Subjects
+from wattson.catalogue.service import CatalogueService
 from wattson.cluster.nodes import Nodes, myself
 from wattson.cluster.singleton import WorkerLock
 from wattson.db import Database
 from wattson.db.migrate import upgrade
 from wattson.diagnostics.service import DiagnosticsService
+from wattson.downtime.service import DowntimeService
+from wattson.electricity.service import ElectricityRateService
+from wattson.loadmgmt.controller import LoadController
+from wattson.loadmgmt.needs_service import EvNeedsService
+from wattson.loadmgmt.service import LoadService
 from wattson.locations.service import LocationService
 from wattson.observability.metrics import Metrics
-from wattson.operators.service import OperatorService
+from wattson.ocpi.service import Ocpi
 from wattson.ocpp.gateway import Gateway
 from wattson.ocpp.v16 import Ocpp16
 from wattson.ocpp.v201 import Ocpp21, Ocpp201
 from wattson.ocpp.validation import SchemaSet
-from wattson.ocpi.service import Ocpi
+from wattson.operators.service import OperatorService
 from wattson.payments.providers import build_provider
 from wattson.payments.service import PaymentService
-from wattson.pki.service import CertificateService
-from wattson.pki.signers import build_signer
+from wattson.pki.contract_auth import ContractAuthorizer, load_roots
 from wattson.pki.contracts import ContractCertificates, build_provider as build_contract_provider
 from wattson.pki.ocsp import OcspResponders
-from wattson.pki.contract_auth import ContractAuthorizer, load_roots
-from wattson.downtime.service import DowntimeService
+from wattson.pki.service import CertificateService
+from wattson.pki.signers import build_signer
 from wattson.security_events.service import SecurityEventService
-from wattson.catalogue.service import CatalogueService
-from wattson.loadmgmt.service import LoadService
 from wattson.sessions.billing import BillingService
 from wattson.sessions.query import SessionQueryService
 from wattson.sessions.service import SessionService
 from wattson.sessions.stale import StalePolicy, StaleSessions
 from wattson.sessions.transactions import TransactionService
 from wattson.settings import Settings
-from wattson.loadmgmt.controller import LoadController
-from wattson.loadmgmt.needs_service import EvNeedsService
 from wattson.station_cost.service import StationCost
 from wattson.stations.command_service import CommandService
 from wattson.stations.device_model import DeviceModelService
+from wattson.stations.password_update import PasswordUpdates
 from wattson.stations.provisioning import Provisioning, load_steps
 from wattson.stations.reservations import ReservationService
 from wattson.stations.security_upgrade import SecurityUpgrades
-from wattson.stations.password_update import PasswordUpdates
 from wattson.stations.service import StationService
+from wattson.statistics.service import StatisticsService
 from wattson.tariffs.groups import TariffGroupService
 from wattson.tariffs.service import TariffService
 from wattson.tariffs.snapshots import TariffSnapshotService
 from wattson.webhooks.service import WebhookService
 from wattson.zones.service import ZoneService
-from wattson.electricity.service import ElectricityRateService
-from wattson.statistics.service import StatisticsService
 
 log = logging.getLogger("wattson")
 
@@ -88,9 +88,9 @@ class Services:
     ocpi: Ocpi | None = None
     diagnostics: DiagnosticsService | None = None  # connection diagnostics (diagnostics/), set by Runtime
     webhooks: WebhookService | None = None  # subscriptions and deliveries (webhooks/), set by build_services
-    security_events: SecurityEventService | None = None  # the security events list (security_events/), set by build_services
+    security_events: SecurityEventService | None = None  # the security log (security_events/), by build_services
     catalogue: CatalogueService | None = None  # vendors, models, error codes (catalogue/), set by build_services
-    downtime: DowntimeService | None = None  # downtime periods, notices, availability (downtime/), set by build_services
+    downtime: DowntimeService | None = None  # downtime, notices, availability (downtime/), by build_services
     ocsp: OcspResponders | None = None  # GetCertificateStatus for stations (pki/ocsp.py), set by build_services
     contracts: ContractCertificates | None = None  # Get15118EVCertificate (pki/contracts.py), set by build_services
     contract_auth: ContractAuthorizer | None = None  # Authorize with contract certificates (pki/contract_auth.py)
@@ -100,7 +100,7 @@ class Services:
     ev_needs: EvNeedsService | None = None  # ISO 15118 charging needs, K15-K17 (loadmgmt/), set by Runtime
     zones: ZoneService | None = None  # charging zones and parking spaces (zones/), set by build_services
     tariff_groups: TariffGroupService | None = None  # tariff groups (tariffs/groups.py), set by build_services
-    tariff_snapshots: TariffSnapshotService | None = None  # tariff snapshots (tariffs/snapshots.py), set by build_services
+    tariff_snapshots: TariffSnapshotService | None = None  # (tariffs/snapshots.py), set by build_services
     electricity_rates: ElectricityRateService | None = None  # what energy costs (electricity/), set by build_services
     statistics: StatisticsService | None = None  # consumption statistics (statistics/), set by build_services
 
@@ -122,14 +122,15 @@ def build_services(settings: Settings) -> Services:
                                             client_ca=bool(settings.tls_client_ca)),
                     sessions=sessions, locations=LocationService(db),
                     directory=DirectoryService(db), session_query=SessionQueryService(db),
-                    reservations=ReservationService(db, settings.reservation_sweep_s), transactions=TransactionService(db, sessions),
+                    reservations=ReservationService(db, settings.reservation_sweep_s),
+                    transactions=TransactionService(db, sessions),
                     device_model=DeviceModelService(db), tariffs=tariffs, billing=billing,
                     payments=payments, stale=StaleSessions(db, sessions, stale_policy(settings)),
                     operators=OperatorService(db, timedelta(hours=settings.dashboard_session_hours)),
-                    webhooks=WebhookService(db, settings), security_events=SecurityEventService(db), downtime=DowntimeService(db),
-                    load=LoadService(db), catalogue=CatalogueService(db),
-                    zones=ZoneService(db),
-                    tariff_groups=TariffGroupService(db), tariff_snapshots=TariffSnapshotService(db),
+                    webhooks=WebhookService(db, settings), security_events=SecurityEventService(db),
+                    downtime=DowntimeService(db), load=LoadService(db), catalogue=CatalogueService(db),
+                    zones=ZoneService(db), tariff_groups=TariffGroupService(db),
+                    tariff_snapshots=TariffSnapshotService(db),
                     electricity_rates=ElectricityRateService(db), statistics=StatisticsService(db),
                     ocsp=ocsp, contract_auth=ContractAuthorizer(ocsp, load_roots(settings.contract_roots)),
                     contracts=ContractCertificates(build_contract_provider(settings),
