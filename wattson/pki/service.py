@@ -18,6 +18,8 @@ from wattson.errors import BusUnavailable, StationOffline, WattsonError
 from wattson.pki import csr as rules
 from wattson.pki.models import StationCertificate
 from wattson.pki.signers import Signer, SigningFailed, SigningRequest
+from wattson.security_events import rules as security_rules
+from wattson.security_events.service import record_security_event
 from wattson.settings import Settings
 from wattson.stations import commands as c
 from wattson.stations.command_service import CommandService
@@ -143,12 +145,21 @@ class CertificateService:
                                                  f"{command.error_code or ''} {command.error_description or ''}".strip())
 
     async def _move(self, row: StationCertificate, state: str, **fields) -> None:
-        """The record in its next state (with ``fields``) and a station event saying so."""
+        """The record in its next state (with ``fields``) and a station event saying so; a
+        certificate signed, installed, refused or failed is a security event too, kept exactly
+        when the record's change is (the same transaction)."""
         values = {"state": state, "updated_at": utcnow(), **fields}
         async with self.db.session() as s:
             await s.execute(update(StationCertificate).where(StationCertificate.id == row.id).values(**values))
-        for name, value in values.items():
-            setattr(row, name, value)
+            for name, value in values.items():
+                setattr(row, name, value)
+            if change := security_rules.certificate_change(row.state, row.certificate_type, row.serial, row.reason):
+                type, severity, detail = change
+                record_security_event(s, type, charge_point_id=row.charge_point_id, severity=severity,
+                                      detail=detail, data=_present({
+                                          "certificate_id": row.id, "certificate_type": row.certificate_type,
+                                          "serial": row.serial, "reason": row.reason, "command_id": row.command_id,
+                                          "not_after": row.not_after.isoformat() if row.not_after else None}))
         await self._event(row)
 
     async def _event(self, row: StationCertificate, step: str | None = None, **extra) -> None:

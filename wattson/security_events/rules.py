@@ -25,6 +25,15 @@ CRITICAL_STATION_TYPES = frozenset({
 HANDSHAKE_REFUSED = "HandshakeRefused"
 PASSWORD_CHANGED = "StationPasswordChanged"
 PROFILE_CHANGED = "SecurityProfileChanged"
+CERTIFICATE_SIGNED = "StationCertificateSigned"
+CERTIFICATE_CHANGED = "StationCertificateChanged"
+CERTIFICATE_REFUSED = "StationCertificateRefused"
+CERTIFICATE_FAILED = "StationCertificateFailed"
+#: A station certificate record's state (wattson/pki/service.py) -> its security event and severity:
+#: signed by the CA, installed by the station (its certificate changed), refused by it, or failed on
+#: the way (not signed, not sent, not answered). The other states change no certificate.
+CERTIFICATE_STATES = {"signed": (CERTIFICATE_SIGNED, INFO), "accepted_by_station": (CERTIFICATE_CHANGED, INFO),
+                      "refused_by_station": (CERTIFICATE_REFUSED, WARNING), "failed": (CERTIFICATE_FAILED, WARNING)}
 #: Refusals that say nothing about a station's credentials (a wrong URL, an OCPP version or a
 #: process that does not take stations): information. Every other refusal is a warning.
 CONFIGURATION_REFUSALS = frozenset({"invalid_identity", "not_served", "no_subprotocol"})
@@ -36,6 +45,17 @@ def station_severity(type: str) -> str:
 
 def refusal_severity(reason: str) -> str:
     return INFO if reason in CONFIGURATION_REFUSALS else WARNING
+
+
+def certificate_change(state: str, certificate_type: str | None, serial: str | None,
+                       reason: str | None) -> tuple[str, str, str] | None:
+    """The security event of a station certificate record entering ``state``: (type, severity,
+    detail), or None for a state that changes no certificate (requested, rejected, sent)."""
+    if state not in CERTIFICATE_STATES:
+        return None
+    type, severity = CERTIFICATE_STATES[state]
+    what = (certificate_type or "ChargingStationCertificate") + (f" {serial}" if serial else "")
+    return type, severity, f"{what}: {state.replace('_', ' ')}" + (f": {reason}" if reason else "")
 
 
 def security_changes(old_profile: int, new_profile: int, password_set: bool,
