@@ -17,6 +17,7 @@ from wattson.web import money as web_money
 TEMPLATES = Path(__file__).parent / "templates"
 #: The menu: (path, label, lowest role that sees it).
 NAV = (("/", "Overview", "viewer"), ("/stations", "Stations", "viewer"), ("/diagnostics", "Connections", "viewer"),
+       ("/security", "Security", "viewer"),
        ("/sessions", "Sessions", "viewer"), ("/tariffs", "Tariffs", "viewer"), ("/drivers", "Drivers", "viewer"),
        ("/locations", "Locations", "viewer"), ("/circuits", "Circuits", "viewer"), ("/payments", "Payments", "viewer"),
        ("/partners", "OCPI", "viewer"), ("/webhooks", "Webhooks", "operator"), ("/admin", "Admin", "admin"))

@@ -13,6 +13,7 @@ from wattson.dashboard import auth, charts, live
 from wattson.dashboard.render import TEMPLATES, render
 from wattson.dashboard.service import DashboardQueries
 from wattson.dashboard.connections import router as connections_router
+from wattson.dashboard.security import router as security_router
 from wattson.dashboard.stations import router as stations_router
 from wattson.dashboard import admin, circuits, partners, payments, people, places, webhooks
 from wattson.dashboard.sessions import router as sessions_router
@@ -33,6 +34,7 @@ router.include_router(admin.router)
 router.include_router(sessions_router)
 router.include_router(tariffs_router)
 router.include_router(connections_router)
+router.include_router(security_router)
 
 
 def _throttle(request: Request) -> auth.LoginThrottle:
