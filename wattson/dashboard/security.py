@@ -25,8 +25,10 @@ OWN_TYPES = (rules.HANDSHAKE_REFUSED, rules.PASSWORD_CHANGED, rules.PROFILE_CHAN
 
 def _text(value: str, name: str, longest: int) -> str | None:
     value = value.strip()
-    if len(value) > longest or "\x00" in value:
+    if len(value) > longest:
         raise ValueError(f"{name}: at most {longest} characters")
+    if "\x00" in value:
+        raise ValueError(f"{name}: no NUL characters")
     return value or None
 
 
