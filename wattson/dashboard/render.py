@@ -20,6 +20,7 @@ NAV = (("/", "Overview", "viewer"), ("/stations", "Stations", "viewer"), ("/diag
        ("/security", "Security", "viewer"),
        ("/sessions", "Sessions", "viewer"), ("/tariffs", "Tariffs", "viewer"), ("/drivers", "Drivers", "viewer"),
        ("/locations", "Locations", "viewer"), ("/circuits", "Circuits", "viewer"), ("/payments", "Payments", "viewer"),
+       ("/statistics", "Statistics", "viewer"), ("/catalogue", "Catalogue", "viewer"),
        ("/partners", "OCPI", "viewer"), ("/webhooks", "Webhooks", "operator"), ("/admin", "Admin", "admin"))
 
 

@@ -18,6 +18,7 @@ from wattson.dashboard.stations import router as stations_router
 from wattson.dashboard import admin, circuits, partners, payments, people, places, webhooks
 from wattson.dashboard.sessions import router as sessions_router
 from wattson.dashboard.tariffs import router as tariffs_router
+from wattson.dashboard import catalogue, statistics
 from wattson.errors import WattsonError
 
 STATIC = TEMPLATES.parent / "static"
@@ -30,6 +31,8 @@ router.include_router(circuits.router)
 router.include_router(payments.router)
 router.include_router(partners.router)
 router.include_router(webhooks.router)
+router.include_router(statistics.router)
+router.include_router(catalogue.router)
 router.include_router(admin.router)
 router.include_router(sessions_router)
 router.include_router(tariffs_router)
