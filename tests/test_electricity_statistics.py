@@ -156,6 +156,9 @@ async def test_consumption_statistics_in_a_time_zone_with_energy_cost_and_margin
                                               "from": "2021-03-27T00:00:00Z", "to": "2021-03-30T00:00:00Z"}))
         assert [(r["bucket"], r["sessions"]) for r in utc["data"]] == [("2021-03-27T00:00:00Z", 1),
                                                                         ("2021-03-28T00:00:00Z", 2)]
+        naive = ok(await api.get(STATS, params={"group_by": "location", "interval": "day", "location_id": harbour,
+                                                "from": "2021-03-27T00:00:00", "to": "2021-03-30T00:00"}))
+        assert naive["data"] == utc["data"]  # no zone: UTC, as documented
 
         # by charge point, in months
         months = ok(await api.get(STATS, params={"group_by": "charge_point", "interval": "month",

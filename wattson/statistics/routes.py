@@ -1,6 +1,6 @@
 """HTTP endpoint of the consumption statistics."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
@@ -19,11 +19,14 @@ router = APIRouter(prefix="/api/v1", tags=["statistics"])
             dependencies=[auth.viewer])
 async def consumption(
     request: Request,
+    *,
     group_by: Literal[GROUPS] = Query(description="location, charge_point, evse, driver or group (the driver's "
                                                   "home group)."),
     interval: Literal[INTERVALS] = Query("day", description="hour, day or month, in time_zone."),
-    start: UtcTime = Query(alias="from", description="Sessions started at or after (ISO 8601; no zone: UTC)."),
-    end: UtcTime = Query(alias="to", description="Sessions started before."),
+    # Annotated, so that a required parameter keeps UtcTime's conversion (a default of Query(...) drops it)
+    start: Annotated[UtcTime, Query(alias="from", description="Sessions started at or after (ISO 8601; no zone: "
+                                                               "UTC).")],
+    end: Annotated[UtcTime, Query(alias="to", description="Sessions started before.")],
     time_zone: str = Query("UTC", max_length=64, description="IANA zone the buckets are in (DST-correct)."),
     location_id: int | None = Query(None, ge=1, le=MAX_ID, description="Only sessions at this location."),
     charge_point_id: str | None = Query(None, min_length=1, max_length=48, pattern=r"^[^\x00]+$",
