@@ -48,16 +48,20 @@ class EvChargingNeeds(Base):
                        self.max_current_a, self.max_voltage_v, self.max_power_w, self.max_periods)
 
 
+def _newest(session_ids: list[int]):
+    """The id of each of these sessions' newest charging needs (a subquery)."""
+    return (select(func.max(EvChargingNeeds.id)).where(EvChargingNeeds.session_id.in_(session_ids))
+            .group_by(EvChargingNeeds.session_id))
+
+
 async def latest_for_sessions(db: Database, session_ids: Iterable[int]) -> dict[int, EvNeeds]:
     """Session → the charging needs its EV told last: the departure and energy a departure-aware
     allocation uses (loadmgmt/allocation.py ``Demand``)."""
     ids = sorted(set(session_ids))
     if not ids:
         return {}
-    newest = (select(func.max(EvChargingNeeds.id)).where(EvChargingNeeds.session_id.in_(ids))
-              .group_by(EvChargingNeeds.session_id))
     async with db.session() as s:
-        rows = await s.scalars(select(EvChargingNeeds).where(EvChargingNeeds.id.in_(newest)))
+        rows = await s.scalars(select(EvChargingNeeds).where(EvChargingNeeds.id.in_(_newest(ids))))
         return {row.session_id: row.needs() for row in rows}
 
 
@@ -67,11 +71,9 @@ async def latest_plans(db: Database, session_ids: Iterable[int]) -> dict[int, Pl
     ids = sorted(set(session_ids))
     if not ids:
         return {}
-    newest = (select(func.max(EvChargingNeeds.id)).where(EvChargingNeeds.session_id.in_(ids))
-              .group_by(EvChargingNeeds.session_id))
     async with db.session() as s:
         rows = (await s.execute(select(EvChargingNeeds.session_id, EvChargingNeeds.plan)
-                                .where(EvChargingNeeds.id.in_(newest)))).all()
+                                .where(EvChargingNeeds.id.in_(_newest(ids))))).all()
     return {session_id: planned_of(plan) for session_id, plan in rows if plan}
 
 

@@ -8,7 +8,7 @@ from pydantic_core import PydanticCustomError
 
 from wattson.api.types import MAX_ID
 from wattson.loadmgmt.rules import MAX_CURRENT_A, schedule_problem
-from wattson.locations.rules import time_zone_name
+from wattson.locations.schemas import time_zone_field
 from wattson.stations.schemas import Text
 
 Strategy = Literal["equal", "priority", "departure"]  # allocation.STRATEGIES
@@ -29,15 +29,6 @@ EXAMPLES = [
      "strategy": "priority", "unmanaged_fixed_a": 5, "time_zone": "Europe/Berlin",
      "unmanaged_schedule": [{"from": "07:00", "to": "19:00", "current_a": 20}]},
 ]
-
-
-def _time_zone(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return time_zone_name(value)
-    except ValueError as error:
-        raise PydanticCustomError("time_zone", str(error)) from None
 
 
 class ScheduleEntry(BaseModel):
@@ -86,7 +77,7 @@ class CircuitCreate(_CircuitFields):
     unmanaged_meter_valid_s: int = Field(300, ge=1, le=86_400, description="A meter reading older than this "
                                                                            "no longer counts, s.")
 
-    _time_zone = field_validator("time_zone")(_time_zone)
+    _time_zone = field_validator("time_zone")(time_zone_field)
 
 
 class CircuitUpdate(_CircuitFields):
@@ -105,7 +96,7 @@ class CircuitUpdate(_CircuitFields):
     unmanaged_fixed_a: Current = None
     unmanaged_meter_valid_s: int = Field(None, ge=1, le=86_400)
 
-    _time_zone = field_validator("time_zone")(_time_zone)
+    _time_zone = field_validator("time_zone")(time_zone_field)
 
 
 class PostedLoad(BaseModel):
